@@ -1,0 +1,114 @@
+"""The ``churnwatch`` command line."""
+
+from __future__ import annotations
+
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+import click
+
+from churnwatch.config import Settings
+
+
+def _time(value: str | None) -> float | None:
+    if value is None:
+        return None
+    from models.events import parse_rfc3339  # one parser for every timestamp
+
+    try:
+        return parse_rfc3339(value).timestamp()
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
+@click.group()
+@click.version_option(package_name="churnwatch")
+def main() -> None:
+    """Streaming churn-signal detector: rolling RFM per customer, early-warning alerts."""
+
+
+@main.command()
+@click.argument("log", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--alerts", "alerts", required=True, type=click.Path(path_type=Path),
+              help="write alerts here, one CloudEvent per line")
+@click.option("--customers", required=True, type=click.Path(path_type=Path),
+              help="write one line per customer as of the end")
+@click.option("--as-of", "as_of", default=None,
+              help="advance event time to this RFC 3339 time after the last event")
+@click.option("--dead-letter", "dead_letter", type=click.Path(path_type=Path), default=None,
+              help="write invalid and late lines here, with line number and reason")
+def replay(log: Path, alerts: Path, customers: Path, as_of: str | None,
+           dead_letter: Path | None) -> None:
+    """Run the detection logic over an event log (JSON Lines), with no broker."""
+    from churnwatch.replay import replay as run
+
+    result = run(log, alerts, customers, settings=Settings(), as_of=_time(as_of),
+                 dead_letter=dead_letter)
+    summary = ", ".join(f"{k} {v}" for k, v in sorted(result.alerts.items())) or "none"
+    click.echo(
+        f"{result.lines} lines in {result.seconds:.1f} s ({result.events_per_second:,.0f}/s): "
+        f"{result.invalid} invalid, {result.duplicates} duplicate, {result.late} late; "
+        f"{result.customers} customers; alerts: {summary}", err=True)
+
+
+@main.command()
+@click.option("--out", "out", required=True, type=click.Path(path_type=Path),
+              help="the event log to write (JSON Lines)")
+@click.option("--labels", type=click.Path(path_type=Path), default=None,
+              help="ground truth per customer [default: LOG with .labels.jsonl]")
+@click.option("--customers", default=6000, show_default=True, type=click.IntRange(1))
+@click.option("--days", default=730, show_default=True, type=click.IntRange(1))
+@click.option("--seed", default=7, show_default=True, type=int)
+@click.option("--start", default="2024-01-01T00:00:00Z", show_default=True)
+@click.option("--noise/--no-noise", default=False, show_default=True,
+              help="add duplicates, reordering within 2 minutes and invalid lines")
+def generate(out: Path, labels: Path | None, customers: int, days: int, seed: int, start: str,
+             noise: bool) -> None:
+    """Write a seeded synthetic event log and its ground-truth labels."""
+    from churnwatch.generate import generate as run
+
+    labels = labels or out.with_name(out.name.removesuffix(".jsonl") + ".labels.jsonl")
+    t0 = _time(start)
+    assert t0 is not None
+    result = run(out, labels, customers=customers, days=days, seed=seed,
+                 start=datetime.fromtimestamp(t0, UTC), noise=noise)
+    click.echo(f"{result.events} events ({result.invalid} invalid, {result.duplicates} "
+               f"duplicated) for {result.customers} customers in {result.seconds:.1f} s; "
+               f"labels in {labels}", err=True)
+
+
+@main.command()
+@click.argument("alerts", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("labels", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def confirm(alerts: Path, labels: Path) -> None:
+    """Check alerts against a generated log's labels: recall and precision per signal."""
+    from churnwatch.labels import check
+
+    click.echo(f"{'signal':<22}{'labelled':>9}{'alerted':>9}{'confirmed':>10}{'recall':>8}"
+               f"{'churn-precision':>16}{'median days after drift':>25}")
+    for c in check(alerts, labels):
+        delay = "-" if c.median_days_after_drift is None else f"{c.median_days_after_drift}"
+        click.echo(f"{c.signal:<22}{c.labelled:>9}{c.alerted:>9}{c.confirmed:>10}"
+                   f"{c.recall:>8.2f}{c.churn_precision:>16.2f}{delay:>25}")
+
+
+@main.command()
+@click.option("--out", "out", default=Path("schemas"), show_default=True,
+              type=click.Path(file_okay=False, path_type=Path))
+def schema(out: Path) -> None:
+    """Write the JSON Schema of every event kind, of the alert and of a customer line."""
+    from models.schema import write_schemas
+
+    for path in write_schemas(out):
+        click.echo(str(path))
+
+
+@main.command()
+def settings() -> None:
+    """Print the effective settings (defaults, config file, environment), secrets masked."""
+    click.echo(Settings().model_dump_json(indent=2))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

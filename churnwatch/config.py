@@ -1,0 +1,155 @@
+"""One typed settings object for the whole tool.
+
+Values come, highest priority first, from constructor arguments, environment variables
+(prefix ``CHURNWATCH_``, nested keys joined by ``__``, e.g.
+``CHURNWATCH_DETECTION__BASKET_DROP__RATIO=0.5``), an optional TOML or JSON file named by
+``CHURNWATCH_CONFIG``, and the defaults below. The defaults are retail defaults grounded in
+DOMAIN.md and work without any file.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tomllib
+from datetime import timedelta
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+TierName = Literal["diamond", "core", "potential", "basic"]
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class PromotionSkippedSettings(_Section):
+    consecutive: int = Field(2, ge=1, description="expired offers in a row without redemption")
+
+
+class BasketDropSettings(_Section):
+    ratio: float = Field(0.4, gt=0, lt=1, description="fires below ratio x usual order value")
+    min_orders: int = Field(3, ge=1, description="orders needed before 'usual' means anything")
+
+
+class ComplaintEscalatedSettings(_Section):
+    lookback_days: float = Field(90, gt=0, description="how far back a smaller complaint counts")
+
+
+class EngagementDropSettings(_Section):
+    recent_half_life_days: float = Field(14, gt=0)
+    baseline_half_life_days: float = Field(90, gt=0)
+    ratio: float = Field(0.3, gt=0, lt=1, description="fires when recent rate < ratio x baseline")
+    min_baseline_per_30d: float = Field(
+        3.0, gt=0, description="baseline visits+posts per 30 days needed to judge a drop"
+    )
+    min_history_days: float = Field(45, ge=0, description="engagement history needed first")
+
+
+class GoneQuietSettings(_Section):
+    gap_factor: float = Field(3.0, gt=1, description="silent for this many usual gaps")
+    min_orders: int = Field(3, ge=2, description="orders needed to trust the usual gap")
+    floor_days: float = Field(21, gt=0, description="never sooner than this")
+    absolute_days: float = Field(90, gt=0, description="absolute limit (DOMAIN: about 3 months)")
+
+
+class SegmentAtRiskSettings(_Section):
+    valuable_tiers: tuple[TierName, ...] = ("diamond", "core")
+
+
+class NpsDetractorSettings(_Section):
+    max_score: int = Field(6, ge=0, le=10)
+
+
+class GovernanceSettings(_Section):
+    cooldown_days: float = Field(30, ge=0, description="per (customer, signal)")
+    cap_per_customer: int = Field(3, ge=1, description="alerts per customer per cap window")
+    cap_window_days: float = Field(30, gt=0)
+
+
+class PopulationSettings(_Section):
+    refresh_every: int = Field(
+        1000, ge=1, description="customer updates between recomputing means and quantiles"
+    )
+
+
+class DetectionSettings(_Section):
+    """Business thresholds. Everything that decides an alert lives here."""
+
+    window_days: float = Field(365, gt=0, description="rolling window of F and M")
+    allowed_lateness: timedelta = Field(
+        timedelta(minutes=10), description="how far behind the newest event time events may arrive"
+    )
+    usual_value_alpha: float = Field(0.3, gt=0, le=1, description="EWMA weight of a new order")
+    promotion_skipped: PromotionSkippedSettings = PromotionSkippedSettings()
+    basket_drop: BasketDropSettings = BasketDropSettings()
+    complaint_escalated: ComplaintEscalatedSettings = ComplaintEscalatedSettings()
+    engagement_drop: EngagementDropSettings = EngagementDropSettings()
+    gone_quiet: GoneQuietSettings = GoneQuietSettings()
+    segment_at_risk: SegmentAtRiskSettings = SegmentAtRiskSettings()
+    nps_detractor: NpsDetractorSettings = NpsDetractorSettings()
+    governance: GovernanceSettings = GovernanceSettings()
+    population: PopulationSettings = PopulationSettings()
+
+
+class TopicSettings(_Section):
+    orders: str = "orders"
+    engagement: str = "engagement"
+    complaints: str = "complaints"
+    recall: str = "churnwatch-recall"
+    dead_letter: str = "churnwatch-dead-letter"
+    partitions: int = Field(4, ge=1)
+    replication_factor: int = Field(1, ge=1)
+
+
+class KafkaSettings(_Section):
+    """Where the broker is. Empty ``brokers`` means: start the embedded Tansu broker."""
+
+    brokers: str = ""
+    security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
+    sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] | None = None
+    sasl_username: str | None = None
+    sasl_password: SecretStr | None = None
+    ssl_cafile: Path | None = None
+    ssl_certfile: Path | None = None
+    ssl_keyfile: Path | None = None
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="CHURNWATCH_", env_nested_delimiter="__", extra="forbid", frozen=True
+    )
+
+    source: str = Field("churnwatch", description="CloudEvents 'source' of every alert")
+    detection: DetectionSettings = DetectionSettings()
+    kafka: KafkaSettings = KafkaSettings()
+    topics: TopicSettings = TopicSettings()
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings, env_settings, _FileSource(settings_cls))
+
+
+class _FileSource(PydanticBaseSettingsSource):
+    """Reads the optional file named by ``CHURNWATCH_CONFIG`` (TOML or JSON)."""
+
+    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
+        return None, field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        path = os.environ.get("CHURNWATCH_CONFIG")
+        if not path:
+            return {}
+        text = Path(path).read_text(encoding="utf-8")
+        data: dict[str, Any] = json.loads(text) if path.endswith(".json") else tomllib.loads(text)
+        return data

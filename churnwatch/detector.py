@@ -1,0 +1,207 @@
+"""The detection engine shared by ``churnwatch replay`` and the streaming workers.
+
+Event time drives everything. Accepted events wait in their customer's ``pending`` list
+until the watermark (newest event time seen minus the allowed lateness) passes them; then
+every customer's due items, events and time-driven reviews alike, are processed one at a
+time in global event-time order ``(time, customer, event before review, event id)``. So a
+log reordered within the lateness bound is processed in exactly the same order and gives
+exactly the same alerts, and silence is noticed when event time passes a deadline.
+
+The due queue is a heap of ``(due time, customer)``: the work per watermark step is
+proportional to the customers that are due, not to all customers.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+from bisect import insort
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from churnwatch.alerting import build_alert
+from churnwatch.config import Settings
+from models.alert import Alert
+from models.clv import MbgNbdParams
+from models.events import AnyEvent
+from models.population import EMPTY_VIEW, Population, PopulationView
+from models.rfm import SEGMENT_CODES, TIERS
+from models.state import DAY, N_BUCKETS, CustomerState
+from signals import ALL_SIGNALS, Context
+from signals.governance import record, suppression
+
+
+class Outcome(StrEnum):
+    ACCEPTED = "accepted"
+    DUPLICATE = "duplicate"
+    LATE = "late"
+
+
+@dataclass
+class Stats:
+    accepted: int = 0
+    duplicates: int = 0
+    late: int = 0
+    events_processed: int = 0
+    reviews: int = 0
+    alerts: Counter[str] = field(default_factory=Counter)
+    suppressed: Counter[str] = field(default_factory=Counter)
+
+
+def _order_key(event: AnyEvent) -> tuple[float, str]:
+    return event.ts, event.event_id
+
+
+class Detector:
+    """Owns customer states, the due queue and the population statistics."""
+
+    def __init__(self, settings: Settings, params: MbgNbdParams | None = None) -> None:
+        self.settings = settings.detection
+        self.source = settings.source
+        self.params = params or MbgNbdParams()
+        self.lateness = self.settings.allowed_lateness.total_seconds()
+        self.bucket_seconds = self.settings.window_days * DAY / N_BUCKETS
+        self.states: dict[str, CustomerState] = {}
+        self.population = Population()
+        self.view: PopulationView = EMPTY_VIEW
+        self.view_source: Callable[[], PopulationView] = self.population.view
+        """Where classifications get population statistics; streaming merges partitions."""
+        self.max_seen = -math.inf
+        self.stats = Stats()
+        self.touched: set[str] = set()
+        """Customers whose state changed since the caller last cleared this set."""
+        self._queue: list[tuple[float, str]] = []
+        self._scheduled: dict[str, float] = {}
+        self._since_refresh = 0
+
+    # --- input ----------------------------------------------------------------------
+
+    @property
+    def watermark(self) -> float:
+        return self.max_seen - self.lateness
+
+    def ingest(self, event: AnyEvent) -> Outcome:
+        """Accept an event into its customer's pending list, or say why not."""
+        cid = event.customer_id
+        st = self.states.get(cid)
+        if st is None:
+            st = self.states[cid] = CustomerState()
+        if st.seen(event.event_id):
+            self.stats.duplicates += 1
+            return Outcome.DUPLICATE
+        if event.ts < st.through:
+            self.stats.late += 1
+            return Outcome.LATE
+        insort(st.pending, event, key=_order_key)
+        self.stats.accepted += 1
+        self.max_seen = max(self.max_seen, event.ts)
+        self.touched.add(cid)
+        self._schedule(cid, st)
+        return Outcome.ACCEPTED
+
+    def observe_time(self, event_time: float) -> None:
+        """Let event time seen elsewhere (other partitions, ticks) move the watermark."""
+        self.max_seen = max(self.max_seen, event_time)
+
+    def restore(self, customer_id: str, state: CustomerState) -> None:
+        """Adopt a state recovered from storage (a changelog), with its deadlines."""
+        self.states[customer_id] = state
+        self.population.replace([], state.contribution)
+        self._schedule(customer_id, state)
+
+    # --- processing -----------------------------------------------------------------
+
+    def advance(self, until: float | None = None, *, inclusive: bool = False) -> list[Alert]:
+        """Process every item due before ``until`` (default: the watermark)."""
+        limit = self.watermark if until is None else until
+        alerts: list[Alert] = []
+        queue = self._queue
+        while queue and (queue[0][0] < limit or (inclusive and queue[0][0] == limit)):
+            due, cid = heapq.heappop(queue)
+            if self._scheduled.get(cid) != due:
+                continue  # superseded entry
+            del self._scheduled[cid]
+            st = self.states[cid]
+            alerts.extend(self._step(cid, st))
+            self._schedule(cid, st)
+        return alerts
+
+    def finish(self, as_of: float | None = None) -> list[Alert]:
+        """End of input: process everything, and let event time run on to ``as_of``."""
+        end = self.max_seen if as_of is None else max(as_of, self.max_seen)
+        return self.advance(end, inclusive=True)
+
+    def _schedule(self, cid: str, st: CustomerState) -> None:
+        due = min(st.pending[0].ts if st.pending else math.inf, st.next_review or math.inf)
+        if due == math.inf or self._scheduled.get(cid) == due:
+            return
+        self._scheduled[cid] = due
+        heapq.heappush(self._queue, (due, cid))
+
+    def _step(self, cid: str, st: CustomerState) -> list[Alert]:
+        self.touched.add(cid)
+        if st.pending and (not st.next_review or st.pending[0].ts <= st.next_review):
+            event = st.pending.pop(0)
+            self.stats.events_processed += 1
+            return self._process(cid, st, event, event.ts)
+        now = float(st.next_review)
+        st.next_review = 0
+        self.stats.reviews += 1
+        return self._process(cid, st, None, now)
+
+    def _process(self, cid: str, st: CustomerState, trigger: AnyEvent | None,
+                 now: float) -> list[Alert]:
+        d = self.settings
+        before = st.prior()
+        if trigger is not None:
+            st.apply(trigger, bucket_seconds=self.bucket_seconds,
+                     value_alpha=d.usual_value_alpha,
+                     fast_hl=d.engagement_drop.recent_half_life_days,
+                     slow_hl=d.engagement_drop.baseline_half_life_days)
+        st.through = max(st.through, now)
+        st.expire_promotions(now)
+        ctx = Context(cid, now, trigger, before, st, self.view, d, self.bucket_seconds)
+        alerts = []
+        for signal in ALL_SIGNALS:
+            finding = signal.evaluate(ctx)
+            if finding is None:
+                continue
+            why = suppression(finding, st, now, d.governance)
+            if why is not None:
+                self.stats.suppressed[why] += 1
+                continue
+            record(finding, st, now)
+            self.stats.alerts[finding.signal] += 1
+            alerts.append(build_alert(finding, ctx, self.source, self.params))
+        rfm = ctx.rfm
+        st.segment = SEGMENT_CODES.get(rfm.segment, -1)
+        st.tier = TIERS.index(rfm.tier)
+        self._contribute(st, ctx.window)
+        st.next_review = min(
+            (t for t in self._deadlines(st, now) if t > now), default=0)
+        return alerts
+
+    def _deadlines(self, st: CustomerState, now: float) -> list[int]:
+        times = [s.deadline(st, self.settings) for s in ALL_SIGNALS]
+        times.append(st.next_rolloff(now, self.bucket_seconds))
+        return times
+
+    def _contribute(self, st: CustomerState, window: tuple[int, int]) -> None:
+        """Keep this customer's (last order, F, M) current in the population statistics."""
+        if not st.first_order:
+            return
+        new = [st.last_order, *window]
+        if new == st.contribution:
+            return
+        self.population.replace(st.contribution, new)
+        st.contribution = new
+        self._since_refresh += 1
+        threshold = min(self.settings.population.refresh_every, max(1, self.population.n // 10))
+        if self._since_refresh >= threshold:
+            self.refresh_view()
+
+    def refresh_view(self) -> None:
+        self.view = self.view_source()
+        self._since_refresh = 0

@@ -1,0 +1,89 @@
+"""The alert: a CloudEvents 1.0 envelope in structured JSON mode (CONTRACT.md).
+
+``type`` carries the signal and the schema version, e.g. ``io.churnwatch.alert.gone_quiet.v1``;
+``id`` is a deterministic hash of the customer, the signal and the trigger, so it doubles as
+the consumer's idempotency key: a replay or a redelivery yields the same id.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
+
+SCHEMA_VERSION = "v1"
+TYPE_PREFIX = "io.churnwatch"
+
+SignalName = Literal[
+    "promotion_skipped", "basket_drop", "complaint_escalated", "unfollowed", "engagement_drop",
+    "gone_quiet", "segment_at_risk", "nps_detractor", "recovered",
+]
+UtcTime = Annotated[
+    datetime, PlainSerializer(lambda d: d.strftime("%Y-%m-%dT%H:%M:%S.%fZ").replace(
+        ".000000Z", "Z"), return_type=str)
+]
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Reason(_Frozen):
+    code: str = Field(description="machine-readable reason code")
+    text: str = Field(description="the same reason for a person")
+
+
+class Rfm(_Frozen):
+    recency_days: float | None = Field(description="days since the last purchase; null if none")
+    frequency: int = Field(description="purchases in the rolling window")
+    monetary: float = Field(description="spend in the rolling window, shop currency")
+    r_score: int = Field(ge=1, le=5)
+    f_score: int = Field(ge=1, le=5)
+    m_score: int = Field(ge=1, le=5)
+    segment: str = Field(description="RFM segment of DOMAIN.md, or 'prospect' if never bought")
+
+
+class RecommendedAction(_Frozen):
+    code: str
+    channel: str
+    text: str
+
+
+class Trigger(_Frozen):
+    kind: Literal["event", "time"] = Field(
+        description="an arriving event, or event time passing a deadline")
+    event_id: str | None = None
+
+
+class AlertData(_Frozen):
+    signal: SignalName
+    severity: Literal["low", "medium", "high", "critical"]
+    reasons: list[Reason]
+    evidence: dict[str, float | int | str | bool | None]
+    rfm: Rfm
+    tier: Literal["diamond", "core", "potential", "basic"]
+    respond_within: str = Field(description="ISO 8601 duration of the tier's service level")
+    respond_by: UtcTime = Field(description="time + respond_within")
+    p_alive: float = Field(ge=0, le=1)
+    risk: float = Field(ge=0, le=1)
+    value_at_risk: float = Field(ge=0, description="expected value lost if the customer churns")
+    recommended_action: RecommendedAction
+    trigger: Trigger
+
+
+class Alert(_Frozen):
+    specversion: Literal["1.0"] = "1.0"
+    id: str = Field(description="deterministic; use as the idempotency key")
+    source: str
+    type: str = Field(pattern=r"^io\.churnwatch\.(alert\.[a-z_]+|recovered)\.v\d+$")
+    subject: str = Field(description="the customer_id")
+    time: UtcTime = Field(description="event time of the trigger")
+    datacontenttype: Literal["application/json"] = "application/json"
+    data: AlertData
+
+
+def alert_type(signal: str) -> str:
+    if signal == "recovered":
+        return f"{TYPE_PREFIX}.recovered.{SCHEMA_VERSION}"
+    return f"{TYPE_PREFIX}.alert.{signal}.{SCHEMA_VERSION}"

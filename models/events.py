@@ -1,0 +1,182 @@
+"""Input events exactly as CONTRACT.md defines them.
+
+Validation is strict where the contract is: ids must be non-blank, timestamps must be
+RFC 3339 *with* an offset (a naive time cannot be placed on the event-time axis), numbers
+must be JSON numbers (not strings), and sizes must be sane. Unknown extra fields are
+ignored so that upstream producers can add fields without breaking the detector.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from functools import cached_property
+from typing import Annotated, Any, Literal
+
+import orjson
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    TypeAdapter,
+    ValidationError,
+    WithJsonSchema,
+    model_validator,
+)
+
+MAX_EVENT_BYTES = 16 * 1024
+"""Anything larger is not a plausible event; refusing it bounds memory per message."""
+
+_RFC3339 = re.compile(
+    r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$"
+)
+
+
+def parse_rfc3339(value: Any) -> datetime:
+    if not isinstance(value, str) or not _RFC3339.match(value):
+        raise ValueError("must be an RFC 3339 timestamp with an offset, e.g. 2024-05-01T12:00:00Z")
+    text = value
+    frac = re.search(r"\.(\d+)", text)
+    if frac and len(frac.group(1)) > 6:  # Python keeps microseconds; drop finer digits
+        text = text[: frac.start(1) + 6] + text[frac.end(1) :]
+    return datetime.fromisoformat(text)
+
+
+Timestamp = Annotated[
+    datetime,
+    BeforeValidator(parse_rfc3339),
+    WithJsonSchema({"type": "string", "format": "date-time"}),
+]
+Id = Annotated[str, StringConstraints(min_length=1, max_length=128, pattern=r"\S")]
+Label = Annotated[str, StringConstraints(min_length=1, max_length=128)]
+
+
+class _Event(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True, str_strip_whitespace=False)
+
+    event_id: Id
+    customer_id: Id
+    occurred_at: Timestamp
+
+    @cached_property
+    def ts(self) -> float:
+        """Event time as POSIX seconds: the one time axis all logic runs on."""
+        return self.occurred_at.timestamp()
+
+
+class Order(_Event):
+    kind: Literal["order"]
+    order_id: Id
+    amount: float = Field(ge=0, le=1e9, strict=True, allow_inf_nan=False)
+    currency: Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")] | None = None
+    items: int | None = Field(None, ge=1, le=100_000, strict=True)
+    promotion_id: Id | None = None
+    status: Literal["placed", "cancelled", "refunded"] = "placed"
+
+
+class _Engagement(_Event):
+    kind: Literal["engagement"]
+
+
+class Visit(_Engagement):
+    action: Literal["visit"]
+
+
+class CommunityPost(_Engagement):
+    action: Literal["community_post"]
+
+
+class ChannelChange(_Engagement):
+    action: Literal["follow", "unfollow", "subscribe", "unsubscribe"]
+    channel: Label | None = None
+
+
+class PromotionOffered(_Engagement):
+    action: Literal["promotion_offered"]
+    promotion_id: Id
+    expires_at: Timestamp
+
+    @model_validator(mode="after")
+    def _expires_after_offer(self) -> PromotionOffered:
+        if self.expires_at <= self.occurred_at:
+            raise ValueError("expires_at must be after occurred_at")
+        return self
+
+
+class Survey(_Engagement):
+    action: Literal["survey"]
+    score: int = Field(ge=0, le=10, strict=True)
+
+
+Engagement = Annotated[
+    Visit | CommunityPost | ChannelChange | PromotionOffered | Survey,
+    Field(discriminator="action"),
+]
+
+
+class Complaint(_Event):
+    kind: Literal["complaint"]
+    ticket_id: Id
+    severity: Literal["inquiry", "minor", "major", "refund_request", "exchange_request"]
+    status: Literal["opened", "updated", "resolved"] = "opened"
+    category: Label | None = None
+
+
+Event = Annotated[Order | Engagement | Complaint, Field(discriminator="kind")]
+AnyEvent = Order | Visit | CommunityPost | ChannelChange | PromotionOffered | Survey | Complaint
+
+EVENT_ADAPTER: TypeAdapter[AnyEvent] = TypeAdapter(Event)
+KINDS = ("order", "engagement", "complaint")
+
+
+class InvalidEvent(ValueError):
+    """Raised with a one-line reason a person can act on."""
+
+
+def parse_event(raw: bytes | str, kind: str | None = None) -> AnyEvent:
+    """Validate one JSON event. ``kind`` fills in a missing discriminator (one topic per kind)."""
+    size = len(raw)
+    if size > MAX_EVENT_BYTES:
+        raise InvalidEvent(f"event is {size} bytes, more than the limit of {MAX_EVENT_BYTES}")
+    try:
+        if kind is None:
+            return EVENT_ADAPTER.validate_json(raw)
+        data = _json_object(raw)
+        data.setdefault("kind", kind)
+        if data["kind"] != kind:
+            raise InvalidEvent(f"kind {data['kind']!r} arrived on the {kind!r} topic")
+        return EVENT_ADAPTER.validate_python(data)
+    except ValidationError as exc:
+        raise InvalidEvent(describe(exc)) from None
+
+
+def _json_object(raw: bytes | str) -> dict[str, Any]:
+    try:
+        data = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise InvalidEvent(f"not valid JSON: {exc}") from None
+    if not isinstance(data, dict):
+        raise InvalidEvent("an event must be a JSON object")
+    return data
+
+
+def describe(exc: ValidationError) -> str:
+    """Compress pydantic's error list into one line: ``field: message; field: message``."""
+    parts = []
+    for err in exc.errors(include_url=False):
+        loc = ".".join(str(p) for p in err["loc"] if not _is_union_tag(p))
+        msg = err["msg"].removeprefix("Value error, ")
+        parts.append(f"{loc}: {msg}" if loc else msg)
+    return "; ".join(parts)
+
+
+_UNION_TAGS = frozenset(
+    {"order", "engagement", "complaint", "visit", "community_post", "follow", "unfollow",
+     "subscribe", "unsubscribe", "promotion_offered", "survey"}
+)
+
+
+def _is_union_tag(part: int | str) -> bool:
+    return part in _UNION_TAGS

@@ -1,0 +1,72 @@
+"""RFM segments (DOMAIN.md) and value tiers with their service levels.
+
+The classic rule compares each of R, F, M with the population mean: at or above the mean
+is "up". For R, up means *long ago*. The eight combinations all have names: the six of the
+course plus the two DOMAIN.md names for the rest.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from models.population import PopulationView
+from models.state import DAY, CustomerState
+
+SEGMENTS: dict[tuple[bool, bool, bool], str] = {
+    # (R up, F up, M up)
+    (False, True, True): "important-keep",  # 重要保持客户
+    (False, False, True): "important-develop",  # 重要发展客户
+    (False, True, False): "general-important",  # 一般重要客户
+    (True, True, True): "important-retain",  # 重要挽留客户: churn risk
+    (True, True, False): "general",  # 一般客户
+    (True, False, False): "low-value",  # 无价值客户
+    (False, False, False): "general-develop",  # 一般发展客户: recent but light, often new
+    (True, False, True): "lapsed-big-spender",  # lapsed big spender, worth a recall
+}
+SEGMENT_CODES = {name: code for code, name in enumerate(SEGMENTS.values())}
+NO_PURCHASE = "prospect"
+"""Segment of a customer who has never bought: R is undefined for them."""
+
+Tier = Literal["diamond", "core", "potential", "basic"]
+TIERS: tuple[Tier, ...] = ("diamond", "core", "potential", "basic")
+RESPOND_WITHIN = {"diamond": "PT1H", "core": "PT4H", "potential": "PT24H", "basic": "PT48H"}
+"""ISO 8601 durations of each tier's service level (DOMAIN.md, 客户分层)."""
+RESPOND_SECONDS = {"diamond": 3600, "core": 4 * 3600, "potential": 24 * 3600,
+                   "basic": 48 * 3600}
+
+
+@dataclass(frozen=True, slots=True)
+class RfmSnapshot:
+    recency_days: float | None
+    frequency: int
+    monetary: float
+    r_score: int
+    f_score: int
+    m_score: int
+    segment: str
+    tier: Tier
+
+
+def segment_of(state: CustomerState, f: int, m: int, view: PopulationView) -> str:
+    if not state.first_order:
+        return NO_PURCHASE
+    r_up = state.last_order <= view.mean_last
+    return SEGMENTS[(r_up, f >= view.mean_f, m >= view.mean_m)]
+
+
+def snapshot(state: CustomerState, now: float, view: PopulationView,
+             window: tuple[int, int]) -> RfmSnapshot:
+    """R, F, M with scores, segment and tier; ``window`` is the rolling (F, M cents)."""
+    f, m = window
+    bought = bool(state.first_order)
+    return RfmSnapshot(
+        recency_days=round((now - state.last_order) / DAY, 2) if bought else None,
+        frequency=f,
+        monetary=m / 100,
+        r_score=view.score("r", state.last_order) if bought else 1,
+        f_score=view.score("f", f),
+        m_score=view.score("m", m),
+        segment=segment_of(state, f, m, view),
+        tier=TIERS[view.tier_rank(m)],
+    )

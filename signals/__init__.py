@@ -1,0 +1,42 @@
+"""The warning-indicator library (流失信号 / 预警指标库): one module per signal.
+
+| signal                | module                            |
+|-----------------------|-----------------------------------|
+| promotion_skipped     | signals/promotion_skipped.py      |
+| basket_drop           | signals/basket_drop.py            |
+| complaint_escalated   | signals/complaint_escalated.py    |
+| unfollowed            | signals/unfollowed.py             |
+| engagement_drop       | signals/engagement_drop.py        |
+| gone_quiet            | signals/gone_quiet.py             |
+| segment_at_risk       | signals/segment_at_risk.py        |
+| nps_detractor         | signals/nps_detractor.py          |
+| recovered             | signals/recovered.py              |
+
+Each is a :class:`signals.base.Signal`; governance (cooldown, cap) and recommended actions
+apply to all of them alike and live in ``governance.py`` and ``actions.py``.
+"""
+
+from signals.base import CODES, SIGNAL_NAMES, Context, Finding, Reason, Signal
+from signals.basket_drop import BasketDrop
+from signals.complaint_escalated import ComplaintEscalated
+from signals.engagement_drop import EngagementDrop
+from signals.gone_quiet import GoneQuiet
+from signals.nps_detractor import NpsDetractor
+from signals.promotion_skipped import PromotionSkipped
+from signals.recovered import Recovered
+from signals.segment_at_risk import SegmentAtRisk
+from signals.unfollowed import Unfollowed
+
+ALL_SIGNALS: tuple[Signal, ...] = (
+    Recovered(),  # first: it reads the open alerts before this item can open new ones
+    PromotionSkipped(),
+    BasketDrop(),
+    ComplaintEscalated(),
+    Unfollowed(),
+    EngagementDrop(),
+    GoneQuiet(),
+    SegmentAtRisk(),
+    NpsDetractor(),
+)
+
+__all__ = ["ALL_SIGNALS", "CODES", "SIGNAL_NAMES", "Context", "Finding", "Reason", "Signal"]

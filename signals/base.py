@@ -1,0 +1,101 @@
+"""The one interface every signal implements, and what a signal sees and returns.
+
+A signal is a pure function of a :class:`Context`: the customer's state before and after
+the current item, the trigger (an event, or ``None`` when event time alone reached a
+deadline), the event time ``now``, the population view and the thresholds. It never reads
+a clock, so the same log always gives the same findings.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import ClassVar, Literal
+
+from churnwatch.config import DetectionSettings
+from models.events import AnyEvent
+from models.population import PopulationView
+from models.rfm import TIERS, RfmSnapshot, snapshot
+from models.state import DAY, CustomerState, Prior
+
+SIGNAL_NAMES = (
+    "promotion_skipped", "basket_drop", "complaint_escalated", "unfollowed",
+    "engagement_drop", "gone_quiet", "segment_at_risk", "nps_detractor", "recovered",
+)
+"""Every alert names one of these (CONTRACT.md); the position is the compact code used in
+state (``fired``, ``open_mask``), so new names may only be appended."""
+CODES = {name: code for code, name in enumerate(SIGNAL_NAMES)}
+
+Severity = Literal["low", "medium", "high", "critical"]
+SEVERITIES: tuple[Severity, ...] = ("low", "medium", "high", "critical")
+Evidence = dict[str, float | int | str | bool | None]
+
+
+@dataclass(frozen=True, slots=True)
+class Reason:
+    code: str
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """What a signal concluded. ``key`` names the trigger: same trigger, same alert id."""
+
+    signal: str
+    key: str
+    severity: Severity
+    reasons: tuple[Reason, ...]
+    evidence: Evidence
+
+
+@dataclass(slots=True)
+class Context:
+    customer_id: str
+    now: float
+    trigger: AnyEvent | None
+    before: Prior
+    state: CustomerState
+    view: PopulationView
+    settings: DetectionSettings
+    bucket_seconds: float
+    _window: tuple[int, int] | None = field(default=None, repr=False)
+    _rfm: RfmSnapshot | None = field(default=None, repr=False)
+
+    @property
+    def window(self) -> tuple[int, int]:
+        """Rolling (F, M cents) as of now."""
+        if self._window is None:
+            self._window = self.state.window(self.now, self.bucket_seconds)
+        return self._window
+
+    @property
+    def rfm(self) -> RfmSnapshot:
+        if self._rfm is None:
+            self._rfm = snapshot(self.state, self.now, self.view, self.window)
+        return self._rfm
+
+
+class Signal:
+    """Base of every signal: a name, ``evaluate`` and, for silence-type signals, a deadline."""
+
+    name: ClassVar[str]
+
+    @property
+    def code(self) -> int:
+        return CODES[self.name]
+
+    def evaluate(self, ctx: Context) -> Finding | None:
+        raise NotImplementedError
+
+    def deadline(self, state: CustomerState, settings: DetectionSettings) -> int:
+        """Event time at which this signal must look again without a new event; 0 = never."""
+        return 0
+
+
+def tiered(base: Severity, ctx: Context) -> Severity:
+    """Raise severity one step for the two highest value tiers (they get faster service)."""
+    step = 1 if ctx.rfm.tier in TIERS[:2] else 0
+    return SEVERITIES[min(SEVERITIES.index(base) + step, len(SEVERITIES) - 1)]
+
+
+def days(seconds: float) -> float:
+    return round(seconds / DAY, 1)

@@ -1,0 +1,67 @@
+"""社群发言积极性下降: visits and community posts fall far below the customer's own baseline.
+
+Two exponentially decayed counters give a recent and a baseline rate. With no new activity
+both decay, the recent one faster, so the moment the recent rate falls under
+``ratio x baseline`` has a closed form: that is this signal's deadline, and silence is
+detected when event time reaches it, without waiting for the customer to act.
+"""
+
+from __future__ import annotations
+
+import math
+
+from churnwatch.config import DetectionSettings, EngagementDropSettings
+from models.state import DAY, CustomerState
+from signals.base import Context, Finding, Reason, Signal, days, tiered
+
+
+def _rates_ok(state: CustomerState, now: float, rule: EngagementDropSettings) -> tuple[
+        bool, float, float]:
+    recent, baseline = state.engagement_rates(
+        now, rule.recent_half_life_days, rule.baseline_half_life_days)
+    dropped = (
+        baseline * 30 >= rule.min_baseline_per_30d
+        and recent < rule.ratio * baseline
+        and now - state.eng_since >= rule.min_history_days * DAY
+    )
+    return dropped, recent, baseline
+
+
+class EngagementDrop(Signal):
+    name = "engagement_drop"
+
+    def evaluate(self, ctx: Context) -> Finding | None:
+        st, rule = ctx.state, ctx.settings.engagement_drop
+        if ctx.trigger is not None or not st.eng_at:
+            return None
+        if st.fired.get(self.code, 0) >= st.eng_at:
+            return None  # already alerted for this lull; a new visit re-arms it
+        dropped, recent, baseline = _rates_ok(st, ctx.now, rule)
+        if not dropped:
+            return None
+        return Finding(
+            signal=self.name,
+            key=str(st.eng_at),
+            severity=tiered("medium", ctx),
+            reasons=(Reason("engagement_below_baseline",
+                            f"visits and posts at {recent * 30:.1f} per 30 days against a "
+                            f"baseline of {baseline * 30:.1f} (threshold {rule.ratio:.0%})"),),
+            evidence={"recent_per_30d": round(recent * 30, 3),
+                      "baseline_per_30d": round(baseline * 30, 3), "threshold": rule.ratio,
+                      "days_since_last_activity": days(ctx.now - st.eng_at)},
+        )
+
+    def deadline(self, state: CustomerState, settings: DetectionSettings) -> int:
+        rule = settings.engagement_drop
+        if not state.eng_at or state.fired.get(self.code, 0) >= state.eng_at:
+            return 0
+        lf = math.log(2) / (rule.recent_half_life_days * DAY)
+        ls = math.log(2) / (rule.baseline_half_life_days * DAY)
+        fast, slow = state.eng_fast * lf, state.eng_slow * ls
+        if lf <= ls or slow <= 0:
+            return 0
+        cross = math.log(fast / (rule.ratio * slow)) / (lf - ls) if fast > rule.ratio * slow else 0
+        when = max(state.eng_at + cross, state.eng_since + rule.min_history_days * DAY)
+        when = math.ceil(when) + 1  # a second past the crossing, clear of rounding
+        dropped, _, _ = _rates_ok(state, when, rule)
+        return when if dropped else 0
