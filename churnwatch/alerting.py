@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 from models.alert import (
     Alert,
     AlertData,
-    RecommendedAction,
     Reason,
+    RecommendedAction,
     Rfm,
     Trigger,
     alert_type,
@@ -49,7 +49,7 @@ def build_alert(finding: Finding, ctx: Context, source: str, params: MbgNbdParam
         subject=ctx.customer_id,
         time=when,
         data=AlertData(
-            signal=finding.signal,  # type: ignore[arg-type]
+            signal=finding.signal,
             severity=finding.severity,
             reasons=[Reason(code=r.code, text=r.text) for r in finding.reasons],
             evidence=finding.evidence,

@@ -42,10 +42,15 @@ class ComplaintEscalatedSettings(_Section):
 class EngagementDropSettings(_Section):
     recent_half_life_days: float = Field(14, gt=0)
     baseline_half_life_days: float = Field(90, gt=0)
-    ratio: float = Field(0.3, gt=0, lt=1, description="fires when recent rate < ratio x baseline")
+    ratio: float = Field(0.25, gt=0, lt=1, description="fires when recent rate < ratio x baseline")
     min_baseline_per_30d: float = Field(
-        3.0, gt=0, description="baseline visits+posts per 30 days needed to judge a drop"
+        4.0, gt=0, description="baseline visits+posts per 30 days needed to judge a drop"
     )
+    # Visits are bursty (Poisson): at 4 a month a 40-day gap is common. The lull must be
+    # long enough that the baseline predicts this many visits in it; P(none by chance)
+    # is then exp(-min_expected_missing), about 0.03 % at 8.
+    min_expected_missing: float = Field(
+        8.0, gt=0, description="visits the baseline predicts during the silence")
     min_history_days: float = Field(45, ge=0, description="engagement history needed first")
 
 
@@ -58,6 +63,14 @@ class GoneQuietSettings(_Section):
 
 class SegmentAtRiskSettings(_Section):
     valuable_tiers: tuple[TierName, ...] = ("diamond", "core")
+    overdue_factor: float = Field(
+        2.0, ge=1, description="the move into important-retain counts once recency also "
+        "exceeds this many of the customer's own usual gaps")
+    min_spend_drop: float = Field(
+        0.3, gt=0, lt=1, description="a tier drop counts once rolling spend fell this share "
+        "below its peak in the old tier")
+    min_orders: int = Field(3, ge=2, description="orders needed before 'overdue' means anything")
+    min_population: int = Field(50, ge=1, description="buying customers needed to classify")
 
 
 class NpsDetractorSettings(_Section):

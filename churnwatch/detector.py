@@ -175,13 +175,21 @@ class Detector:
             record(finding, st, now)
             self.stats.alerts[finding.signal] += 1
             alerts.append(build_alert(finding, ctx, self.source, self.params))
-        rfm = ctx.rfm
-        st.segment = SEGMENT_CODES.get(rfm.segment, -1)
-        st.tier = TIERS.index(rfm.tier)
+        self._classify(st, ctx)
         self._contribute(st, ctx.window)
         st.next_review = min(
             (t for t in self._deadlines(st, now) if t > now), default=0)
         return alerts
+
+    @staticmethod
+    def _classify(st: CustomerState, ctx: Context) -> None:
+        """Record segment and tier, and the peak spend within the tier, for the next item."""
+        rfm = ctx.rfm
+        tier = TIERS.index(rfm.tier)
+        spend = ctx.window[1]
+        st.tier_peak = max(st.tier_peak, spend) if tier == st.tier else spend
+        st.segment = SEGMENT_CODES.get(rfm.segment, -1)
+        st.tier = tier
 
     def _deadlines(self, st: CustomerState, now: float) -> list[int]:
         times = [s.deadline(st, self.settings) for s in ALL_SIGNALS]

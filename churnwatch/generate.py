@@ -61,7 +61,7 @@ class _Customer:
         vip = archetype == "vip_lapse"
         self.gap = rng.uniform(6, 12) if vip else rng.uniform(12, 40)  # days between orders
         self.value = rng.uniform(400, 1500) if vip else rng.lognormvariate(4.0, 0.6)
-        self.visits = rng.uniform(3, 10)  # per 30 days
+        self.visits = rng.uniform(4, 12)  # per 30 days
         self.drift = (start + rng.uniform(0.35, 0.65) * (end - start)
                       if archetype in DRIFTS else None)
 

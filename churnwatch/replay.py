@@ -67,8 +67,8 @@ def replay(log: Path, alerts_path: Path, customers_path: Path, *, settings: Sett
     dl: IO[bytes] | None = dead_letter.open("wb") if dead_letter else None
     try:
         with log.open("rb") as src, alerts_path.open("wb") as out:
-            for lineno, raw in enumerate(_lines(src, show, log.stat().st_size), 1):
-                raw = raw.rstrip(b"\r\n")
+            for lineno, line in enumerate(_lines(src, show, log.stat().st_size), 1):
+                raw = line.rstrip(b"\r\n")
                 if not raw.strip():
                     continue
                 result.lines += 1

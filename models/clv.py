@@ -30,5 +30,5 @@ def p_alive(orders: int, first_order: float, last_order: float, now: float,
     x = orders - 1
     t_x = max(0.0, (last_order - first_order) / WEEK)
     big_t = max(t_x, (now - first_order) / WEEK)
-    ratio = ((params.alpha + big_t) / (params.alpha + t_x)) ** (params.r + x)
+    ratio: float = ((params.alpha + big_t) / (params.alpha + t_x)) ** (params.r + x)
     return 1.0 / (1.0 + params.a / (params.b + x) * ratio)

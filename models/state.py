@@ -90,6 +90,7 @@ class CustomerState:
     open_mask: int = 0  # signals alerted since the last order (for `recovered`)
     open_since: int = 0
     tier: int = -1  # last tier rank seen (0 = diamond), -1 = never classified
+    tier_peak: int = 0  # highest rolling spend (cents) seen while in that tier
     segment: int = -1  # last segment code seen
     contribution: list[int] = field(default_factory=list)  # [last_order, F, M cents] in stats
     through: float = 0.0  # event time of the last processed item
@@ -275,8 +276,9 @@ class CustomerState:
         kwargs: dict[str, Any] = {}
         for f, value in zip(fields(cls), values[1:], strict=True):
             if f.name == "pending":
-                value = [parse_event(raw) for raw in value]
+                kwargs[f.name] = [parse_event(raw) for raw in value]
             elif f.name == "fired":
-                value = {int(k): int(v) for k, v in value}
-            kwargs[f.name] = value
+                kwargs[f.name] = {int(k): int(v) for k, v in value}
+            else:
+                kwargs[f.name] = value
         return cls(**kwargs)

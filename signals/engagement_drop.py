@@ -2,8 +2,11 @@
 
 Two exponentially decayed counters give a recent and a baseline rate. With no new activity
 both decay, the recent one faster, so the moment the recent rate falls under
-``ratio x baseline`` has a closed form: that is this signal's deadline, and silence is
-detected when event time reaches it, without waiting for the customer to act.
+``ratio x baseline`` has a closed form. A Poisson guard asks, in addition, that the silence
+since the last activity be long enough for the baseline to predict ``min_expected_missing``
+visits in it, so chance gaps of sparse visitors are not flagged. The later of the two
+moments is this signal's deadline: silence is detected when event time reaches it, without
+waiting for the customer to act.
 """
 
 from __future__ import annotations
@@ -15,16 +18,29 @@ from models.state import DAY, CustomerState
 from signals.base import Context, Finding, Reason, Signal, days, tiered
 
 
-def _rates_ok(state: CustomerState, now: float, rule: EngagementDropSettings) -> tuple[
+def _dropped(state: CustomerState, now: float, rule: EngagementDropSettings) -> tuple[
         bool, float, float]:
+    """(dropped?, recent rate, baseline rate) per day as of ``now``.
+
+    The baseline requirement is judged at the last activity: silence itself lowers the
+    decayed baseline, and a customer who *was* active must not escape by staying away.
+    """
     recent, baseline = state.engagement_rates(
         now, rule.recent_half_life_days, rule.baseline_half_life_days)
+    baseline_then = _baseline_then(state, rule)
     dropped = (
-        baseline * 30 >= rule.min_baseline_per_30d
+        baseline_then * 30 >= rule.min_baseline_per_30d
         and recent < rule.ratio * baseline
+        and (now - state.eng_at) / DAY * baseline_then >= rule.min_expected_missing
         and now - state.eng_since >= rule.min_history_days * DAY
     )
     return dropped, recent, baseline
+
+
+def _baseline_then(state: CustomerState, rule: EngagementDropSettings) -> float:
+    """Baseline visits+posts per day at the last activity."""
+    return state.engagement_rates(
+        state.eng_at, rule.recent_half_life_days, rule.baseline_half_life_days)[1]
 
 
 class EngagementDrop(Signal):
@@ -36,7 +52,7 @@ class EngagementDrop(Signal):
             return None
         if st.fired.get(self.code, 0) >= st.eng_at:
             return None  # already alerted for this lull; a new visit re-arms it
-        dropped, recent, baseline = _rates_ok(st, ctx.now, rule)
+        dropped, recent, baseline = _dropped(st, ctx.now, rule)
         if not dropped:
             return None
         return Finding(
@@ -61,7 +77,9 @@ class EngagementDrop(Signal):
         if lf <= ls or slow <= 0:
             return 0
         cross = math.log(fast / (rule.ratio * slow)) / (lf - ls) if fast > rule.ratio * slow else 0
-        when = max(state.eng_at + cross, state.eng_since + rule.min_history_days * DAY)
+        silence = rule.min_expected_missing / _baseline_then(state, rule) * DAY
+        when = max(state.eng_at + cross, state.eng_at + silence,
+                   state.eng_since + rule.min_history_days * DAY)
         when = math.ceil(when) + 1  # a second past the crossing, clear of rounding
-        dropped, _, _ = _rates_ok(state, when, rule)
+        dropped, _, _ = _dropped(state, when, rule)
         return when if dropped else 0

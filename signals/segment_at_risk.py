@@ -3,8 +3,12 @@ value tier.
 
 Compares the segment and tier of this moment with the ones recorded at the customer's
 previous item, so it fires on the move, not on every look at a customer already there.
-A tier drop counts only when the customer's own rolling spend fell: a tier lost because
-other customers grew says nothing about this customer drifting away.
+
+Two guards keep it about *this* customer drifting. A regular buyer between two orders sits
+above the population's mean recency half of the time, so the move into important-retain
+counts only when the customer is also overdue by their own rhythm. A tier lost because
+other customers grew says nothing about this one, so a tier drop counts only when the
+customer's own rolling spend fell well below its peak in the old tier.
 """
 
 from __future__ import annotations
@@ -13,28 +17,29 @@ from models.rfm import SEGMENT_CODES, TIERS
 from signals.base import Context, Finding, Reason, Signal, tiered
 
 RETAIN = "important-retain"
-MIN_POPULATION = 50
-"""Below this many buying customers, means and tiers are too noisy to act on."""
+SEGMENT_NAMES = tuple(SEGMENT_CODES)
 
 
 class SegmentAtRisk(Signal):
     name = "segment_at_risk"
 
     def evaluate(self, ctx: Context) -> Finding | None:
-        st, rfm = ctx.state, ctx.rfm
-        if ctx.view.n < MIN_POPULATION or st.segment < 0 or st.tier < 0:
+        st, rfm, rule = ctx.state, ctx.rfm, ctx.settings.segment_at_risk
+        if ctx.view.n < rule.min_population or st.segment < 0 or st.tier < 0:
             return None
-        valuable = {TIERS.index(t) for t in ctx.settings.segment_at_risk.valuable_tiers}
-        old_segment = list(SEGMENT_CODES)[st.segment] if st.segment < len(SEGMENT_CODES) else ""
+        valuable = {TIERS.index(t) for t in rule.valuable_tiers}
+        old_segment = SEGMENT_NAMES[st.segment] if 0 <= st.segment < len(SEGMENT_NAMES) else ""
         new_tier = TIERS.index(rfm.tier)
+        overdue = st.orders >= rule.min_orders and (
+            ctx.now - st.last_order > rule.overdue_factor * st.mean_gap())
         reasons = []
-        if rfm.segment == RETAIN and old_segment != RETAIN and (
+        if rfm.segment == RETAIN and old_segment != RETAIN and overdue and (
                 st.tier in valuable or new_tier in valuable):
             reasons.append(Reason("moved_to_important_retain",
                                   f"moved from {old_segment} to {RETAIN}: frequent, "
                                   "high-spending and now silent longer than most"))
-        own_spend_fell = bool(st.contribution) and ctx.window[1] < st.contribution[2]
-        if st.tier in valuable and new_tier > st.tier and own_spend_fell:
+        spend_fell = ctx.window[1] <= (1 - rule.min_spend_drop) * st.tier_peak
+        if st.tier in valuable and new_tier > st.tier and spend_fell:
             reasons.append(Reason("value_tier_dropped",
                                   f"value tier fell from {TIERS[st.tier]} to {rfm.tier}"))
         if not reasons:
@@ -45,6 +50,7 @@ class SegmentAtRisk(Signal):
             severity=tiered("high", ctx) if st.tier in valuable else "medium",
             reasons=tuple(reasons),
             evidence={"from_segment": old_segment, "to_segment": rfm.segment,
+                      "peak_spend_in_tier": st.tier_peak / 100,
                       "from_tier": TIERS[st.tier], "to_tier": rfm.tier,
                       "population_mean_recency_days": round(
                           (ctx.now - ctx.view.mean_last) / 86_400, 1),

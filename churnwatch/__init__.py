@@ -1,0 +1,5 @@
+"""churnwatch: a streaming churn-signal detector.
+
+The application layer: settings, the detection engine, replay, the generator and the CLI.
+Pure domain logic lives in ``models/`` and ``signals/``; Faust glue in ``streams/``.
+"""

@@ -1,0 +1,1 @@
+"""Thin Faust glue: topics, tables and agents wired to the pure detection logic."""
