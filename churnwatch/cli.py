@@ -105,6 +105,70 @@ def schema(out: Path) -> None:
 
 
 @main.command()
+@click.option("--port", default=9092, show_default=True, type=click.IntRange(1, 65535))
+def broker(port: int) -> None:
+    """Run the embedded Kafka-compatible broker (Tansu, memory only) on 127.0.0.1."""
+    from streams.broker import start_broker
+
+    running = start_broker(port)
+    click.echo(f"Tansu listening on {running.url}; Ctrl-C to stop", err=True)
+    try:
+        running.process.wait()
+    except KeyboardInterrupt:
+        running.stop()
+
+
+@main.command()
+@click.option("--loglevel", default="info", show_default=True)
+def worker(loglevel: str) -> None:
+    """Run a streaming worker against the configured Kafka cluster (production)."""
+    from streams.worker import run_worker
+
+    run_worker(Settings(), loglevel=loglevel)
+
+
+@main.command()
+@click.argument("log", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--rate", default=0.0, show_default=True, type=click.FloatRange(0),
+              help="events per second; 0 sends as fast as possible")
+def produce(log: Path, rate: float) -> None:
+    """Send an event log into the source topics, event times kept as Kafka timestamps."""
+    from streams.produce import produce as send
+    from streams.produce import read_lines
+
+    result = send(read_lines(log), Settings(), rate=rate)
+    click.echo(f"sent {result.sent} events in {result.seconds:.1f} s", err=True)
+
+
+@main.command()
+@click.option("--from-beginning", is_flag=True, help="start at the oldest alert")
+@click.option("--json", "as_json", is_flag=True, help="print the raw CloudEvents")
+def tail(from_beginning: bool, as_json: bool) -> None:
+    """Print alerts from the recall topic as they arrive."""
+    import orjson
+
+    from streams.tail import alerts, describe
+
+    for alert in alerts(Settings(), from_beginning=from_beginning):
+        click.echo(orjson.dumps(alert).decode() if as_json else describe(alert))
+
+
+@main.command()
+@click.option("--customers", default=1500, show_default=True, type=click.IntRange(10))
+@click.option("--rate", default=400.0, show_default=True, type=click.FloatRange(1))
+@click.option("--seconds", default=None, type=click.FloatRange(1),
+              help="stop after this long (default: run until Ctrl-C)")
+@click.option("--workdir", default=Path(".churnwatch-demo"), show_default=True,
+              type=click.Path(file_okay=False, path_type=Path),
+              help="where the synthetic log and the broker and worker logs go")
+def demo(customers: int, rate: float, seconds: float | None, workdir: Path) -> None:
+    """Broker, worker, synthetic customers and a live view of the alerts, in one command."""
+    from streams.demo import run_demo
+
+    run_demo(Settings(), customers=customers, rate=rate, seconds=seconds, workdir=workdir)
+
+
+@main.command()
 def settings() -> None:
     """Print the effective settings (defaults, config file, environment), secrets masked."""
     click.echo(Settings().model_dump_json(indent=2))

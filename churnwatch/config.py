@@ -131,6 +131,32 @@ class KafkaSettings(_Section):
     ssl_keyfile: Path | None = None
 
 
+class Route(_Section):
+    """Also send matching alerts to ``topic`` (empty lists match everything)."""
+
+    topic: str
+    signals: tuple[str, ...] = ()
+    tiers: tuple[TierName, ...] = ()
+
+
+class RuntimeSettings(_Section):
+    """How the streaming workers run. Defaults suit both the demo and production."""
+
+    app_id: str = "churnwatch"
+    tick_interval: float = Field(1.0, gt=0, description="seconds between event-time ticks")
+    idle_after: float = Field(
+        10.0, gt=0, description="wall-clock seconds without events before a source partition "
+        "stops holding back the watermark")
+    flush_every_events: int = Field(500, ge=1, description="coalesce state writes per batch")
+    flush_every_seconds: float = Field(0.5, gt=0)
+    metrics_host: str = "127.0.0.1"
+    metrics_port: int = Field(9108, ge=0, le=65535, description="0 disables /metrics")
+    fast_group_join: bool | None = Field(
+        None, description="short session timeouts (embedded broker); default: only when "
+        "the embedded broker is used")
+    routes: tuple[Route, ...] = ()
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="CHURNWATCH_", env_nested_delimiter="__", extra="forbid", frozen=True
@@ -140,6 +166,7 @@ class Settings(BaseSettings):
     detection: DetectionSettings = DetectionSettings()
     kafka: KafkaSettings = KafkaSettings()
     topics: TopicSettings = TopicSettings()
+    runtime: RuntimeSettings = RuntimeSettings()
 
     @classmethod
     def settings_customise_sources(

@@ -57,7 +57,8 @@ def _order_key(event: AnyEvent) -> tuple[float, str]:
 class Detector:
     """Owns customer states, the due queue and the population statistics."""
 
-    def __init__(self, settings: Settings, params: MbgNbdParams | None = None) -> None:
+    def __init__(self, settings: Settings, params: MbgNbdParams | None = None,
+                 stats: Stats | None = None) -> None:
         self.settings = settings.detection
         self.source = settings.source
         self.params = params or MbgNbdParams()
@@ -69,7 +70,8 @@ class Detector:
         self.view_source: Callable[[], PopulationView] = self.population.view
         """Where classifications get population statistics; streaming merges partitions."""
         self.max_seen = -math.inf
-        self.stats = Stats()
+        self.stats = stats or Stats()
+        """Counters; detectors of several partitions may share one."""
         self.touched: set[str] = set()
         """Customers whose state changed since the caller last cleared this set."""
         self._queue: list[tuple[float, str]] = []

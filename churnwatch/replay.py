@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import sys
 import time
 from collections import Counter
@@ -11,15 +10,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, BinaryIO
 
-import orjson
 from tqdm import tqdm
 
 from churnwatch.alerting import risk_numbers
 from churnwatch.config import Settings
+from churnwatch.deadletter import dead_letter_record
 from churnwatch.detector import Detector, Outcome
 from models.events import InvalidEvent, parse_event
 from models.rfm import snapshot
 from models.summary import CustomerSummary
+
+LATE_REASON = "late: its customer was already evaluated past this event time"
 
 
 @dataclass
@@ -35,16 +36,6 @@ class ReplayResult:
     @property
     def events_per_second(self) -> float:
         return self.lines / self.seconds if self.seconds else 0.0
-
-
-def dead_letter_record(line: int, reason: str, raw: bytes) -> bytes:
-    """The reason and the original bytes: as text when they are UTF-8, else base64."""
-    record: dict[str, object] = {"line": line, "reason": reason}
-    try:
-        record["raw"] = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        record["raw_base64"] = base64.b64encode(raw).decode()
-    return orjson.dumps(record) + b"\n"
 
 
 def _lines(log: BinaryIO, progress: bool, total: int) -> Iterator[bytes]:
@@ -77,13 +68,11 @@ def replay(log: Path, alerts_path: Path, customers_path: Path, *, settings: Sett
                 except InvalidEvent as exc:
                     result.invalid += 1
                     if dl:
-                        dl.write(dead_letter_record(lineno, str(exc), raw))
+                        dl.write(dead_letter_record(str(exc), raw, line=lineno) + b"\n")
                     continue
                 outcome = detector.ingest(event)
                 if outcome is Outcome.LATE and dl:
-                    dl.write(dead_letter_record(
-                        lineno, "late: its customer was already evaluated past this event time",
-                        raw))
+                    dl.write(dead_letter_record(LATE_REASON, raw, line=lineno) + b"\n")
                 for alert in detector.advance():
                     out.write(alert.model_dump_json().encode() + b"\n")
             for alert in detector.finish(as_of):

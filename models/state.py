@@ -96,6 +96,8 @@ class CustomerState:
     through: float = 0.0  # event time of the last processed item
     next_review: int = 0  # 0 = nothing time-driven pending
     pending: list[AnyEvent] = field(default_factory=list)  # accepted, not yet due
+    seq: int = -1  # transport position of the last input taken in (Kafka offset); lets a
+    # restarted worker skip messages redelivered after a crash. Replay leaves it at -1.
 
     # --- derived values -------------------------------------------------------------
 

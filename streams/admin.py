@@ -1,0 +1,63 @@
+"""Topic creation and Kafka client options derived from the settings.
+
+Source topics are created explicitly with the configured partition count: auto-created
+topics get whatever the broker defaults to.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ssl
+from typing import Any
+
+from kafka import KafkaAdminClient
+from kafka.admin import NewTopic
+from kafka.errors import TopicAlreadyExistsError
+
+from churnwatch.config import Settings
+
+
+def client_options(settings: Settings) -> dict[str, Any]:
+    """kafka-python options for the configured security settings."""
+    k = settings.kafka
+    options: dict[str, Any] = {"bootstrap_servers": k.brokers.split(","),
+                               "security_protocol": k.security_protocol}
+    if k.sasl_mechanism:
+        options |= {"sasl_mechanism": k.sasl_mechanism,
+                    "sasl_plain_username": k.sasl_username,
+                    "sasl_plain_password": k.sasl_password.get_secret_value()
+                    if k.sasl_password else None}
+    if k.security_protocol in ("SSL", "SASL_SSL"):
+        options["ssl_context"] = ssl_context(settings)
+    return options
+
+
+def ssl_context(settings: Settings) -> ssl.SSLContext:
+    k = settings.kafka
+    context = ssl.create_default_context(cafile=str(k.ssl_cafile) if k.ssl_cafile else None)
+    if k.ssl_certfile:
+        context.load_cert_chain(str(k.ssl_certfile),
+                                str(k.ssl_keyfile) if k.ssl_keyfile else None)
+    return context
+
+
+def source_topics(settings: Settings) -> dict[str, str]:
+    """Topic name -> event kind."""
+    t = settings.topics
+    return {t.orders: "order", t.engagement: "engagement", t.complaints: "complaint"}
+
+
+def ensure_topics(settings: Settings) -> None:
+    t = settings.topics
+    names = [*source_topics(settings), t.recall, t.dead_letter,
+             *(route.topic for route in settings.runtime.routes)]
+    admin = KafkaAdminClient(**client_options(settings), client_id="churnwatch-admin")
+    try:
+        existing = set(admin.list_topics())
+        new = [NewTopic(name, t.partitions, t.replication_factor)
+               for name in dict.fromkeys(names) if name not in existing]
+        if new:
+            with contextlib.suppress(TopicAlreadyExistsError):  # another worker was first
+                admin.create_topics(new)
+    finally:
+        admin.close()

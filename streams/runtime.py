@@ -1,0 +1,265 @@
+"""Topics, tables and agents wired to the detection logic. No detection logic lives here.
+
+Data flow::
+
+    orders / engagement / complaints  --ingest-->  <app>-events (keyed by customer_id)
+                     |                                 ^   |
+              invalid: dead-letter topic     ticks ----+   +--detect--> recall topic
+                                                               |
+                                             customers table (changelog)
+
+Recovery contract of ``detect``. Its stream acks manually: events are processed, the
+states they touched are written to the table, and only then are the events acked, so an
+offset is never committed before the state it produced (Faust flushes the producer before
+it commits). A crash replays the unacked tail; each state remembers the offset of the
+last message it took in, so redelivered messages are recognised and skipped, and event
+ids deduplicate whatever the ingest stage sent twice.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from typing import Any, cast
+
+import faust
+from aiokafka.partitioner import murmur2
+from faust.streams import Stream
+from mode.types.signals import BaseSignalT
+
+from churnwatch.config import Settings
+from churnwatch.deadletter import dead_letter_record
+from churnwatch.detector import Detector, Outcome, Stats
+from churnwatch.replay import LATE_REASON
+from models.alert import Alert
+from models.events import InvalidEvent, parse_event
+from models.population import Population, PopulationView
+from models.state import CustomerState
+from streams.admin import source_topics
+from streams.clock import SourceClock, SourceProgress
+from streams.metrics import Metrics
+
+log = logging.getLogger(__name__)
+
+KIND_HEADER = "cw-kind"
+TICK_HEADER = "cw-tick"
+
+
+def partition_of(key: bytes, partitions: int) -> int:
+    """The producer's default partitioner (murmur2, as the Java client): the partition a
+    customer's events and its changelog records both land on."""
+    partition: int = (murmur2(key) & 0x7FFFFFFF) % partitions
+    return partition
+
+
+class Runtime:
+    def __init__(self, settings: Settings, app: faust.App, metrics: Metrics) -> None:
+        self.settings, self.app, self.metrics = settings, app, metrics
+        rt, topics = settings.runtime, settings.topics
+        self.partitions = topics.partitions
+        raw: dict[str, Any] = {"key_type": bytes, "value_type": bytes,
+                               "key_serializer": "raw", "value_serializer": "raw"}
+        self.kinds = source_topics(settings)
+        self.sources = app.topic(*self.kinds, **raw)
+        self.events = app.topic(f"{rt.app_id}-events", partitions=self.partitions,
+                                internal=True, **raw)
+        self.recall = app.topic(topics.recall, **raw)
+        self.dead = app.topic(topics.dead_letter, **raw)
+        self.routes = [(route, app.topic(route.topic, **raw)) for route in rt.routes]
+        # use_partitioner: states are written in batches, outside the event that changed
+        # them; the producer's partitioner puts each on its customer's events partition.
+        typed: dict[str, Any] = {"key_type": bytes, "value_type": bytes}  # bytes: raw codec
+        self.table = app.Table("customers", partitions=self.partitions,
+                               use_partitioner=True, **typed)
+        self.populations = app.GlobalTable("populations", partitions=self.partitions,
+                                           use_partitioner=True, **typed)
+        self.progress = SourceProgress(rt.idle_after)
+        lateness = settings.detection.allowed_lateness.total_seconds()
+        self.clock = SourceClock(lateness, forget_after=max(30.0, 10 * rt.tick_interval))
+        self.detectors: dict[int, Detector] = {}
+        self.stats = Stats()
+        self._reported: dict[str, int] = {}
+        self._decoded: dict[int, tuple[bytes, Population]] = {}
+        self._unacked: list[faust.EventT[bytes]] = []
+        self._last_flush = time.monotonic()
+        self._started = time.monotonic()
+        app.agent(self.sources, name="churnwatch.ingest")(self.ingest)
+        app.agent(self.events, name="churnwatch.detect", concurrency=1)(self.detect)
+        app.timer(rt.tick_interval, name="churnwatch.tick")(self.tick)
+        app.timer(rt.flush_every_seconds, name="churnwatch.flush")(self.flush_idle)
+        app.timer(5.0, name="churnwatch.measure")(self.measure)
+        app.on_partitions_revoked.connect(self.on_revoked)
+
+    # --- ingest: validate, dead-letter, repartition ----------------------------------
+
+    async def ingest(self, stream: faust.StreamT[bytes]) -> None:
+        async for event in stream.events():
+            msg = event.message
+            source = f"{msg.topic}/{msg.partition}"
+            wall = time.monotonic()
+            self.progress.touch(source, wall)
+            kind = self.kinds[msg.topic]
+            raw = msg.value or b""
+            try:
+                parsed = parse_event(raw, kind=kind)
+            except InvalidEvent as exc:
+                self.metrics.invalid.labels(msg.topic).inc()
+                self._dead_letter(str(exc), raw, msg.topic, msg.partition, msg.offset)
+                continue
+            self.metrics.events_in.labels(kind).inc()
+            self.progress.observe(source, parsed.ts, wall)
+            await self.events.send(key=parsed.customer_id.encode(), value=raw,
+                                   headers={KIND_HEADER: kind.encode()})
+
+    async def tick(self) -> None:
+        """Tell every events partition how far event time got on our source partitions."""
+        assigned = sorted(f"{tp.topic}/{tp.partition}" for tp in self.app.consumer.assignment()
+                          if tp.topic in self.kinds)
+        if not assigned:
+            return
+        body = self.progress.tick(assigned, time.monotonic(), self._started)
+        for partition in range(self.partitions):
+            await self.events.send(value=body, partition=partition,
+                                   headers={TICK_HEADER: b"1"})
+
+    # --- detect: event time, state, alerts ---------------------------------------------
+
+    async def detect(self, stream: faust.StreamT[bytes]) -> None:
+        async for event in cast(Stream[bytes], stream).noack().events():
+            msg = event.message
+            detector = self.detectors.get(msg.partition) or self._load(msg.partition)
+            headers = dict(msg.headers or ())
+            if TICK_HEADER in headers:
+                self.clock.report(msg.value, time.monotonic())
+            else:
+                self._take(detector, msg, headers)
+            watermark = self.clock.watermark(time.monotonic())
+            if watermark > -math.inf:
+                self.metrics.watermark.set(watermark)
+                for each in self.detectors.values():
+                    for alert in each.advance(watermark):
+                        self._publish(alert)
+            self._unacked.append(event)
+            due = time.monotonic() - self._last_flush >= self.settings.runtime.flush_every_seconds
+            if due or len(self._unacked) >= self.settings.runtime.flush_every_events:
+                self._flush()
+
+    def _take(self, detector: Detector, msg: Any, headers: dict[str, bytes]) -> None:
+        raw = msg.value or b""
+        try:
+            event = parse_event(raw, kind=headers[KIND_HEADER].decode())
+        except (InvalidEvent, KeyError) as exc:  # only if someone else wrote to the topic
+            self._dead_letter(f"unreadable repartitioned event: {exc}", raw, msg.topic,
+                              msg.partition, msg.offset)
+            return
+        state = detector.states.get(event.customer_id)
+        if state is not None and msg.offset <= state.seq:
+            self.metrics.redelivered.inc()
+            return
+        outcome = detector.ingest(event)
+        if outcome is Outcome.DUPLICATE:
+            self.metrics.duplicates.inc()
+        elif outcome is Outcome.LATE:
+            self.metrics.late.inc()
+            self._dead_letter(LATE_REASON, raw, msg.topic, msg.partition, msg.offset)
+        detector.states[event.customer_id].seq = msg.offset
+        detector.touched.add(event.customer_id)
+
+    async def flush_idle(self) -> None:
+        """Flush when the stream has gone quiet, so the last events get acked too. Safe
+        outside stream iteration: both tables place records with the partitioner, and the
+        flush has no await, so it never interleaves with half-processed input."""
+        if self._unacked and time.monotonic() - self._last_flush >= (
+                self.settings.runtime.flush_every_seconds):
+            self._flush()
+
+    def _flush(self) -> None:
+        """Write every touched state, then ack the events that touched them."""
+        with self.metrics.flush_seconds.time():
+            writes = 0
+            for partition, detector in self.detectors.items():
+                for cid in detector.touched:
+                    self.table[cid.encode()] = detector.states[cid].to_bytes()
+                    writes += 1
+                detector.touched.clear()
+                self.populations[str(partition).encode()] = detector.population.to_bytes()
+            self.metrics.state_writes.inc(writes)
+            for event in self._unacked:
+                event.ack()
+            self._unacked.clear()
+            self._last_flush = time.monotonic()
+        self.metrics.customers.set(sum(len(d.states) for d in self.detectors.values()))
+
+    def _load(self, partition: int) -> Detector:
+        """Adopt a partition: rebuild its customers and their deadlines from the table."""
+        detector = Detector(self.settings, stats=self.stats)
+        detector.view_source = self._population_view
+        for key, value in self.table.data.items():
+            if partition_of(key, self.partitions) == partition:
+                detector.restore(key.decode(), CustomerState.from_bytes(value))
+        detector.refresh_view()
+        self.detectors[partition] = detector
+        log.info("partition %d: %d customers restored", partition, len(detector.states))
+        return detector
+
+    def _population_view(self) -> PopulationView:
+        """Statistics over all partitions: ours live, the others' last published copies."""
+        parts = [d.population for d in self.detectors.values()]
+        for key, value in self.populations.data.items():
+            partition = int(key.decode())
+            if partition in self.detectors:
+                continue
+            cached = self._decoded.get(partition)
+            if cached is None or cached[0] is not value:
+                cached = self._decoded[partition] = (value, Population.from_bytes(value))
+            parts.append(cached[1])
+        return Population().merged(parts).view()
+
+    async def on_revoked(self, sender: Any, /, *args: Any, signal: BaseSignalT[Any],
+                         **kwargs: Any) -> None:
+        """Forget everything not yet written: the new owner replays it from the log."""
+        self.detectors.clear()
+        self._unacked.clear()
+
+    # --- output -------------------------------------------------------------------------
+
+    # Output is buffered with send_soon, never awaited: the detect path then has no await,
+    # so a timer flush cannot land between an item's state change and its alerts. Faust
+    # flushes the producer before it commits offsets.
+
+    def _publish(self, alert: Alert) -> None:
+        body = alert.model_dump_json().encode()
+        headers = {
+            "content-type": b"application/cloudevents+json; charset=utf-8",
+            "ce_specversion": b"1.0", "ce_id": alert.id.encode(),
+            "ce_type": alert.type.encode(), "ce_source": alert.source.encode(),
+            "ce_subject": alert.subject.encode(),
+            "ce_time": alert.model_dump(mode="json")["time"].encode(),
+        }
+        key = alert.subject.encode()
+        self.recall.send_soon(key=key, value=body, headers=headers)
+        for route, topic in self.routes:
+            if (not route.signals or alert.data.signal in route.signals) and (
+                    not route.tiers or alert.data.tier in route.tiers):
+                topic.send_soon(key=key, value=body, headers=headers)
+        self.metrics.alerts.labels(alert.data.signal, alert.data.tier).inc()
+
+    def _dead_letter(self, reason: str, raw: bytes, topic: str, partition: int,
+                     offset: int) -> None:
+        body = dead_letter_record(reason, raw, topic=topic, partition=partition, offset=offset)
+        self.dead.send_soon(value=body, headers={
+            "cw-reason": reason.encode()[:1000], "cw-topic": topic.encode(),
+            "cw-partition": str(partition).encode(), "cw-offset": str(offset).encode()})
+
+    async def measure(self) -> None:
+        """Consumer lag per partition (high-water mark minus position): none is built in."""
+        consumer = self.app.consumer
+        for tp in consumer.assignment():
+            position = await consumer.position(tp)
+            if position is not None:
+                lag = max(0, consumer.highwater(tp) - position)
+                self.metrics.lag.labels(tp.topic, str(tp.partition)).set(lag)
+        for reason, count in self.stats.suppressed.items():
+            self.metrics.suppressed.labels(reason).inc(count - self._reported.get(reason, 0))
+            self._reported[reason] = count
