@@ -15,10 +15,10 @@ $(BIN)/.installed: pyproject.toml
 
 install: $(BIN)/.installed
 
-# kcat and promtool are real clients used by the integration tests.
+# promtool (Prometheus) checks the metrics exposition in the integration tests.
 system-deps:
-	@command -v kcat >/dev/null && command -v promtool >/dev/null || \
-	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq kcat prometheus >/dev/null; }
+	@command -v promtool >/dev/null || \
+	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq prometheus >/dev/null; }
 
 demo: install
 	$(BIN)/churnwatch demo

@@ -4,8 +4,9 @@ Ingest workers tell, in ticks, how far event time has got on each source partiti
 read. The watermark is the *slowest* active source partition minus the allowed lateness,
 so a lagging partition holds time back instead of having its events arrive late. A source
 partition that has sent nothing for ``idle_after`` wall-clock seconds stops holding time
-back (live mode only; replay needs no ticks), and one nobody reports on for a while is
-forgotten (its worker left the group).
+back (live mode only; replay needs no ticks) - but only once it is caught up: a partition
+waiting its turn in the consumer's fetch loop is behind, not idle. One nobody reports on
+for a while is forgotten (its worker left the group).
 """
 
 from __future__ import annotations
@@ -42,9 +43,11 @@ class SourceClock:
         active = [p.max_time for p in self._sources.values() if not p.idle]
         if any(t is None for t in active):
             return -math.inf  # a partition that has said nothing yet may hold old events
-        times = [t for t in active if t is not None] or [
-            p.max_time for p in self._sources.values() if p.max_time is not None]
-        return min(times) - self.lateness if times else -math.inf
+        if active:
+            return min(t for t in active if t is not None) - self.lateness
+        # every source is idle and caught up: all there is has been seen
+        seen = [p.max_time for p in self._sources.values() if p.max_time is not None]
+        return max(seen) - self.lateness if seen else -math.inf
 
 
 class SourceProgress:
@@ -54,18 +57,22 @@ class SourceProgress:
         self.idle_after = idle_after
         self._max: dict[str, float] = {}
         self._last_wall: dict[str, float] = {}
+        self._next_offset: dict[str, int] = {}
 
-    def observe(self, source: str, event_time: float, wall: float) -> None:
+    def observe(self, source: str, event_time: float) -> None:
         self._max[source] = max(self._max.get(source, event_time), event_time)
-        self._last_wall[source] = wall
 
-    def touch(self, source: str, wall: float) -> None:
-        """A message arrived (valid or not): the partition is alive."""
+    def touch(self, source: str, offset: int, wall: float) -> None:
+        """A message was taken in (valid or not): the partition is alive up to ``offset``."""
         self._last_wall[source] = wall
+        self._next_offset[source] = offset + 1
 
-    def tick(self, assigned: list[str], wall: float, started: float) -> bytes:
+    def tick(self, ends: dict[str, int | None], wall: float, started: float) -> bytes:
+        """``ends``: the high-water mark of each assigned source partition; ``None`` until
+        the consumer has fetched it, and an unknown end is never caught up."""
         report = {}
-        for source in assigned:
-            last = self._last_wall.get(source, started)
-            report[source] = [self._max.get(source), wall - last > self.idle_after]
+        for source, end in ends.items():
+            quiet = wall - self._last_wall.get(source, started) > self.idle_after
+            caught_up = end is not None and self._next_offset.get(source, 0) >= end
+            report[source] = [self._max.get(source), quiet and caught_up]
         return orjson.dumps(report)

@@ -35,7 +35,8 @@ class Metrics:
         self.customers = Gauge("churnwatch_customers", "Customers held by this worker",
                                registry=r)
         self.watermark = Gauge("churnwatch_watermark_seconds",
-                               "Event-time watermark (POSIX seconds)", registry=r)
+                               "Event-time watermark (POSIX seconds) per events partition",
+                               ["partition"], registry=r)
         self.lag = Gauge("churnwatch_consumer_lag_messages",
                          "Messages between the consumer position and the partition end",
                          ["topic", "partition"], registry=r)

@@ -53,6 +53,10 @@ def partition_of(key: bytes, partitions: int) -> int:
     return partition
 
 
+def _known(offset: object) -> int | None:
+    return offset if isinstance(offset, int) and offset >= 0 else None
+
+
 class Runtime:
     def __init__(self, settings: Settings, app: faust.App, metrics: Metrics) -> None:
         self.settings, self.app, self.metrics = settings, app, metrics
@@ -75,8 +79,7 @@ class Runtime:
         self.populations = app.GlobalTable("populations", partitions=self.partitions,
                                            use_partitioner=True, **typed)
         self.progress = SourceProgress(rt.idle_after)
-        lateness = settings.detection.allowed_lateness.total_seconds()
-        self.clock = SourceClock(lateness, forget_after=max(30.0, 10 * rt.tick_interval))
+        self.clocks: dict[int, SourceClock] = {}
         self.detectors: dict[int, Detector] = {}
         self.stats = Stats()
         self._reported: dict[str, int] = {}
@@ -97,8 +100,7 @@ class Runtime:
         async for event in stream.events():
             msg = event.message
             source = f"{msg.topic}/{msg.partition}"
-            wall = time.monotonic()
-            self.progress.touch(source, wall)
+            self.progress.touch(source, msg.offset, time.monotonic())
             kind = self.kinds[msg.topic]
             raw = msg.value or b""
             try:
@@ -108,17 +110,19 @@ class Runtime:
                 self._dead_letter(str(exc), raw, msg.topic, msg.partition, msg.offset)
                 continue
             self.metrics.events_in.labels(kind).inc()
-            self.progress.observe(source, parsed.ts, wall)
+            self.progress.observe(source, parsed.ts)
             await self.events.send(key=parsed.customer_id.encode(), value=raw,
                                    headers={KIND_HEADER: kind.encode()})
 
     async def tick(self) -> None:
         """Tell every events partition how far event time got on our source partitions."""
-        assigned = sorted(f"{tp.topic}/{tp.partition}" for tp in self.app.consumer.assignment()
-                          if tp.topic in self.kinds)
-        if not assigned:
+        consumer = self.app.consumer
+        ends: dict[str, int | None] = {
+            f"{tp.topic}/{tp.partition}": _known(consumer.highwater(tp))
+            for tp in sorted(consumer.assignment()) if tp.topic in self.kinds}
+        if not ends:
             return
-        body = self.progress.tick(assigned, time.monotonic(), self._started)
+        body = self.progress.tick(ends, time.monotonic(), self._started)
         for partition in range(self.partitions):
             await self.events.send(value=body, partition=partition,
                                    headers={TICK_HEADER: b"1"})
@@ -131,15 +135,14 @@ class Runtime:
             detector = self.detectors.get(msg.partition) or self._load(msg.partition)
             headers = dict(msg.headers or ())
             if TICK_HEADER in headers:
-                self.clock.report(msg.value, time.monotonic())
+                self._clock(msg.partition).report(msg.value, time.monotonic())
             else:
                 self._take(detector, msg, headers)
-            watermark = self.clock.watermark(time.monotonic())
+            watermark = self._clock(msg.partition).watermark(time.monotonic())
             if watermark > -math.inf:
-                self.metrics.watermark.set(watermark)
-                for each in self.detectors.values():
-                    for alert in each.advance(watermark):
-                        self._publish(alert)
+                self.metrics.watermark.labels(str(msg.partition)).set(watermark)
+                for alert in detector.advance(watermark):
+                    self._publish(alert)
             self._unacked.append(event)
             due = time.monotonic() - self._last_flush >= self.settings.runtime.flush_every_seconds
             if due or len(self._unacked) >= self.settings.runtime.flush_every_events:
@@ -190,6 +193,16 @@ class Runtime:
             self._unacked.clear()
             self._last_flush = time.monotonic()
         self.metrics.customers.set(sum(len(d.states) for d in self.detectors.values()))
+
+    def _clock(self, partition: int) -> SourceClock:
+        """One clock per events partition, fed only by the ticks on that partition: order
+        holds within a partition, so a tick there follows every event it vouches for."""
+        clock = self.clocks.get(partition)
+        if clock is None:
+            clock = self.clocks[partition] = SourceClock(
+                self.settings.detection.allowed_lateness.total_seconds(),
+                forget_after=max(30.0, 10 * self.settings.runtime.tick_interval))
+        return clock
 
     def _load(self, partition: int) -> Detector:
         """Adopt a partition: rebuild its customers and their deadlines from the table."""

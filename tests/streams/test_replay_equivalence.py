@@ -1,0 +1,62 @@
+"""Streaming gives the same alerts as replay on the same log, with one and two workers.
+
+Documented difference: ``segment_at_risk`` reads population statistics. Replay refreshes
+them in one global event-time order; streaming merges partitions, each refreshing on its
+own schedule. A different segment alert also changes what follows from it for that
+customer (a ``recovered`` that closes it, the per-customer cap). So: every customer whose
+alerts differ must have a population-based alert on one side, and at most a quarter of the
+alerting customers may differ (measured: 8-12 of 78 on this log). Everyone else's alert ids
+are identical. The test log runs months of event time through per wall-clock second, so
+partitions are days of event time apart when statistics merge; live traffic is not.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from pathlib import Path
+
+import orjson
+import pytest
+
+from streams.produce import produce, read_lines
+from tests.streams.conftest import Cluster, collect_until
+from tests.streams.logs import POPULATION_SIGNALS, make_log, replay_alerts
+
+
+def by_customer(alerts: list[dict]) -> dict[str, set[tuple[str, str]]]:
+    out: dict[str, set[tuple[str, str]]] = defaultdict(set)
+    for a in alerts:
+        out[a["subject"]].add((a["id"], a["data"]["signal"]))
+    return out
+
+
+def assert_equivalent(expected: list[dict], got: list[dict]) -> None:
+    want, have = by_customer(expected), by_customer(got)
+    differing = {c for c in want.keys() | have.keys() if want.get(c) != have.get(c)}
+    unexplained = [c for c in differing
+                   if not any(s in POPULATION_SIGNALS for _, s in want.get(c, set())
+                              | have.get(c, set()))]
+    assert not unexplained, {c: (want.get(c), have.get(c)) for c in unexplained[:5]}
+    assert len(differing) <= 0.25 * len(want), (len(differing), len(want))
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_streaming_alerts_equal_replay(cluster: Cluster, tmp_path: Path, workers: int) -> None:
+    log = make_log(tmp_path)
+    expected = replay_alerts(log, tmp_path, cluster.settings)
+    for _ in range(workers):
+        cluster.start_worker()
+    produce(read_lines(log), cluster.settings)
+    consumer = cluster.consumer(cluster.settings.topics.recall)
+    stable = {a["id"] for a in expected if a["data"]["signal"] not in POPULATION_SIGNALS
+              and a["data"]["signal"] != "recovered"}
+
+    def arrived(raw: list[bytes]) -> bool:
+        return stable <= {orjson.loads(r)["id"] for r in raw}
+
+    got = [orjson.loads(r) for r in collect_until(
+        consumer, arrived, timeout=120,
+        alive=lambda: all(w.poll() is None for w in cluster.workers))]
+    # the rest of the output is produced in the same batches; read what is left
+    got += [orjson.loads(r) for r in collect_until(consumer, lambda _: False, timeout=3)]
+    assert_equivalent(expected, got)
