@@ -45,10 +45,11 @@ def replay(log: Path, alerts: Path, customers: Path, as_of: str | None,
 
     result = run(log, alerts, customers, settings=Settings(), as_of=_time(as_of),
                  dead_letter=dead_letter)
-    summary = ", ".join(f"{k} {v}" for k, v in sorted(result.alerts.items())) or "none"
+    stats = result.stats
+    summary = ", ".join(f"{k} {v}" for k, v in sorted(stats.alerts.items())) or "none"
     click.echo(
         f"{result.lines} lines in {result.seconds:.1f} s ({result.events_per_second:,.0f}/s): "
-        f"{result.invalid} invalid, {result.duplicates} duplicate, {result.late} late; "
+        f"{result.invalid} invalid, {stats.duplicates} duplicate, {stats.late} late; "
         f"{result.customers} customers; alerts: {summary}", err=True)
 
 

@@ -19,6 +19,8 @@ class Metrics:
         self.invalid = Counter("churnwatch_events_invalid_total",
                                "Invalid events sent to the dead-letter topic, by source topic",
                                ["topic"], registry=r)
+        self.detected = Counter("churnwatch_events_detected_total",
+                                "Repartitioned events taken in by the detector", registry=r)
         self.duplicates = Counter("churnwatch_events_duplicate_total",
                                   "Events ignored because their event_id was already seen",
                                   registry=r)

@@ -156,6 +156,7 @@ class Runtime:
             self._dead_letter(f"unreadable repartitioned event: {exc}", raw, msg.topic,
                               msg.partition, msg.offset)
             return
+        self.metrics.detected.inc()
         state = detector.states.get(event.customer_id)
         if state is not None and msg.offset <= state.seq:
             self.metrics.redelivered.inc()

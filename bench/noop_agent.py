@@ -1,0 +1,35 @@
+"""A Faust app whose agent does nothing but count: the floor a Faust worker costs.
+
+Run by bench/stream_bench.py as a subprocess; prints DONE <seconds> after N events.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+
+import faust
+
+broker, topics, expected = sys.argv[1], sys.argv[2].split(","), int(sys.argv[3])
+app = faust.App(f"noop-{time.time_ns()}", broker=f"kafka://{broker}", env={},
+                web_enabled=False, store="memory://", consumer_auto_offset_reset="earliest",
+                broker_session_timeout=2.0, broker_heartbeat_interval=0.5,
+                broker_rebalance_timeout=2.0)
+source = app.topic(*topics, key_type=bytes, value_type=bytes, key_serializer="raw",
+                   value_serializer="raw")
+state = {"n": 0, "t0": 0.0}
+
+
+@app.agent(source)
+async def count(stream: faust.StreamT[bytes]) -> None:
+    async for _ in stream:
+        if state["n"] == 0:
+            state["t0"] = time.monotonic()
+        state["n"] += 1
+        if state["n"] == expected:
+            print(f"DONE {time.monotonic() - state['t0']:.3f}", flush=True)
+
+
+
+if __name__ == "__main__":
+    faust.Worker(app, loglevel="warning").execute_from_commandline()

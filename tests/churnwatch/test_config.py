@@ -1,0 +1,50 @@
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from churnwatch.config import Settings
+
+EXAMPLE = Path(__file__).parents[2] / "deploy" / "churnwatch.example.toml"
+
+
+def test_example_config_file_states_the_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CHURNWATCH_CONFIG", str(EXAMPLE))
+    from_file = Settings()
+    monkeypatch.delenv("CHURNWATCH_CONFIG")
+    assert from_file.detection == Settings().detection
+    assert from_file.topics == Settings().topics
+    assert from_file.runtime == Settings().runtime
+
+
+def test_environment_overrides_nested_settings_and_the_file(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CHURNWATCH_CONFIG", str(EXAMPLE))
+    monkeypatch.setenv("CHURNWATCH_DETECTION__BASKET_DROP__RATIO", "0.5")
+    monkeypatch.setenv("CHURNWATCH_DETECTION__ALLOWED_LATENESS", "PT1H")
+    monkeypatch.setenv("CHURNWATCH_TOPICS__RECALL", "crm.alerts")
+    s = Settings()
+    assert s.detection.basket_drop.ratio == 0.5
+    assert s.detection.allowed_lateness == timedelta(hours=1)
+    assert s.topics.recall == "crm.alerts"
+
+
+def test_defaults_work_without_any_configuration() -> None:
+    s = Settings()
+    assert s.kafka.brokers == ""  # empty: the demo starts the embedded broker
+    assert s.detection.gone_quiet.absolute_days == 90
+    assert s.kafka.security_protocol == "PLAINTEXT"
+
+
+def test_invalid_values_are_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CHURNWATCH_DETECTION__BASKET_DROP__RATIO", "1.5")
+    with pytest.raises(ValueError, match="ratio"):
+        Settings()
+
+
+def test_secrets_are_masked_when_printed(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CHURNWATCH_KAFKA__SASL_PASSWORD", "hunter2")
+    s = Settings()
+    assert "hunter2" not in s.model_dump_json()
+    assert s.kafka.sasl_password is not None
+    assert s.kafka.sasl_password.get_secret_value() == "hunter2"
