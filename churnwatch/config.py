@@ -147,8 +147,8 @@ class RuntimeSettings(_Section):
     idle_after: float = Field(
         10.0, gt=0, description="wall-clock seconds without events before a source partition "
         "stops holding back the watermark")
-    flush_every_events: int = Field(500, ge=1, description="coalesce state writes per batch")
-    flush_every_seconds: float = Field(0.5, gt=0)
+    flush_every_events: int = Field(2000, ge=1, description="coalesce state writes per batch")
+    flush_every_seconds: float = Field(1.0, gt=0)
     metrics_host: str = "127.0.0.1"
     metrics_port: int = Field(9108, ge=0, le=65535, description="0 disables /metrics")
     fast_group_join: bool | None = Field(

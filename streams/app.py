@@ -27,6 +27,11 @@ def create_app(settings: Settings) -> faust.App:
         # one changelog send per record costs the broker ~100 us; batch them
         "producer_linger": 0.02,
         "producer_max_batch_size": 262_144,
+        # Faust would wait, at shutdown and rebalance, for every in-flight event to be
+        # acked; ours are acked by a flush that has stopped by then, so SIGTERM hung.
+        # Unacked events are redelivered to the next owner, and the detector's state
+        # makes redelivery harmless (offsets and event ids per customer).
+        "stream_wait_empty": False,
     }
     credentials = _credentials(settings)
     if credentials is not None:

@@ -99,6 +99,7 @@ def _live_view(settings: Settings, rate: float, seconds: float | None,
     latest: list[str] = []
     began = time.monotonic()
     tty = sys.stdout.isatty()
+    printed = -10.0
     try:
         while seconds is None or time.monotonic() - began < seconds:
             if worker.poll() is not None:
@@ -111,13 +112,26 @@ def _live_view(settings: Settings, rate: float, seconds: float | None,
                     counts[data["signal"], data["tier"]] += 1
                     latest = [*latest[-5:], f"{alert['time'][:10]} {data['signal']:<20} "
                               f"{data['tier']:<9} {data['recommended_action']['code']}"]
-            _draw(counts, latest, time.monotonic() - began, rate, tty)
+            elapsed = time.monotonic() - began
+            if tty:
+                _draw(counts, latest, elapsed, rate)
+            elif elapsed - printed >= 10:  # a log, not a screen: a line every 10 s
+                printed = elapsed
+                click.echo(f"[{elapsed:,.0f} s] alerts: {sum(counts.values())} "
+                           + " ".join(f"{k}={v}" for k, v in sorted(_by_signal(counts).items())))
     finally:
         consumer.close()
 
 
-def _draw(counts: Counter[tuple[str, str]], latest: list[str], elapsed: float, rate: float,
-          tty: bool) -> None:
+def _by_signal(counts: Counter[tuple[str, str]]) -> Counter[str]:
+    out: Counter[str] = Counter()
+    for (signal, _), n in counts.items():
+        out[signal] += n
+    return out
+
+
+def _draw(counts: Counter[tuple[str, str]], latest: list[str], elapsed: float,
+          rate: float) -> None:
     lines = [f"churnwatch demo - {elapsed:,.0f} s, streaming ~{rate:,.0f} events/s "
              "(Ctrl-C to stop)", "",
              f"{'signal':<22}" + "".join(f"{t:>10}" for t in TIERS) + f"{'total':>10}"]
@@ -125,8 +139,5 @@ def _draw(counts: Counter[tuple[str, str]], latest: list[str], elapsed: float, r
         row = [counts[signal, t] for t in TIERS]
         lines.append(f"{signal:<22}" + "".join(f"{n:>10}" for n in row) + f"{sum(row):>10}")
     lines += ["", "latest:", *latest]
-    if tty:
-        sys.stdout.write("\x1b[H\x1b[2J" + "\n".join(lines) + "\n")
-        sys.stdout.flush()
-    elif int(elapsed) % 10 == 0:
-        click.echo(f"[{elapsed:,.0f} s] alerts: {sum(counts.values())}")
+    sys.stdout.write("\x1b[H\x1b[2J" + "\n".join(lines) + "\n")
+    sys.stdout.flush()
