@@ -156,7 +156,8 @@ def tail(from_beginning: bool, as_json: bool) -> None:
 
 @main.command()
 @click.option("--customers", default=1500, show_default=True, type=click.IntRange(10))
-@click.option("--rate", default=400.0, show_default=True, type=click.FloatRange(1))
+@click.option("--rate", default=800.0, show_default=True, type=click.FloatRange(1),
+              help="events per second streamed into the broker")
 @click.option("--seconds", default=None, type=click.FloatRange(1),
               help="stop after this long (default: run until Ctrl-C)")
 @click.option("--workdir", default=Path(".churnwatch-demo"), show_default=True,

@@ -60,6 +60,7 @@ def run_demo(settings: Settings, *, customers: int, rate: float, seconds: float 
         sent = threading.Thread(target=produce, args=(read_lines(log), settings),
                                 kwargs={"rate": rate, "stop": stop}, daemon=True)
         sent.start()
+        stack.callback(sent.join, 15)  # let the producer close before the broker goes
         stack.callback(stop.set)
         try:
             _live_view(settings, rate, seconds, worker)
