@@ -52,10 +52,12 @@ def start_broker(port: int | None = None, *, log: Path | None = None,
     port = port or free_port()
     listener = f"tcp://127.0.0.1:{port}"
     out = log.open("ab") if log else subprocess.DEVNULL
+    # Own session: a Ctrl-C meant for our process must not kill the broker before the
+    # clients that still talk to it have stopped.
     process = subprocess.Popen(
         [str(tansu_binary()), "broker", "--listener-url", listener,
          "--advertised-listener-url", listener, "--storage-engine", "memory://tansu/"],
-        stdout=out, stderr=subprocess.STDOUT)
+        stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
