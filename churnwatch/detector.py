@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import heapq
 import math
-from bisect import insort
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -48,10 +47,6 @@ class Stats:
     reviews: int = 0
     alerts: Counter[str] = field(default_factory=Counter)
     suppressed: Counter[str] = field(default_factory=Counter)
-
-
-def _order_key(event: AnyEvent) -> tuple[float, str]:
-    return event.ts, event.event_id
 
 
 class Detector:
@@ -96,7 +91,7 @@ class Detector:
         if event.ts < st.through:
             self.stats.late += 1
             return Outcome.LATE
-        insort(st.pending, event, key=_order_key)
+        st.hold(event)
         self.stats.accepted += 1
         self.max_seen = max(self.max_seen, event.ts)
         self.touched.add(cid)
@@ -145,7 +140,7 @@ class Detector:
     def _step(self, cid: str, st: CustomerState) -> list[Alert]:
         self.touched.add(cid)
         if st.pending and (not st.next_review or st.pending[0].ts <= st.next_review):
-            event = st.pending.pop(0)
+            event = st.release()
             self.stats.events_processed += 1
             return self._process(cid, st, event, event.ts)
         now = float(st.next_review)

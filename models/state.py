@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 import zlib
+from bisect import insort
 from dataclasses import dataclass, field, fields
 from typing import Any
 
@@ -98,6 +99,8 @@ class CustomerState:
     pending: list[AnyEvent] = field(default_factory=list)  # accepted, not yet due
     seq: int = -1  # transport position of the last input taken in (Kafka offset); lets a
     # restarted worker skip messages redelivered after a crash. Replay leaves it at -1.
+    pending_ids: set[str] = field(default_factory=set, compare=False, repr=False)
+    # ids of ``pending``, for O(1) duplicate checks; derived, never serialized
 
     # --- derived values -------------------------------------------------------------
 
@@ -138,9 +141,18 @@ class CustomerState:
                      self.open_mask, self.open_since)
 
     def seen(self, event_id: str) -> bool:
-        return id_hash(event_id) in self.recent_ids or any(
-            p.event_id == event_id for p in self.pending
-        )
+        return event_id in self.pending_ids or id_hash(event_id) in self.recent_ids
+
+    def hold(self, event: AnyEvent) -> None:
+        """Keep an accepted event until it is due, in (event time, event id) order."""
+        insort(self.pending, event, key=lambda e: (e.ts, e.event_id))
+        self.pending_ids.add(event.event_id)
+
+    def release(self) -> AnyEvent:
+        """The earliest pending event, now due."""
+        event = self.pending.pop(0)
+        self.pending_ids.discard(event.event_id)
+        return event
 
     # --- transitions ----------------------------------------------------------------
 
@@ -261,7 +273,7 @@ class CustomerState:
     def to_bytes(self) -> bytes:
         """Positional msgpack: no field names on the wire keeps a typical state < 400 B."""
         values: list[Any] = [STATE_VERSION]
-        for f in fields(self):
+        for f in _STORED:
             value = getattr(self, f.name)
             if f.name == "pending":
                 value = [p.model_dump_json().encode() for p in value]
@@ -276,11 +288,16 @@ class CustomerState:
         if values[0] != STATE_VERSION:
             raise ValueError(f"unknown state version {values[0]}")
         kwargs: dict[str, Any] = {}
-        for f, value in zip(fields(cls), values[1:], strict=True):
+        for f, value in zip(_STORED, values[1:], strict=True):
             if f.name == "pending":
                 kwargs[f.name] = [parse_event(raw) for raw in value]
             elif f.name == "fired":
                 kwargs[f.name] = {int(k): int(v) for k, v in value}
             else:
                 kwargs[f.name] = value
-        return cls(**kwargs)
+        state = cls(**kwargs)
+        state.pending_ids = {e.event_id for e in state.pending}
+        return state
+
+
+_STORED = tuple(f for f in fields(CustomerState) if f.name != "pending_ids")
