@@ -98,10 +98,6 @@ class Detector:
         self._schedule(cid, st)
         return Outcome.ACCEPTED
 
-    def observe_time(self, event_time: float) -> None:
-        """Let event time seen elsewhere (other partitions, ticks) move the watermark."""
-        self.max_seen = max(self.max_seen, event_time)
-
     def restore(self, customer_id: str, state: CustomerState) -> None:
         """Adopt a state recovered from storage (a changelog), with its deadlines."""
         self.states[customer_id] = state

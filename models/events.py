@@ -128,7 +128,6 @@ Event = Annotated[Order | Engagement | Complaint, Field(discriminator="kind")]
 AnyEvent = Order | Visit | CommunityPost | ChannelChange | PromotionOffered | Survey | Complaint
 
 EVENT_ADAPTER: TypeAdapter[AnyEvent] = TypeAdapter(Event)
-KINDS = ("order", "engagement", "complaint")
 
 
 class InvalidEvent(ValueError):

@@ -11,13 +11,11 @@ from churnwatch.config import Settings
 from streams.admin import client_options
 
 
-def alerts(settings: Settings, *, from_beginning: bool, idle_ms: int | None = None
-           ) -> Iterator[dict[str, object]]:
+def alerts(settings: Settings, *, from_beginning: bool) -> Iterator[dict[str, object]]:
     consumer = KafkaConsumer(
         settings.topics.recall, **client_options(settings),
         auto_offset_reset="earliest" if from_beginning else "latest",
-        enable_auto_commit=False, group_id=None,
-        consumer_timeout_ms=idle_ms if idle_ms is not None else float("inf"))
+        enable_auto_commit=False, group_id=None)
     try:
         for record in consumer:
             yield orjson.loads(record.value)
