@@ -15,7 +15,7 @@ from models.alert import (
     alert_type,
 )
 from models.clv import MbgNbdParams, p_alive
-from models.rfm import RESPOND_SECONDS, RESPOND_WITHIN, RfmSnapshot
+from models.rfm import RESPOND_HOURS, RfmSnapshot, respond_within
 from models.state import CustomerState
 from signals.actions import recommend
 from signals.base import Context, Finding
@@ -57,8 +57,8 @@ def build_alert(finding: Finding, ctx: Context, source: str, params: MbgNbdParam
                     monetary=rfm.monetary, r_score=rfm.r_score, f_score=rfm.f_score,
                     m_score=rfm.m_score, segment=rfm.segment),
             tier=rfm.tier,
-            respond_within=RESPOND_WITHIN[rfm.tier],
-            respond_by=when + timedelta(seconds=RESPOND_SECONDS[rfm.tier]),
+            respond_within=respond_within(rfm.tier),
+            respond_by=when + timedelta(hours=RESPOND_HOURS[rfm.tier]),
             p_alive=alive,
             risk=risk,
             value_at_risk=var,

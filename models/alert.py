@@ -19,10 +19,12 @@ SignalName = Literal[
     "promotion_skipped", "basket_drop", "complaint_escalated", "unfollowed", "engagement_drop",
     "gone_quiet", "segment_at_risk", "nps_detractor", "recovered",
 ]
-UtcTime = Annotated[
-    datetime, PlainSerializer(lambda d: d.strftime("%Y-%m-%dT%H:%M:%S.%fZ").replace(
-        ".000000Z", "Z"), return_type=str)
-]
+def rfc3339(moment: datetime) -> str:
+    """UTC with a Z, microseconds only when there are any: how every time is written."""
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ").replace(".000000Z", "Z")
+
+
+UtcTime = Annotated[datetime, PlainSerializer(rfc3339, return_type=str)]
 
 
 class _Frozen(BaseModel):

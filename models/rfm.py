@@ -30,10 +30,13 @@ NO_PURCHASE = "prospect"
 
 Tier = Literal["diamond", "core", "potential", "basic"]
 TIERS: tuple[Tier, ...] = ("diamond", "core", "potential", "basic")
-RESPOND_WITHIN = {"diamond": "PT1H", "core": "PT4H", "potential": "PT24H", "basic": "PT48H"}
-"""ISO 8601 durations of each tier's service level (DOMAIN.md, 客户分层)."""
-RESPOND_SECONDS = {"diamond": 3600, "core": 4 * 3600, "potential": 24 * 3600,
-                   "basic": 48 * 3600}
+RESPOND_HOURS: dict[Tier, int] = {"diamond": 1, "core": 4, "potential": 24, "basic": 48}
+"""Each tier's service level (DOMAIN.md, 客户分层)."""
+
+
+def respond_within(tier: Tier) -> str:
+    """The tier's service level as an ISO 8601 duration, e.g. ``PT4H``."""
+    return f"PT{RESPOND_HOURS[tier]}H"
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,7 +13,7 @@ import orjson
 from kafka import KafkaProducer
 
 from churnwatch.config import Settings
-from streams.admin import client_options
+from streams.admin import client_options, source_topics
 
 
 @dataclass
@@ -25,16 +25,16 @@ class ProduceResult:
 def route(line: bytes, settings: Settings) -> tuple[str, bytes | None, int | None]:
     """(topic, key, timestamp ms) of one log line. A line whose kind cannot be read goes
     to the orders topic, where it is dead-lettered like any other invalid input."""
-    t = settings.topics
-    topics = {"order": t.orders, "engagement": t.engagement, "complaint": t.complaints}
+    topics = {kind: topic for topic, kind in source_topics(settings).items()}
+    orders = topics["order"]
     try:
         data = orjson.loads(line)
         kind, cid, when = data.get("kind"), data.get("customer_id"), data.get("occurred_at")
         stamp = int(datetime.fromisoformat(when).timestamp() * 1000) if when else None
     except (orjson.JSONDecodeError, AttributeError, TypeError, ValueError):
-        return t.orders, None, None
+        return orders, None, None
     key = cid.encode() if isinstance(cid, str) and cid else None
-    return topics.get(kind, t.orders), key, stamp
+    return topics.get(kind, orders), key, stamp
 
 
 def produce(lines: Iterable[bytes], settings: Settings, *, rate: float = 0.0,

@@ -32,7 +32,7 @@ from churnwatch.config import Settings
 from churnwatch.deadletter import dead_letter_record
 from churnwatch.detector import Detector, Outcome, Stats
 from churnwatch.replay import LATE_REASON
-from models.alert import Alert
+from models.alert import Alert, rfc3339
 from models.events import InvalidEvent, parse_event
 from models.population import Population, PopulationView
 from models.state import CustomerState
@@ -249,7 +249,7 @@ class Runtime:
             "ce_specversion": b"1.0", "ce_id": alert.id.encode(),
             "ce_type": alert.type.encode(), "ce_source": alert.source.encode(),
             "ce_subject": alert.subject.encode(),
-            "ce_time": alert.model_dump(mode="json")["time"].encode(),
+            "ce_time": rfc3339(alert.time).encode(),
         }
         key = alert.subject.encode()
         self.recall.send_soon(key=key, value=body, headers=headers)
