@@ -1,0 +1,70 @@
+"""The per-customer MBG/NBD and Gamma-Gamma formulas against a simulated population."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from models.clv import (
+    GammaGammaParams,
+    History,
+    MbgNbdParams,
+    expected_purchases,
+    expected_spend,
+    p_alive,
+    p_no_purchase,
+)
+
+AGE, AHEAD, CUSTOMERS = 52.0, 26.0, 20_000
+
+
+def simulate(m: MbgNbdParams, seed: int) -> tuple[list[History], np.ndarray, np.ndarray]:
+    """MBG/NBD as a story: buy at rate lambda, and after every purchase (the first one
+    too) drop out with probability p. Returns histories at AGE, alive at AGE, and purchases
+    in the AHEAD weeks after."""
+    rng = np.random.default_rng(seed)
+    rates = rng.gamma(m.r, 1 / m.alpha, CUSTOMERS)
+    drops = rng.beta(m.a, m.b, CUSTOMERS)
+    histories, alive, later = [], np.zeros(CUSTOMERS), np.zeros(CUSTOMERS)
+    for i in range(CUSTOMERS):
+        t, times = 0.0, [0.0]
+        dead = rng.random() < drops[i]
+        while not dead:
+            t += rng.exponential(1 / rates[i])
+            if t > AGE + AHEAD:
+                break
+            times.append(t)
+            dead = rng.random() < drops[i]
+        seen = [s for s in times if s <= AGE]
+        histories.append(History(len(seen) - 1, seen[-1], AGE))
+        alive[i] = not (dead and times[-1] <= AGE)
+        later[i] = len(times) - len(seen)
+    return histories, alive, later
+
+
+@pytest.mark.parametrize("m", [MbgNbdParams(0.62, 8.66, 0.55, 1.01),  # a < 1, as on CDNOW
+                               MbgNbdParams(0.8, 6.0, 2.5, 4.0)])
+def test_conditional_forecasts_match_a_simulated_population(m: MbgNbdParams) -> None:
+    histories, alive, later = simulate(m, seed=3)
+    predicted_alive = sum(p_alive(h, m) for h in histories)
+    predicted_quiet = sum(p_no_purchase(h, AHEAD, m) for h in histories)
+    predicted_purchases = sum(expected_purchases(h, AHEAD, m) for h in histories)
+    assert predicted_alive == pytest.approx(alive.sum(), rel=0.03)
+    assert predicted_quiet == pytest.approx((later == 0).sum(), rel=0.03)
+    assert predicted_purchases == pytest.approx(later.sum(), rel=0.05)
+
+
+def test_silence_lowers_p_alive_and_raises_p_no_purchase() -> None:
+    m = MbgNbdParams(0.62, 8.66, 0.55, 1.01)
+    recent, silent = History(5, 50.0, 52.0), History(5, 10.0, 52.0)
+    assert p_alive(silent, m) < p_alive(recent, m)
+    assert p_no_purchase(silent, 26, m) > p_no_purchase(recent, 26, m)
+    assert p_no_purchase(recent, 1, m) > p_no_purchase(recent, 26, m)
+
+
+def test_expected_spend_shrinks_towards_the_population_mean() -> None:
+    g = GammaGammaParams(6.25, 3.74, 15.44)
+    population = g.p * g.gamma / (g.q - 1)
+    assert expected_spend(0, 0.0, g) == pytest.approx(population)
+    one, many = expected_spend(1, 100.0, g), expected_spend(50, 100.0, g)
+    assert population < one < many < 100.0
