@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from datetime import UTC, datetime, timedelta
 
+from churnwatch.scoring import Scorer
 from models.alert import (
     Alert,
     AlertData,
@@ -14,9 +15,7 @@ from models.alert import (
     Trigger,
     alert_type,
 )
-from models.clv import MbgNbdParams, p_alive
-from models.rfm import RESPOND_HOURS, RfmSnapshot, respond_within
-from models.state import CustomerState
+from models.rfm import RESPOND_HOURS, respond_within
 from signals.actions import recommend
 from signals.base import Context, Finding
 
@@ -27,19 +26,15 @@ def alert_id(customer_id: str, signal: str, key: str) -> str:
     return digest[:32]
 
 
-def risk_numbers(state: CustomerState, rfm: RfmSnapshot, now: float,
-                 params: MbgNbdParams) -> tuple[float, float, float]:
-    """(p_alive, risk, value_at_risk): risk is 1 - P(alive); value at risk is the risk times
-    the customer's spend over the rolling window (a year by default)."""
-    alive = p_alive(state.orders, state.first_order, state.last_order, now, params)
-    risk = 1.0 - alive
-    return round(alive, 4), round(risk, 4), round(risk * rfm.monetary, 2)
-
-
-def build_alert(finding: Finding, ctx: Context, source: str, params: MbgNbdParams) -> Alert:
+def build_alert(finding: Finding, ctx: Context, source: str, scorer: Scorer) -> Alert:
+    """The alert, with the risk's strongest drivers appended to the signal's reasons
+    (codes ``risk.<feature>``) and the model version in the evidence."""
     rfm = ctx.rfm
     when = datetime.fromtimestamp(ctx.now, UTC)
-    alive, risk, var = risk_numbers(ctx.state, rfm, ctx.now, params)
+    score = scorer.assess(ctx.state, ctx.now)
+    reasons = [Reason(code=r.code, text=r.text) for r in finding.reasons]
+    reasons += [Reason(code=f"risk.{name}", text=f"{shown} (raises risk by {part:.2f} log-odds)")
+                for name, shown, part in score.drivers]
     action = recommend(finding.signal, rfm.tier, rfm.segment)
     trigger = ctx.trigger
     return Alert(
@@ -51,17 +46,17 @@ def build_alert(finding: Finding, ctx: Context, source: str, params: MbgNbdParam
         data=AlertData(
             signal=finding.signal,
             severity=finding.severity,
-            reasons=[Reason(code=r.code, text=r.text) for r in finding.reasons],
-            evidence=finding.evidence,
+            reasons=reasons,
+            evidence={**finding.evidence, "risk_model": scorer.version},
             rfm=Rfm(recency_days=rfm.recency_days, frequency=rfm.frequency,
                     monetary=rfm.monetary, r_score=rfm.r_score, f_score=rfm.f_score,
                     m_score=rfm.m_score, segment=rfm.segment),
             tier=rfm.tier,
             respond_within=respond_within(rfm.tier),
             respond_by=when + timedelta(hours=RESPOND_HOURS[rfm.tier]),
-            p_alive=alive,
-            risk=risk,
-            value_at_risk=var,
+            p_alive=score.p_alive,
+            risk=score.risk,
+            value_at_risk=score.value_at_risk,
             recommended_action=RecommendedAction(code=action.code, channel=action.channel,
                                                  text=action.text),
             trigger=Trigger(kind="time") if trigger is None else Trigger(

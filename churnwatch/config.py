@@ -19,6 +19,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from models.params import ModelDoc, default, load
+
 TierName = Literal["diamond", "core", "potential", "basic"]
 
 
@@ -149,12 +151,28 @@ class RuntimeSettings(_Section):
         "stops holding back the watermark")
     flush_every_events: int = Field(2000, ge=1, description="coalesce state writes per batch")
     flush_every_seconds: float = Field(1.0, gt=0)
+    data_dir: Path = Field(Path("."), description="where Faust keeps its {app_id}-data "
+                           "directory (table offsets); states live in the changelog")
     metrics_host: str = "127.0.0.1"
     metrics_port: int = Field(9108, ge=0, le=65535, description="0 disables /metrics")
     fast_group_join: bool | None = Field(
         None, description="short session timeouts (embedded broker); default: only when "
         "the embedded broker is used")
     routes: tuple[Route, ...] = ()
+
+
+class RiskSettings(_Section):
+    """Which fitted models score customers (``churnwatch fit`` writes the file)."""
+
+    params_file: Path | None = Field(
+        None, description="model parameters from `churnwatch fit`; default: the shipped "
+        "CDNOW fit. Every worker must load the same file.")
+    alert_threshold: float = Field(
+        0.5, gt=0, lt=1, description="risk at which `churnwatch evaluate` counts a customer "
+        "as flagged")
+
+    def doc(self) -> ModelDoc:
+        return default() if self.params_file is None else load(self.params_file)
 
 
 class Settings(BaseSettings):
@@ -167,6 +185,7 @@ class Settings(BaseSettings):
     kafka: KafkaSettings = KafkaSettings()
     topics: TopicSettings = TopicSettings()
     runtime: RuntimeSettings = RuntimeSettings()
+    risk: RiskSettings = RiskSettings()
 
     @classmethod
     def settings_customise_sources(

@@ -22,8 +22,8 @@ from enum import StrEnum
 
 from churnwatch.alerting import build_alert
 from churnwatch.config import Settings
+from churnwatch.scoring import Scorer
 from models.alert import Alert
-from models.clv import MbgNbdParams
 from models.events import AnyEvent
 from models.population import EMPTY_VIEW, Population, PopulationView
 from models.rfm import SEGMENT_CODES, TIERS
@@ -52,11 +52,11 @@ class Stats:
 class Detector:
     """Owns customer states, the due queue and the population statistics."""
 
-    def __init__(self, settings: Settings, params: MbgNbdParams | None = None,
+    def __init__(self, settings: Settings, scorer: Scorer | None = None,
                  stats: Stats | None = None) -> None:
         self.settings = settings.detection
         self.source = settings.source
-        self.params = params or MbgNbdParams()
+        self.scorer = scorer or Scorer(settings.risk.doc())
         self.lateness = self.settings.allowed_lateness.total_seconds()
         self.bucket_seconds = self.settings.window_days * DAY / N_BUCKETS
         self.states: dict[str, CustomerState] = {}
@@ -167,7 +167,7 @@ class Detector:
                 continue
             record(finding, st, now)
             self.stats.alerts[finding.signal] += 1
-            alerts.append(build_alert(finding, ctx, self.source, self.params))
+            alerts.append(build_alert(finding, ctx, self.source, self.scorer))
         self._classify(st, ctx)
         self._contribute(st, ctx.window)
         st.next_review = min(

@@ -11,7 +11,6 @@ from typing import IO, BinaryIO
 
 from tqdm import tqdm
 
-from churnwatch.alerting import risk_numbers
 from churnwatch.config import Settings
 from churnwatch.deadletter import dead_letter_record
 from churnwatch.detector import Detector, Outcome, Stats
@@ -94,11 +93,11 @@ def write_customers(detector: Detector, path: Path, as_of: float | None) -> int:
             if not st.first_seen:
                 continue
             rfm = snapshot(st, now, detector.view, st.window(now, detector.bucket_seconds))
-            alive, risk, var = risk_numbers(st, rfm, now, detector.params)
+            score = detector.scorer.assess(st, now)
             line = CustomerSummary(
                 customer_id=cid, recency_days=rfm.recency_days, frequency=rfm.frequency,
-                monetary=rfm.monetary, segment=rfm.segment, tier=rfm.tier, p_alive=alive,
-                risk=risk, value_at_risk=var)
+                monetary=rfm.monetary, segment=rfm.segment, tier=rfm.tier,
+                p_alive=score.p_alive, risk=score.risk, value_at_risk=score.value_at_risk)
             out.write(line.model_dump_json().encode() + b"\n")
             count += 1
     return count

@@ -7,7 +7,7 @@ own PrometheusMonitor does not, so it is not used.
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, Info
 
 
 class Metrics:
@@ -47,3 +47,5 @@ class Metrics:
                                        registry=r)
         self.state_writes = Counter("churnwatch_state_writes_total",
                                     "Customer states written to the changelog table", registry=r)
+        self.model = Info("churnwatch_model", "Version of the fitted model parameters that "
+                          "score risk (all workers should agree)", registry=r)

@@ -32,6 +32,7 @@ from churnwatch.config import Settings
 from churnwatch.deadletter import dead_letter_record
 from churnwatch.detector import Detector, Outcome, Stats
 from churnwatch.replay import LATE_REASON
+from churnwatch.scoring import Scorer
 from models.alert import Alert, rfc3339
 from models.events import InvalidEvent, parse_event
 from models.population import Population, PopulationView
@@ -82,6 +83,8 @@ class Runtime:
         self.clocks: dict[int, SourceClock] = {}
         self.detectors: dict[int, Detector] = {}
         self.stats = Stats()
+        self.scorer = Scorer(settings.risk.doc())  # fail at start on a bad parameter file
+        metrics.model.info({"version": self.scorer.version})
         self._reported: dict[str, int] = {}
         self._decoded: dict[int, tuple[bytes, Population]] = {}
         self._unacked: list[faust.EventT[bytes]] = []
@@ -207,7 +210,7 @@ class Runtime:
 
     def _load(self, partition: int) -> Detector:
         """Adopt a partition: rebuild its customers and their deadlines from the table."""
-        detector = Detector(self.settings, stats=self.stats)
+        detector = Detector(self.settings, self.scorer, stats=self.stats)
         detector.view_source = self._population_view
         for key, value in self.table.data.items():
             if partition_of(key, self.partitions) == partition:

@@ -15,6 +15,7 @@ def test_example_config_file_states_the_defaults(monkeypatch: pytest.MonkeyPatch
     assert from_file.detection == Settings().detection
     assert from_file.topics == Settings().topics
     assert from_file.runtime == Settings().runtime
+    assert from_file.risk == Settings().risk
 
 
 def test_environment_overrides_nested_settings_and_the_file(
@@ -48,3 +49,17 @@ def test_secrets_are_masked_when_printed(monkeypatch: pytest.MonkeyPatch) -> Non
     assert "hunter2" not in s.model_dump_json()
     assert s.kafka.sasl_password is not None
     assert s.kafka.sasl_password.get_secret_value() == "hunter2"
+
+
+def test_every_detector_scores_with_the_configured_parameter_file(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from churnwatch.detector import Detector
+    from models.params import default
+
+    fitted = default().model_copy(update={"version": ""})
+    changed = fitted.model_copy(update={"risk": fitted.risk.model_copy(
+        update={"intercept": fitted.risk.intercept + 1})}).seal()
+    path = tmp_path / "model.json"
+    path.write_bytes(changed.dump())
+    monkeypatch.setenv("CHURNWATCH_RISK__PARAMS_FILE", str(path))
+    assert Detector(Settings()).scorer.version == changed.version != default().version

@@ -1,0 +1,67 @@
+"""The risk score: training, explanations, and what a parameter file guarantees."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from models.params import default, load
+from models.risk import FEATURES, train
+
+
+def synthetic(seed: int = 1, n: int = 4000) -> tuple[np.ndarray, np.ndarray]:
+    """Churn driven by recency (up) and frequency (down); every signal feature constant."""
+    rng = np.random.default_rng(seed)
+    values = np.zeros((n, len(FEATURES)))
+    values[:, FEATURES.index("recency")] = rng.normal(2, 1, n)
+    values[:, FEATURES.index("frequency")] = rng.normal(1, 1, n)
+    values[:, FEATURES.index("order_value")] = rng.normal(3, 0.5, n)  # no effect
+    log_odds = 1.5 * values[:, 1] - 1.0 * values[:, 2] - 1.0
+    churned = (rng.random(n) < 1 / (1 + np.exp(-log_odds))).astype(float)
+    return values, churned
+
+
+def test_training_recovers_the_direction_and_ignores_constant_features() -> None:
+    values, churned = synthetic()
+    model = train(values, churned, weeks=26)
+    w = dict(zip(model.names, model.weights, strict=True))
+    assert w["recency"] > 1.0 and w["frequency"] < -0.7
+    assert abs(w["order_value"]) < 0.1
+    assert all(w[name] == 0.0 for name in FEATURES if name.startswith("signal."))
+
+
+def test_scores_are_calibrated_on_the_training_population() -> None:
+    values, churned = synthetic()
+    model = train(values, churned, weeks=26)
+    risk = np.array([model.score(v) for v in values])
+    assert risk.mean() == pytest.approx(churned.mean(), abs=0.01)
+    top = risk > np.quantile(risk, 0.9)
+    assert churned[top].mean() == pytest.approx(risk[top].mean(), abs=0.05)
+
+
+def test_drivers_name_the_features_that_raise_the_risk() -> None:
+    values, churned = synthetic()
+    model = train(values, churned, weeks=26)
+    lapsed = values[0].copy()
+    lapsed[FEATURES.index("recency")] = 5.0  # far above the mean of 2
+    lapsed[FEATURES.index("frequency")] = 1.0  # average
+    drivers = model.drivers(lapsed)
+    assert drivers[0][0] == "recency"
+    assert drivers[0][1] == "weeks since the last purchase: 147.4"
+    assert all(part > 0 for _, _, part in drivers)
+
+
+def test_a_parameter_file_edited_by_hand_is_refused(tmp_path: Path) -> None:
+    doc = default()
+    assert load(_write(tmp_path, doc.dump())) == doc
+    tampered = doc.dump().replace(b'"intercept": ', b'"intercept": 1')
+    with pytest.raises(ValueError, match="does not match"):
+        load(_write(tmp_path, tampered))
+
+
+def _write(tmp_path: Path, body: bytes) -> Path:
+    path = tmp_path / "model.json"
+    path.write_bytes(body)
+    return path
