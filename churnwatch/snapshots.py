@@ -1,0 +1,83 @@
+"""Replays a log and photographs every buyer at given event times (for fitting and evaluation).
+
+The same Detector as ``churnwatch replay`` runs the log, so the features a model is fitted
+and evaluated on are exactly those the streaming workers score alerts with.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import orjson
+
+from churnwatch.config import Settings
+from churnwatch.detector import Detector
+from churnwatch.scoring import customer
+from models.events import AnyEvent, InvalidEvent, parse_event, parse_rfc3339
+from models.risk import Customer
+
+
+@dataclass(frozen=True, slots=True)
+class Photo:
+    customer: Customer
+    last_order: int
+    alerted_since: int  # first rule alert since the last purchase, 0 if none
+
+
+Snapshot = dict[str, Photo]
+
+
+def events(log: Path) -> Iterator[AnyEvent]:
+    """Valid events of a log; invalid lines are skipped (``replay --dead-letter`` lists them)."""
+    with log.open("rb") as src:
+        for line in src:
+            if not line.strip():
+                continue
+            try:
+                yield parse_event(line.rstrip(b"\r\n"))
+            except InvalidEvent:
+                continue
+
+
+def time_span(log: Path) -> tuple[float, float]:
+    """(first, last) event time of a log, read without validating whole events."""
+    first, last = float("inf"), float("-inf")
+    with log.open("rb") as src:
+        for line in src:
+            try:
+                ts = parse_rfc3339(orjson.loads(line)["occurred_at"]).timestamp()
+            except (orjson.JSONDecodeError, KeyError, TypeError, ValueError):
+                continue
+            first, last = min(first, ts), max(last, ts)
+    if first > last:
+        raise ValueError(f"{log}: no event with a readable occurred_at")
+    return first, last
+
+
+def photograph(detector: Detector, at: float) -> Snapshot:
+    """Every customer who had bought before ``at``, as of ``at``."""
+    return {cid: Photo(customer(st, at), st.last_order, st.open_since)
+            for cid, st in detector.states.items() if st.first_order and st.first_order < at}
+
+
+def snapshots(log: Path, settings: Settings, times: list[float]) -> list[Snapshot]:
+    """Photos at each time, in the order given. Events before a time are all in its photo:
+    a photo is taken once the watermark passes it, before anything later is processed."""
+    detector = Detector(settings)
+    order = sorted(range(len(times)), key=times.__getitem__)
+    photos: dict[int, Snapshot] = {}
+
+    def take_due(final: bool) -> None:
+        while order and (final or detector.watermark > times[order[0]]):
+            i = order.pop(0)
+            detector.advance(times[i])
+            photos[i] = photograph(detector, times[i])
+
+    for event in events(log):
+        detector.ingest(event)
+        take_due(final=False)
+        detector.advance()
+    take_due(final=True)
+    return [photos[i] for i in range(len(times))]
