@@ -20,6 +20,7 @@ def create_app(settings: Settings) -> faust.App:
         # named `web` crashes it): every setting comes from our Settings, none from env.
         "env": {},
         "store": "memory://",
+        "datadir": str(rt.data_dir / f"{rt.app_id}-data"),
         "web_enabled": False,
         "topic_partitions": settings.topics.partitions,
         "topic_replication_factor": settings.topics.replication_factor,

@@ -44,6 +44,7 @@ class Cluster:
         return {
             "CHURNWATCH_KAFKA__BROKERS": self.broker.url,
             "CHURNWATCH_RUNTIME__APP_ID": f"cw-{s}",
+            "CHURNWATCH_RUNTIME__DATA_DIR": str(self.tmp),
             "CHURNWATCH_RUNTIME__FAST_GROUP_JOIN": "true",
             "CHURNWATCH_RUNTIME__IDLE_AFTER": "2",
             "CHURNWATCH_RUNTIME__TICK_INTERVAL": "0.5",
