@@ -1,5 +1,6 @@
 import pytest
 
+from models.params import default
 from tests.helpers import detect, engage, signals_of
 
 
@@ -7,7 +8,8 @@ from tests.helpers import detect, engage, signals_of
 def test_leaving_a_channel_fires(action: str) -> None:
     alerts = detect([engage(action, 0, channel="wechat")])
     assert signals_of(alerts) == ["unfollowed"]
-    assert alerts[0].data.evidence == {"action": action, "channel": "wechat"}
+    assert alerts[0].data.evidence == {"action": action, "channel": "wechat",
+                                       "risk_model": default().version}
 
 
 @pytest.mark.parametrize("action", ["follow", "subscribe", "visit"])
