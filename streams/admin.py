@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import ssl
+import time
 from typing import Any
 
 from kafka import KafkaAdminClient
@@ -47,7 +48,9 @@ def source_topics(settings: Settings) -> dict[str, str]:
     return {t.orders: "order", t.engagement: "engagement", t.complaints: "complaint"}
 
 
-def ensure_topics(settings: Settings) -> None:
+def ensure_topics(settings: Settings) -> frozenset[str]:
+    """Create missing topics; return every source partition (``topic/partition``) as the
+    cluster has them now, which is what the event-time watermark waits to hear from."""
     t = settings.topics
     names = [*source_topics(settings), t.recall, t.dead_letter,
              *(route.topic for route in settings.runtime.routes)]
@@ -59,5 +62,17 @@ def ensure_topics(settings: Settings) -> None:
         if new:
             with contextlib.suppress(TopicAlreadyExistsError):  # another worker was first
                 admin.create_topics(new)
+        return _source_partitions(admin, list(source_topics(settings)))
     finally:
         admin.close()
+
+
+def _source_partitions(admin: KafkaAdminClient, topics: list[str]) -> frozenset[str]:
+    """A topic just created may not be in every broker's metadata yet: ask again, briefly."""
+    for _ in range(20):
+        described = admin.describe_topics(topics)
+        if all(t["error_code"] == 0 and t["partitions"] for t in described):
+            return frozenset(f"{t['name']}/{p['partition_index']}"
+                             for t in described for p in t["partitions"])
+        time.sleep(0.5)
+    raise RuntimeError(f"source topics not described by the cluster: {described}")

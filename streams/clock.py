@@ -1,52 +1,59 @@
 """Event time across partitions: the watermark the streaming detector advances to.
 
 Ingest workers tell, in ticks, how far event time has got on each source partition they
-read. The watermark is the *slowest* active source partition minus the allowed lateness,
-so a lagging partition holds time back instead of having its events arrive late. A source
-partition that has sent nothing for ``idle_after`` wall-clock seconds stops holding time
-back (live mode only; replay needs no ticks) - but only once it is caught up: a partition
-waiting its turn in the consumer's fetch loop is behind, not idle. One nobody reports on
-for a while is forgotten (its worker left the group).
+read. The watermark is the *slowest* source partition minus the allowed lateness, so a
+lagging partition holds time back instead of having its events arrive late. Every
+partition of every source topic must have been reported before time moves at all: with
+several workers each tick covers only the reporter's share, and a share not yet heard
+from may still hold the oldest events. A source partition that has sent nothing for
+``idle_after`` wall-clock seconds stops holding time back (live mode only; replay needs
+no ticks) - but only once it is caught up: a partition waiting its turn in the consumer's
+fetch loop is behind, not idle. When a partition changes owner, the new owner's reports
+replace the old one's.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from collections.abc import Collection
 
 import orjson
 
 
-@dataclass
-class _Progress:
-    max_time: float | None  # newest event time seen on the source partition
-    idle: bool
-    heard_at: float  # wall clock of the last report
-
-
 class SourceClock:
-    """Collects tick reports; answers with the watermark. Wall time is passed in."""
+    """Collects tick reports; answers with the watermark."""
 
-    def __init__(self, lateness: float, forget_after: float) -> None:
+    def __init__(self, lateness: float, expected: Collection[str]) -> None:
+        """``expected``: the source partitions (``topic/partition``) known at start. Any
+        partition a tick mentions later (one added to a topic) is waited for too."""
         self.lateness = lateness
-        self.forget_after = forget_after
-        self._sources: dict[str, _Progress] = {}
+        self._expected = set(expected)
+        self._max: dict[str, float | None] = {}  # newest event time seen per source
+        self._idle: dict[str, bool] = {}
+        self._watermark: float | None = None  # asked for after every message: cached
 
-    def report(self, tick: bytes, wall: float) -> None:
+    def report(self, tick: bytes) -> None:
         for source, (max_time, idle) in orjson.loads(tick).items():
-            self._sources[source] = _Progress(max_time, bool(idle), wall)
+            self._expected.add(source)
+            self._max[source] = max_time
+            self._idle[source] = bool(idle)
+        self._watermark = None
 
-    def watermark(self, wall: float) -> float:
-        for source in [s for s, p in self._sources.items()
-                       if wall - p.heard_at > self.forget_after]:
-            del self._sources[source]
-        active = [p.max_time for p in self._sources.values() if not p.idle]
+    def watermark(self) -> float:
+        if self._watermark is None:
+            self._watermark = self._compute()
+        return self._watermark
+
+    def _compute(self) -> float:
+        if not self._expected or any(s not in self._max for s in self._expected):
+            return -math.inf
+        active = [self._max[s] for s in self._expected if not self._idle[s]]
         if any(t is None for t in active):
             return -math.inf  # a partition that has said nothing yet may hold old events
         if active:
             return min(t for t in active if t is not None) - self.lateness
         # every source is idle and caught up: all there is has been seen
-        seen = [p.max_time for p in self._sources.values() if p.max_time is not None]
+        seen = [t for t in self._max.values() if t is not None]
         return max(seen) - self.lateness if seen else -math.inf
 
 

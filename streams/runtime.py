@@ -59,7 +59,9 @@ def _known(offset: object) -> int | None:
 
 
 class Runtime:
-    def __init__(self, settings: Settings, app: faust.App, metrics: Metrics) -> None:
+    def __init__(self, settings: Settings, app: faust.App, metrics: Metrics,
+                 sources: frozenset[str]) -> None:
+        """``sources``: every source partition at start, which event time waits for."""
         self.settings, self.app, self.metrics = settings, app, metrics
         rt, topics = settings.runtime, settings.topics
         self.partitions = topics.partitions
@@ -81,6 +83,7 @@ class Runtime:
                                            use_partitioner=True, **typed)
         self.progress = SourceProgress(rt.idle_after)
         self.clocks: dict[int, SourceClock] = {}
+        self.source_partitions = sources
         self.detectors: dict[int, Detector] = {}
         self.stats = Stats()
         self.scorer = Scorer(settings.risk.doc())  # fail at start on a bad parameter file
@@ -138,10 +141,10 @@ class Runtime:
             detector = self.detectors.get(msg.partition) or self._load(msg.partition)
             headers = dict(msg.headers or ())
             if TICK_HEADER in headers:
-                self._clock(msg.partition).report(msg.value, time.monotonic())
+                self._clock(msg.partition).report(msg.value)
             else:
                 self._take(detector, msg, headers)
-            watermark = self._clock(msg.partition).watermark(time.monotonic())
+            watermark = self._clock(msg.partition).watermark()
             if watermark > -math.inf:
                 self.metrics.watermark.labels(str(msg.partition)).set(watermark)
                 for alert in detector.advance(watermark):
@@ -205,7 +208,7 @@ class Runtime:
         if clock is None:
             clock = self.clocks[partition] = SourceClock(
                 self.settings.detection.allowed_lateness.total_seconds(),
-                forget_after=max(30.0, 10 * self.settings.runtime.tick_interval))
+                self.source_partitions)
         return clock
 
     def _load(self, partition: int) -> Detector:

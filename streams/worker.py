@@ -14,10 +14,10 @@ from streams.runtime import Runtime
 
 def run_worker(settings: Settings, loglevel: str = "info") -> None:
     """Blocks until SIGINT/SIGTERM."""
-    ensure_topics(settings)
+    sources = ensure_topics(settings)
     app = create_app(settings)
     metrics = Metrics()
-    Runtime(settings, app, metrics)
+    Runtime(settings, app, metrics, sources)
     rt = settings.runtime
     if rt.metrics_port:
         start_http_server(rt.metrics_port, addr=rt.metrics_host, registry=metrics.registry)

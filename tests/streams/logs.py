@@ -44,6 +44,13 @@ def replay_alerts(log: Path, tmp: Path, settings: Settings) -> list[dict]:
     return [orjson.loads(line) for line in out.open("rb")]
 
 
+def replay_late(log: Path, tmp: Path, settings: Settings) -> int:
+    """How many events replay refuses as late (beyond the allowed lateness)."""
+    result = replay(log, tmp / "late-alerts.jsonl", tmp / "late-customers.jsonl",
+                    settings=settings, progress=False)
+    return result.stats.late
+
+
 def ids(alerts: list[dict], *, population: bool | None = None) -> set[str]:
     return {a["id"] for a in alerts
             if population is None or (a["data"]["signal"] in POPULATION_SIGNALS) == population}

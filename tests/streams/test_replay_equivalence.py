@@ -6,7 +6,9 @@ own schedule. A different segment alert also changes what follows from it for th
 customer (a ``recovered`` that closes it, the per-customer cap). So: every customer whose
 alerts differ must have a population-based alert on one side, and at most a quarter of the
 alerting customers may differ (measured: 8-12 of 78 on this log). Everyone else's alert ids
-are identical. The test log runs months of event time through per wall-clock second, so
+are identical, and streaming refuses exactly the events replay refuses as late: event time
+never passes an event still on its way (with two workers, until both have reported).
+The test log runs months of event time through per wall-clock second, so
 partitions are days of event time apart when statistics merge; live traffic is not.
 """
 
@@ -18,9 +20,10 @@ from pathlib import Path
 import orjson
 import pytest
 
+from churnwatch.replay import LATE_REASON
 from streams.produce import produce, read_lines
 from tests.streams.conftest import Cluster, collect_until
-from tests.streams.logs import POPULATION_SIGNALS, make_log, replay_alerts
+from tests.streams.logs import POPULATION_SIGNALS, make_log, replay_alerts, replay_late
 
 
 def by_customer(alerts: list[dict]) -> dict[str, set[tuple[str, str]]]:
@@ -60,3 +63,7 @@ def test_streaming_alerts_equal_replay(cluster: Cluster, tmp_path: Path, workers
     # the rest of the output is produced in the same batches; read what is left
     got += [orjson.loads(r) for r in collect_until(consumer, lambda _: False, timeout=3)]
     assert_equivalent(expected, got)
+    dead = [orjson.loads(r) for r in collect_until(
+        cluster.consumer(cluster.settings.topics.dead_letter), lambda _: False, timeout=3)]
+    late = sum(d["reason"] == LATE_REASON for d in dead)
+    assert late == replay_late(log, tmp_path, cluster.settings)

@@ -1,0 +1,73 @@
+"""The event-time watermark built from ingest ticks (pure logic, no broker)."""
+
+from __future__ import annotations
+
+import math
+
+import orjson
+
+from streams.clock import SourceClock, SourceProgress
+
+ALL = frozenset({"orders/0", "orders/1", "engagement/0", "engagement/1"})
+
+
+def tick(**sources: tuple[float | None, bool]) -> bytes:
+    return orjson.dumps({k.replace("_", "/"): list(v) for k, v in sources.items()})
+
+
+def test_time_stands_still_until_every_source_partition_has_reported() -> None:
+    """Two workers: the first share reported is far ahead of the second, which still
+    holds old events. Moving on the first share alone would make those events late."""
+    clock = SourceClock(lateness=10, expected=ALL)
+    clock.report(tick(orders_0=(5_000, False), engagement_0=(5_000, False)))
+    assert clock.watermark() == -math.inf
+    clock.report(tick(orders_1=(100, False), engagement_1=(200, False)))
+    assert clock.watermark() == 90
+
+
+def test_a_partition_that_has_seen_nothing_holds_time_back() -> None:
+    clock = SourceClock(lateness=0, expected=ALL)
+    clock.report(tick(orders_0=(5, False), orders_1=(6, False), engagement_0=(7, False),
+                      engagement_1=(None, False)))
+    assert clock.watermark() == -math.inf
+
+
+def test_idle_partitions_stop_holding_back_and_all_idle_means_all_seen() -> None:
+    clock = SourceClock(lateness=1, expected=ALL)
+    clock.report(tick(orders_0=(50, False), orders_1=(10, True), engagement_0=(40, False),
+                      engagement_1=(None, True)))
+    assert clock.watermark() == 39
+    clock.report(tick(orders_0=(50, True), engagement_0=(40, True)))
+    assert clock.watermark() == 49
+
+
+def test_the_new_owner_replaces_the_old_report() -> None:
+    clock = SourceClock(lateness=0, expected=ALL)
+    clock.report(tick(orders_0=(50, False), orders_1=(60, False), engagement_0=(70, False),
+                      engagement_1=(80, False)))
+    assert clock.watermark() == 50
+    clock.report(tick(orders_0=(20, False)))  # re-reading from the last commit
+    assert clock.watermark() == 20
+
+
+def test_a_partition_added_later_is_waited_for_once_mentioned() -> None:
+    clock = SourceClock(lateness=0, expected=ALL)
+    clock.report(tick(orders_0=(50, False), orders_1=(60, False), engagement_0=(70, False),
+                      engagement_1=(80, False), orders_2=(30, False)))
+    assert clock.watermark() == 30
+
+
+def test_nothing_expected_means_no_time() -> None:
+    assert SourceClock(lateness=0, expected=()).watermark() == -math.inf
+
+
+def test_progress_is_idle_only_when_quiet_and_caught_up() -> None:
+    progress = SourceProgress(idle_after=2)
+    progress.touch("orders/0", offset=9, wall=100)
+    progress.observe("orders/0", 1234.0)
+    ends: dict[str, int | None] = {"orders/0": 10, "orders/1": None, "engagement/0": 3}
+    report = orjson.loads(progress.tick(ends, wall=103, started=0))
+    assert report == {"orders/0": [1234.0, True],  # quiet 3 s and at the end
+                      "orders/1": [None, False],  # end unknown: never caught up
+                      "engagement/0": [None, False]}  # 3 messages not yet taken
+    assert orjson.loads(progress.tick(ends, wall=101, started=0))["orders/0"] == [1234.0, False]
