@@ -18,8 +18,7 @@ from pathlib import Path
 from churnwatch.config import Settings
 from churnwatch.detector import Detector
 from churnwatch.generate import generate
-from churnwatch.replay import replay
-from models.events import InvalidEvent, parse_event
+from churnwatch.replay import replay, valid_events
 
 
 def main() -> None:
@@ -41,11 +40,8 @@ def main() -> None:
               f"{sum(result.stats.alerts.values()):,} alerts")
         detector = Detector(Settings())
         began = time.perf_counter()
-        for line in log.open("rb"):
-            try:
-                detector.ingest(parse_event(line))
-            except InvalidEvent:
-                continue
+        for event in valid_events(log):
+            detector.ingest(event)
             detector.advance()
         detector.finish()
         seconds = time.perf_counter() - began

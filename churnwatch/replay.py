@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, BinaryIO
@@ -14,7 +14,7 @@ from tqdm import tqdm
 from churnwatch.config import Settings
 from churnwatch.deadletter import dead_letter_record
 from churnwatch.detector import Detector, Outcome, Stats
-from models.events import InvalidEvent, parse_event
+from models.events import AnyEvent, InvalidEvent, parse_event
 from models.rfm import snapshot
 from models.summary import CustomerSummary
 
@@ -46,6 +46,27 @@ def _lines(log: BinaryIO, progress: bool, total: int) -> Iterator[bytes]:
             yield raw
 
 
+def read_log(lines: Iterable[bytes]) -> Iterator[tuple[int, bytes, AnyEvent | InvalidEvent]]:
+    """(line number, bytes without the line end, the event or why it is invalid) for each
+    non-blank line: the one way every command reads a log."""
+    for lineno, line in enumerate(lines, 1):
+        raw = line.rstrip(b"\r\n")
+        if not raw.strip():
+            continue
+        try:
+            yield lineno, raw, parse_event(raw)
+        except InvalidEvent as exc:
+            yield lineno, raw, exc
+
+
+def valid_events(log: Path) -> Iterator[AnyEvent]:
+    """The valid events of a log; ``replay --dead-letter`` lists the others."""
+    with log.open("rb") as src:
+        for _, _, event in read_log(src):
+            if not isinstance(event, InvalidEvent):
+                yield event
+
+
 def replay(log: Path, alerts_path: Path, customers_path: Path, *, settings: Settings,
            as_of: float | None = None, dead_letter: Path | None = None,
            progress: bool | None = None) -> ReplayResult:
@@ -56,17 +77,12 @@ def replay(log: Path, alerts_path: Path, customers_path: Path, *, settings: Sett
     dl: IO[bytes] | None = dead_letter.open("wb") if dead_letter else None
     try:
         with log.open("rb") as src, alerts_path.open("wb") as out:
-            for lineno, line in enumerate(_lines(src, show, log.stat().st_size), 1):
-                raw = line.rstrip(b"\r\n")
-                if not raw.strip():
-                    continue
+            for lineno, raw, event in read_log(_lines(src, show, log.stat().st_size)):
                 result.lines += 1
-                try:
-                    event = parse_event(raw)
-                except InvalidEvent as exc:
+                if isinstance(event, InvalidEvent):
                     result.invalid += 1
                     if dl:
-                        dl.write(dead_letter_record(str(exc), raw, line=lineno) + b"\n")
+                        dl.write(dead_letter_record(str(event), raw, line=lineno) + b"\n")
                     continue
                 outcome = detector.ingest(event)
                 if outcome is Outcome.LATE and dl:

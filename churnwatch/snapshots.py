@@ -6,7 +6,6 @@ and evaluated on are exactly those the streaming workers score alerts with.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,8 +13,9 @@ import orjson
 
 from churnwatch.config import Settings
 from churnwatch.detector import Detector
+from churnwatch.replay import valid_events
 from churnwatch.scoring import customer
-from models.events import AnyEvent, InvalidEvent, parse_event, parse_rfc3339
+from models.events import parse_rfc3339
 from models.risk import Customer
 
 
@@ -27,18 +27,6 @@ class Photo:
 
 
 Snapshot = dict[str, Photo]
-
-
-def events(log: Path) -> Iterator[AnyEvent]:
-    """Valid events of a log; invalid lines are skipped (``replay --dead-letter`` lists them)."""
-    with log.open("rb") as src:
-        for line in src:
-            if not line.strip():
-                continue
-            try:
-                yield parse_event(line.rstrip(b"\r\n"))
-            except InvalidEvent:
-                continue
 
 
 def time_span(log: Path) -> tuple[float, float]:
@@ -75,7 +63,7 @@ def snapshots(log: Path, settings: Settings, times: list[float]) -> list[Snapsho
             detector.advance(times[i])
             photos[i] = photograph(detector, times[i])
 
-    for event in events(log):
+    for event in valid_events(log):
         detector.ingest(event)
         take_due(final=False)
         detector.advance()
