@@ -48,6 +48,9 @@ data/cdnow/cdnow_master.jsonl: | install
 
 cdnow: data/cdnow/cdnow_master.jsonl
 
-# Risk evaluation on CDNOW (several cutoffs) and on a generated log: BENCHMARKS.md.
+# Risk evaluation on CDNOW (several cutoffs) and on a generated log, and the
+# cross-validated ceiling of richer features: BENCHMARKS.md.
 evaluate: cdnow
 	$(BIN)/python bench/risk_eval.py
+	$(BIN)/python bench/risk_ceiling.py
+	$(BIN)/python bench/risk_ceiling.py data/cdnow/wheel/lifetimes/datasets/CDNOW_master.txt

@@ -110,7 +110,7 @@ class RiskModel:
 
 
 def train(values: npt.NDArray[np.float64], churned: npt.NDArray[np.float64],
-          weeks: float, l2: float = 1e-3) -> RiskModel:
+          weeks: float, l2: float = 1e-3, names: tuple[str, ...] = FEATURES) -> RiskModel:
     """Maximum-likelihood logistic regression with a small ridge penalty.
 
     Continuous features are standardised; signal indicators are only centred, so the
@@ -121,7 +121,7 @@ def train(values: npt.NDArray[np.float64], churned: npt.NDArray[np.float64],
     rather than an arbitrary one."""
     center = values.mean(axis=0)
     spread = values.std(axis=0)
-    indicator = np.array([name.startswith("signal.") for name in FEATURES])
+    indicator = np.array([name.startswith("signal.") for name in names])
     scale = np.where(indicator | (spread <= 1e-9), 1.0, spread)
     z = np.column_stack([np.ones(len(values)), (values - center) / scale])
     live = np.concatenate([[True], spread > 1e-9])
@@ -137,5 +137,5 @@ def train(values: npt.NDArray[np.float64], churned: npt.NDArray[np.float64],
 
     w = minimize(loss, np.zeros(z.shape[1]), jac=True, method="L-BFGS-B").x
     w = np.where(live, w, 0.0)
-    return RiskModel(weeks, weeks, FEATURES, tuple(map(float, center)),
+    return RiskModel(weeks, weeks, names, tuple(map(float, center)),
                      tuple(map(float, scale)), tuple(map(float, w[1:])), float(w[0]))
