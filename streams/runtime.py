@@ -238,8 +238,10 @@ class Runtime:
 
     async def on_revoked(self, sender: Any, /, *args: Any, signal: BaseSignalT[Any],
                          **kwargs: Any) -> None:
-        """Forget everything not yet written: the new owner replays it from the log."""
+        """Forget everything not yet written: the new owner replays it from the log. That
+        includes the clocks: kept, they would be ahead of the events read again."""
         self.detectors.clear()
+        self.clocks.clear()
         self._unacked.clear()
 
     # --- output -------------------------------------------------------------------------
