@@ -11,7 +11,7 @@ from kafka import KafkaConsumer
 
 from churnwatch.config import Settings
 from churnwatch.detector import Detector
-from models.events import InvalidEvent, parse_event
+from churnwatch.replay import valid_events
 from models.state import CustomerState
 from streams.admin import client_options
 from streams.produce import produce, read_lines
@@ -22,11 +22,8 @@ from tests.streams.test_replay_equivalence import assert_equivalent
 
 def replay_states(log: Path, settings: Settings) -> dict[str, CustomerState]:
     detector = Detector(settings)
-    for line in log.open("rb"):
-        try:
-            detector.ingest(parse_event(line.rstrip()))
-        except InvalidEvent:
-            continue
+    for event in valid_events(log):
+        detector.ingest(event)
         detector.advance()
     detector.finish()
     return detector.states
