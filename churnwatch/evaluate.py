@@ -20,7 +20,7 @@ from churnwatch.config import Settings
 from churnwatch.fit import Plan, fit_models
 from churnwatch.scoring import Scorer
 from churnwatch.snapshots import snapshots, time_span
-from models.clv import WEEK, expected_purchases
+from models.clv import WEEK, expected_purchases, p_no_purchase
 from models.params import ModelDoc
 
 Array = npt.NDArray[np.float64]
@@ -69,6 +69,8 @@ class Report:
     rankings: list[Ranking]
     gain: tuple[float, float, float]  # AUC of risk minus the best baseline: estimate, 95 % CI
     brier: float
+    mean_risk: float
+    mbgnbd_no_purchase: float  # the population model's own mean P(no purchase in the horizon)
     reliability: list[Bin]
     alerted_churners: float  # share of churners with a rule alert open at the cutoff
     weeks_alert_before_cutoff: float | None  # median, over alerted churners
@@ -150,7 +152,10 @@ def evaluate(log: Path, settings: Settings, cutoff: float, horizon_weeks: float,
         log=log.name, cutoff=cutoff, horizon_weeks=horizon_weeks,
         train_weeks=plan.train_weeks, customers=len(ids), churn_rate=float(churned.mean()),
         threshold=threshold, rankings=rankings, gain=_gain(risk, best, churned),
-        brier=float(np.mean((risk - churned) ** 2)), reliability=_reliability(risk, churned),
+        brier=float(np.mean((risk - churned) ** 2)), mean_risk=float(risk.mean()),
+        mbgnbd_no_purchase=float(np.mean([p_no_purchase(p.customer.history, horizon_weeks,
+                                                        scorer.mbg) for p in photos])),
+        reliability=_reliability(risk, churned),
         alerted_churners=len(alerted_churners) / max(1.0, float(churned.sum())),
         weeks_alert_before_cutoff=_median(
             [(cutoff - p.alerted_since) / WEEK for p in alerted_churners]),
@@ -192,7 +197,8 @@ def render(r: Report) -> str:
         f"median {_weeks(r.weeks_alert_before_cutoff)} weeks before the cutoff, "
         f"{_weeks(r.weeks_purchase_to_alert)} weeks after their last purchase",
         "",
-        f"calibration (Brier {r.brier:.4f}):",
+        f"calibration (Brier {r.brier:.4f}; mean risk {r.mean_risk:.3f}, MBG/NBD mean "
+        f"P(no purchase) {r.mbgnbd_no_purchase:.3f}, observed {r.churn_rate:.3f}):",
         "",
         "| risk | customers | mean risk | observed churn |",
         "|---|---|---|---|",
