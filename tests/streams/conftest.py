@@ -12,12 +12,16 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import orjson
 import pytest
 from kafka import KafkaConsumer
 
 from churnwatch.config import Settings
+from churnwatch.replay import LATE_REASON
 from streams.admin import client_options
 from streams.broker import Broker, free_port, running_broker
+from streams.produce import produce, read_lines
+from tests.streams.logs import stable_ids
 
 ROOT = Path(__file__).parents[2]
 
@@ -116,3 +120,36 @@ def collect_until(consumer: KafkaConsumer, done: Callable[[list[bytes]], bool],
         for records in consumer.poll(timeout_ms=500).values():
             got.extend(r.value for r in records)
     return got
+
+
+def one_worker_part_way(cluster: Cluster, log: Path, alerts: int
+                        ) -> tuple[subprocess.Popen[bytes], KafkaConsumer, list[bytes]]:
+    """Start one worker, send it the whole log, and return once ``alerts`` alerts are out:
+    the moment to disturb it. Returns the worker, the recall consumer and what it read."""
+    worker = cluster.start_worker()
+    produce(read_lines(log), cluster.settings)
+    recall = cluster.consumer(cluster.settings.topics.recall)
+    before = collect_until(recall, lambda r: len(r) >= alerts, timeout=90,
+                           alive=lambda: worker.poll() is None)
+    return worker, recall, before
+
+
+def alerts_after(consumer: KafkaConsumer, expected: list[dict], alive: Callable[[], bool],
+                 before: list[bytes] | None = None) -> list[dict]:
+    """Read alerts until every one of ``expected`` (replay's) that streaming must reproduce
+    by id has arrived (see ``stable_ids``), then what is left of the same batches. One
+    alert per id: at-least-once may send one twice, always with the same id."""
+    stable = stable_ids(expected)
+    seen = list(before or [])
+    seen += collect_until(consumer, lambda r: stable <= {orjson.loads(x)["id"] for x in
+                                                        seen + r},
+                          timeout=120, alive=alive)
+    seen += collect_until(consumer, lambda _: False, timeout=3)
+    return list({a["id"]: a for a in map(orjson.loads, seen)}.values())
+
+
+def late_refusals(cluster: Cluster) -> int:
+    """Events the workers dead-lettered as late (beyond the allowed lateness)."""
+    dead = collect_until(cluster.consumer(cluster.settings.topics.dead_letter),
+                         lambda _: False, timeout=3)
+    return sum(orjson.loads(r)["reason"] == LATE_REASON for r in dead)

@@ -38,6 +38,13 @@ def _event_time(line: bytes) -> float:
         return 0.0
 
 
+def stable_ids(alerts: list[dict]) -> set[str]:
+    """Ids streaming reproduces exactly: neither population-based nor a ``recovered``,
+    which may close a population-based alert."""
+    return {a["id"] for a in alerts
+            if a["data"]["signal"] not in POPULATION_SIGNALS | {"recovered"}}
+
+
 def replay_alerts(log: Path, tmp: Path, settings: Settings) -> list[dict]:
     out = tmp / "replay-alerts.jsonl"
     replay(log, out, tmp / "replay-customers.jsonl", settings=settings, progress=False)

@@ -6,7 +6,6 @@ from __future__ import annotations
 import signal
 from pathlib import Path
 
-import orjson
 from kafka import KafkaConsumer
 
 from churnwatch.config import Settings
@@ -14,9 +13,8 @@ from churnwatch.detector import Detector
 from churnwatch.replay import valid_events
 from models.state import CustomerState
 from streams.admin import client_options
-from streams.produce import produce, read_lines
-from tests.streams.conftest import Cluster, collect_until
-from tests.streams.logs import POPULATION_SIGNALS, make_log, replay_alerts
+from tests.streams.conftest import Cluster, alerts_after, one_worker_part_way
+from tests.streams.logs import make_log, replay_alerts
 from tests.streams.test_replay_equivalence import assert_equivalent
 
 
@@ -44,24 +42,13 @@ def changelog_states(cluster: Cluster) -> dict[str, CustomerState]:
 def test_kill_9_mid_stream_then_restart(cluster: Cluster, tmp_path: Path) -> None:
     log = make_log(tmp_path, customers=200)
     expected = replay_alerts(log, tmp_path, cluster.settings)
-    first = cluster.start_worker()
-    produce(read_lines(log), cluster.settings)
-    recall = cluster.consumer(cluster.settings.topics.recall)
-    before = collect_until(recall, lambda r: len(r) >= len(expected) // 3, timeout=90,
-                           alive=lambda: first.poll() is None)
+    first, recall, before = one_worker_part_way(cluster, log, len(expected) // 3)
     first.send_signal(signal.SIGKILL)
     first.wait()
     assert len(before) < len(expected), "the worker finished before it could be killed"
     second = cluster.start_worker()
-    stable = {a["id"] for a in expected
-              if a["data"]["signal"] not in POPULATION_SIGNALS | {"recovered"}}
-    after = collect_until(recall, lambda r: stable <= {orjson.loads(x)["id"] for x in
-                                                       before + r},
-                          timeout=120, alive=lambda: second.poll() is None)
-    after += collect_until(recall, lambda _: False, timeout=3)
-    got = [orjson.loads(r) for r in before + after]
-    unique = {a["id"]: a for a in got}  # at-least-once: a re-sent alert keeps its id
-    assert_equivalent(expected, list(unique.values()))
+    got = alerts_after(recall, expected, before=before, alive=lambda: second.poll() is None)
+    assert_equivalent(expected, got)
     # No event counted twice: each customer's purchase history matches replay exactly.
     truth = replay_states(log, cluster.settings)
     written = changelog_states(cluster)

@@ -17,12 +17,10 @@ from __future__ import annotations
 from collections import defaultdict
 from pathlib import Path
 
-import orjson
 import pytest
 
-from churnwatch.replay import LATE_REASON
 from streams.produce import produce, read_lines
-from tests.streams.conftest import Cluster, collect_until
+from tests.streams.conftest import Cluster, alerts_after, late_refusals
 from tests.streams.logs import POPULATION_SIGNALS, make_log, replay_alerts, replay_late
 
 
@@ -50,20 +48,7 @@ def test_streaming_alerts_equal_replay(cluster: Cluster, tmp_path: Path, workers
     for _ in range(workers):
         cluster.start_worker()
     produce(read_lines(log), cluster.settings)
-    consumer = cluster.consumer(cluster.settings.topics.recall)
-    stable = {a["id"] for a in expected if a["data"]["signal"] not in POPULATION_SIGNALS
-              and a["data"]["signal"] != "recovered"}
-
-    def arrived(raw: list[bytes]) -> bool:
-        return stable <= {orjson.loads(r)["id"] for r in raw}
-
-    got = [orjson.loads(r) for r in collect_until(
-        consumer, arrived, timeout=120,
-        alive=lambda: all(w.poll() is None for w in cluster.workers))]
-    # the rest of the output is produced in the same batches; read what is left
-    got += [orjson.loads(r) for r in collect_until(consumer, lambda _: False, timeout=3)]
+    got = alerts_after(cluster.consumer(cluster.settings.topics.recall), expected,
+                       alive=lambda: all(w.poll() is None for w in cluster.workers))
     assert_equivalent(expected, got)
-    dead = [orjson.loads(r) for r in collect_until(
-        cluster.consumer(cluster.settings.topics.dead_letter), lambda _: False, timeout=3)]
-    late = sum(d["reason"] == LATE_REASON for d in dead)
-    assert late == replay_late(log, tmp_path, cluster.settings)
+    assert late_refusals(cluster) == replay_late(log, tmp_path, cluster.settings)
