@@ -17,9 +17,9 @@ import numpy as np
 import numpy.typing as npt
 
 from churnwatch.evaluate import auc
-from models.clv import History, expected_purchases, p_no_purchase
-from models.fitting import Histories, fit_mbgnbd
-from models.risk import train
+from churnwatch.models.clv import History, expected_purchases, p_no_purchase
+from churnwatch.models.fitting import Histories, fit_mbgnbd
+from churnwatch.models.risk import train
 
 Array = npt.NDArray[np.float64]
 ROOT = Path(__file__).parents[1]

@@ -23,9 +23,9 @@ from pathlib import Path
 
 from churnwatch.config import Settings
 from churnwatch.generate import generate
-from streams.admin import ensure_topics
-from streams.broker import free_port, running_broker
-from streams.produce import produce, read_lines
+from churnwatch.streams.admin import ensure_topics
+from churnwatch.streams.broker import free_port, running_broker
+from churnwatch.streams.produce import produce, read_lines
 
 ROOT = Path(__file__).parents[1]
 

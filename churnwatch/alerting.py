@@ -1,12 +1,11 @@
-"""Turns a governed :class:`~signals.base.Finding` into the public alert envelope."""
+"""Turns a governed :class:`~churnwatch.signals.base.Finding` into the public alert envelope."""
 
 from __future__ import annotations
 
 import hashlib
 from datetime import UTC, datetime, timedelta
 
-from churnwatch.scoring import Scorer
-from models.alert import (
+from churnwatch.models.alert import (
     Alert,
     AlertData,
     Reason,
@@ -15,9 +14,10 @@ from models.alert import (
     Trigger,
     alert_type,
 )
-from models.rfm import RESPOND_HOURS, respond_within
-from signals.actions import recommend
-from signals.base import Context, Finding
+from churnwatch.models.rfm import RESPOND_HOURS, respond_within
+from churnwatch.scoring import Scorer
+from churnwatch.signals.actions import recommend
+from churnwatch.signals.base import Context, Finding
 
 
 def alert_id(customer_id: str, signal: str, key: str) -> str:

@@ -14,7 +14,7 @@ from churnwatch.config import Settings
 def _time(value: str | None) -> float | None:
     if value is None:
         return None
-    from models.events import parse_rfc3339  # one parser for every timestamp
+    from churnwatch.models.events import parse_rfc3339  # one parser for every timestamp
 
     try:
         return parse_rfc3339(value).timestamp()
@@ -170,7 +170,7 @@ def cdnow(source: Path, out: Path) -> None:
               type=click.Path(file_okay=False, path_type=Path))
 def schema(out: Path) -> None:
     """Write the JSON Schema of every event kind, of the alert and of a customer line."""
-    from models.schema import write_schemas
+    from churnwatch.models.schema import write_schemas
 
     for path in write_schemas(out):
         click.echo(str(path))
@@ -180,7 +180,7 @@ def schema(out: Path) -> None:
 @click.option("--port", default=9092, show_default=True, type=click.IntRange(1, 65535))
 def broker(port: int) -> None:
     """Run the embedded Kafka-compatible broker (Tansu, memory only) on 127.0.0.1."""
-    from streams.broker import start_broker
+    from churnwatch.streams.broker import start_broker
 
     running = start_broker(port)
     click.echo(f"Tansu listening on {running.url}; Ctrl-C to stop", err=True)
@@ -194,7 +194,7 @@ def broker(port: int) -> None:
 @click.option("--loglevel", default="info", show_default=True)
 def worker(loglevel: str) -> None:
     """Run a streaming worker against the configured Kafka cluster (production)."""
-    from streams.worker import run_worker
+    from churnwatch.streams.worker import run_worker
 
     run_worker(Settings(), loglevel=loglevel)
 
@@ -205,8 +205,8 @@ def worker(loglevel: str) -> None:
               help="events per second; 0 sends as fast as possible")
 def produce(log: Path, rate: float) -> None:
     """Send an event log into the source topics, event times kept as Kafka timestamps."""
-    from streams.produce import produce as send
-    from streams.produce import read_lines
+    from churnwatch.streams.produce import produce as send
+    from churnwatch.streams.produce import read_lines
 
     result = send(read_lines(log), Settings(), rate=rate)
     click.echo(f"sent {result.sent} events in {result.seconds:.1f} s", err=True)
@@ -219,7 +219,7 @@ def tail(from_beginning: bool, as_json: bool) -> None:
     """Print alerts from the recall topic as they arrive."""
     import orjson
 
-    from streams.tail import alerts, describe
+    from churnwatch.streams.tail import alerts, describe
 
     for alert in alerts(Settings(), from_beginning=from_beginning):
         click.echo(orjson.dumps(alert).decode() if as_json else describe(alert))
@@ -236,7 +236,7 @@ def tail(from_beginning: bool, as_json: bool) -> None:
               help="where the synthetic log and the broker and worker logs go")
 def demo(customers: int, rate: float, seconds: float | None, workdir: Path) -> None:
     """Broker, worker, synthetic customers and a live view of the alerts, in one command."""
-    from streams.demo import run_demo
+    from churnwatch.streams.demo import run_demo
 
     run_demo(Settings(), customers=customers, rate=rate, seconds=seconds, workdir=workdir)
 

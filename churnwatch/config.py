@@ -19,7 +19,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
-from models.params import ModelDoc, default, load
+from churnwatch.models.params import ModelDoc, default, load
 
 TierName = Literal["diamond", "core", "potential", "basic"]
 

@@ -22,14 +22,14 @@ from enum import StrEnum
 
 from churnwatch.alerting import build_alert
 from churnwatch.config import Settings
+from churnwatch.models.alert import Alert
+from churnwatch.models.events import AnyEvent
+from churnwatch.models.population import EMPTY_VIEW, Population, PopulationView
+from churnwatch.models.rfm import SEGMENT_CODES, TIERS
+from churnwatch.models.state import DAY, N_BUCKETS, CustomerState
 from churnwatch.scoring import Scorer
-from models.alert import Alert
-from models.events import AnyEvent
-from models.population import EMPTY_VIEW, Population, PopulationView
-from models.rfm import SEGMENT_CODES, TIERS
-from models.state import DAY, N_BUCKETS, CustomerState
-from signals import ALL_SIGNALS, Context
-from signals.governance import record, suppression
+from churnwatch.signals import ALL_SIGNALS, Context
+from churnwatch.signals.governance import record, suppression
 
 
 class Outcome(StrEnum):

@@ -18,10 +18,10 @@ from scipy.stats import rankdata
 
 from churnwatch.config import Settings
 from churnwatch.fit import Plan, fit_models
+from churnwatch.models.clv import WEEK, expected_purchases, p_no_purchase
+from churnwatch.models.params import ModelDoc
 from churnwatch.scoring import Scorer
 from churnwatch.snapshots import snapshots, time_span
-from models.clv import WEEK, expected_purchases, p_no_purchase
-from models.params import ModelDoc
 
 Array = npt.NDArray[np.float64]
 BOOTSTRAP = 1000

@@ -18,12 +18,12 @@ from pathlib import Path
 import numpy as np
 
 from churnwatch.config import Settings
+from churnwatch.models.alert import rfc3339
+from churnwatch.models.clv import WEEK, MbgNbdParams, p_no_purchase
+from churnwatch.models.fitting import Histories, fit_gamma_gamma, fit_mbgnbd
+from churnwatch.models.params import GammaGammaDoc, MbgNbdDoc, ModelDoc, Provenance, RiskDoc
+from churnwatch.models.risk import raw_values, train
 from churnwatch.snapshots import Snapshot, snapshots, time_span
-from models.alert import rfc3339
-from models.clv import WEEK, MbgNbdParams, p_no_purchase
-from models.fitting import Histories, fit_gamma_gamma, fit_mbgnbd
-from models.params import GammaGammaDoc, MbgNbdDoc, ModelDoc, Provenance, RiskDoc
-from models.risk import raw_values, train
 
 
 @dataclass(frozen=True)

@@ -14,9 +14,9 @@ from tqdm import tqdm
 from churnwatch.config import Settings
 from churnwatch.deadletter import dead_letter_record
 from churnwatch.detector import Detector, Outcome, Stats
-from models.events import AnyEvent, InvalidEvent, parse_event
-from models.rfm import snapshot
-from models.summary import CustomerSummary
+from churnwatch.models.events import AnyEvent, InvalidEvent, parse_event
+from churnwatch.models.rfm import snapshot
+from churnwatch.models.summary import CustomerSummary
 
 LATE_REASON = "late: its customer was already evaluated past this event time"
 

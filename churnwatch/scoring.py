@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from models.clv import History, expected_purchases_if_alive, expected_spend, p_alive
-from models.params import ModelDoc
-from models.risk import Customer, raw_values
-from models.state import CustomerState
-from signals.base import SIGNAL_NAMES
+from churnwatch.models.clv import History, expected_purchases_if_alive, expected_spend, p_alive
+from churnwatch.models.params import ModelDoc
+from churnwatch.models.risk import Customer, raw_values
+from churnwatch.models.state import CustomerState
+from churnwatch.signals.base import SIGNAL_NAMES
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,10 +13,10 @@ import orjson
 
 from churnwatch.config import Settings
 from churnwatch.detector import Detector
+from churnwatch.models.events import parse_rfc3339
+from churnwatch.models.risk import Customer
 from churnwatch.replay import valid_events
 from churnwatch.scoring import customer
-from models.events import parse_rfc3339
-from models.risk import Customer
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,4 +1,4 @@
-"""Maximum-likelihood fits of the population parameters of :mod:`models.clv`.
+"""Maximum-likelihood fits of the population parameters of :mod:`churnwatch.models.clv`.
 
 The likelihoods are written out from the papers (Fader, Hardie & Lee 2005 for BG/NBD;
 Batislam et al. 2007 for MBG/NBD; Fader & Hardie 2013 for Gamma-Gamma) and maximised over
@@ -16,7 +16,7 @@ import numpy.typing as npt
 from scipy.optimize import minimize
 from scipy.special import betaln, gammaln
 
-from models.clv import GammaGammaParams, MbgNbdParams
+from churnwatch.models.clv import GammaGammaParams, MbgNbdParams
 
 Array = npt.NDArray[np.float64]
 

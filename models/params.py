@@ -16,8 +16,8 @@ from pathlib import Path
 import orjson
 from pydantic import BaseModel, ConfigDict, Field
 
-from models.clv import GammaGammaParams, MbgNbdParams
-from models.risk import RiskModel
+from churnwatch.models.clv import GammaGammaParams, MbgNbdParams
+from churnwatch.models.risk import RiskModel
 
 FORMAT = "churnwatch.model/1"
 
@@ -105,5 +105,5 @@ def load(path: Path) -> ModelDoc:
 
 @cache
 def default() -> ModelDoc:
-    with resources.as_file(resources.files("models") / "default_model.json") as path:
+    with resources.as_file(resources.files("churnwatch.models") / "default_model.json") as path:
         return load(path)

@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from models.population import PopulationView
-from models.state import DAY, CustomerState
+from churnwatch.models.population import PopulationView
+from churnwatch.models.state import DAY, CustomerState
 
 SEGMENTS: dict[tuple[bool, bool, bool], str] = {
     # (R up, F up, M up)

@@ -22,7 +22,7 @@ import numpy as np
 import numpy.typing as npt
 from scipy.optimize import minimize
 
-from models.clv import (
+from churnwatch.models.clv import (
     GammaGammaParams,
     History,
     MbgNbdParams,

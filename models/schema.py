@@ -7,10 +7,10 @@ from pathlib import Path
 
 from pydantic import TypeAdapter
 
-from models.alert import SCHEMA_VERSION, Alert
-from models.events import EVENT_ADAPTER, Complaint, Order
-from models.events import Engagement as EngagementEvent
-from models.summary import CustomerSummary
+from churnwatch.models.alert import SCHEMA_VERSION, Alert
+from churnwatch.models.events import EVENT_ADAPTER, Complaint, Order
+from churnwatch.models.events import Engagement as EngagementEvent
+from churnwatch.models.summary import CustomerSummary
 
 
 def schemas() -> dict[str, dict[str, object]]:

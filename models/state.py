@@ -20,7 +20,7 @@ from typing import Any
 
 import msgpack
 
-from models.events import (
+from churnwatch.models.events import (
     AnyEvent,
     ChannelChange,
     CommunityPost,

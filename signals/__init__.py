@@ -12,20 +12,20 @@
 | nps_detractor         | signals/nps_detractor.py          |
 | recovered             | signals/recovered.py              |
 
-Each is a :class:`signals.base.Signal`; governance (cooldown, cap) and recommended actions
+Each is a :class:`churnwatch.signals.base.Signal`; governance (cooldown, cap) and recommended actions
 apply to all of them alike and live in ``governance.py`` and ``actions.py``.
 """
 
-from signals.base import CODES, SIGNAL_NAMES, Context, Finding, Reason, Signal
-from signals.basket_drop import BasketDrop
-from signals.complaint_escalated import ComplaintEscalated
-from signals.engagement_drop import EngagementDrop
-from signals.gone_quiet import GoneQuiet
-from signals.nps_detractor import NpsDetractor
-from signals.promotion_skipped import PromotionSkipped
-from signals.recovered import Recovered
-from signals.segment_at_risk import SegmentAtRisk
-from signals.unfollowed import Unfollowed
+from churnwatch.signals.base import CODES, SIGNAL_NAMES, Context, Finding, Reason, Signal
+from churnwatch.signals.basket_drop import BasketDrop
+from churnwatch.signals.complaint_escalated import ComplaintEscalated
+from churnwatch.signals.engagement_drop import EngagementDrop
+from churnwatch.signals.gone_quiet import GoneQuiet
+from churnwatch.signals.nps_detractor import NpsDetractor
+from churnwatch.signals.promotion_skipped import PromotionSkipped
+from churnwatch.signals.recovered import Recovered
+from churnwatch.signals.segment_at_risk import SegmentAtRisk
+from churnwatch.signals.unfollowed import Unfollowed
 
 ALL_SIGNALS: tuple[Signal, ...] = (
     Recovered(),  # first: it reads the open alerts before this item can open new ones

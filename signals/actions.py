@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from models.rfm import Tier
+from churnwatch.models.rfm import Tier
 
 
 @dataclass(frozen=True, slots=True)

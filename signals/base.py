@@ -12,10 +12,10 @@ from dataclasses import dataclass, field
 from typing import ClassVar, Literal
 
 from churnwatch.config import DetectionSettings
-from models.events import AnyEvent
-from models.population import PopulationView
-from models.rfm import TIERS, RfmSnapshot, snapshot
-from models.state import DAY, CustomerState, Prior
+from churnwatch.models.events import AnyEvent
+from churnwatch.models.population import PopulationView
+from churnwatch.models.rfm import TIERS, RfmSnapshot, snapshot
+from churnwatch.models.state import DAY, CustomerState, Prior
 
 SIGNAL_NAMES = (
     "promotion_skipped", "basket_drop", "complaint_escalated", "unfollowed",

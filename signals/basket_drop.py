@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from models.events import Order
-from signals.base import Context, Finding, Reason, Signal, tiered
+from churnwatch.models.events import Order
+from churnwatch.signals.base import Context, Finding, Reason, Signal, tiered
 
 
 class BasketDrop(Signal):

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from models.events import Complaint
-from models.state import DEMAND_RANK, SEVERITY_RANK, id_hash
-from signals.base import Context, Finding, Reason, Signal, days, tiered
+from churnwatch.models.events import Complaint
+from churnwatch.models.state import DEMAND_RANK, SEVERITY_RANK, id_hash
+from churnwatch.signals.base import Context, Finding, Reason, Signal, days, tiered
 
 _NAMES = {0: "inquiry", 1: "minor", 2: "major"}
 

@@ -14,8 +14,8 @@ from __future__ import annotations
 import math
 
 from churnwatch.config import DetectionSettings, EngagementDropSettings
-from models.state import DAY, CustomerState
-from signals.base import Context, Finding, Reason, Signal, days, tiered
+from churnwatch.models.state import DAY, CustomerState
+from churnwatch.signals.base import Context, Finding, Reason, Signal, days, tiered
 
 
 def _dropped(state: CustomerState, now: float, rule: EngagementDropSettings) -> tuple[

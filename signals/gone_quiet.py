@@ -7,8 +7,8 @@ sends another event. One alert per silence: a new order starts a new one.
 from __future__ import annotations
 
 from churnwatch.config import DetectionSettings
-from models.state import DAY, CustomerState
-from signals.base import Context, Finding, Reason, Signal, days, tiered
+from churnwatch.models.state import DAY, CustomerState
+from churnwatch.signals.base import Context, Finding, Reason, Signal, days, tiered
 
 
 def quiet_after(state: CustomerState, settings: DetectionSettings) -> float:

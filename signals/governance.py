@@ -8,8 +8,8 @@ exempt: it stops campaigns rather than starting them.
 from __future__ import annotations
 
 from churnwatch.config import GovernanceSettings
-from models.state import DAY, CustomerState
-from signals.base import CODES, Finding
+from churnwatch.models.state import DAY, CustomerState
+from churnwatch.signals.base import CODES, Finding
 
 RECOVERED = CODES["recovered"]
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from churnwatch.config import DetectionSettings
-from models.state import CustomerState
-from signals.base import Context, Finding, Reason, Signal, tiered
+from churnwatch.models.state import CustomerState
+from churnwatch.signals.base import Context, Finding, Reason, Signal, tiered
 
 
 class PromotionSkipped(Signal):

@@ -3,8 +3,8 @@ measured (DOMAIN.md: every warning is followed up and recall success is measured
 
 from __future__ import annotations
 
-from models.events import Order
-from signals.base import SIGNAL_NAMES, Context, Finding, Reason, Signal, days
+from churnwatch.models.events import Order
+from churnwatch.signals.base import SIGNAL_NAMES, Context, Finding, Reason, Signal, days
 
 
 class Recovered(Signal):

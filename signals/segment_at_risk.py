@@ -13,8 +13,8 @@ customer's own rolling spend fell well below its peak in the old tier.
 
 from __future__ import annotations
 
-from models.rfm import SEGMENT_CODES, TIERS
-from signals.base import Context, Finding, Reason, Signal, tiered
+from churnwatch.models.rfm import SEGMENT_CODES, TIERS
+from churnwatch.signals.base import Context, Finding, Reason, Signal, tiered
 
 RETAIN = "important-retain"
 SEGMENT_NAMES = tuple(SEGMENT_CODES)

@@ -7,7 +7,7 @@ from typing import Any
 import faust
 
 from churnwatch.config import Settings
-from streams.admin import ssl_context
+from churnwatch.streams.admin import ssl_context
 
 
 def create_app(settings: Settings) -> faust.App:

@@ -24,11 +24,11 @@ from kafka import KafkaConsumer
 
 from churnwatch.config import Settings
 from churnwatch.generate import generate
-from models.rfm import TIERS
-from signals import SIGNAL_NAMES
-from streams.admin import client_options, ensure_topics
-from streams.broker import free_port, running_broker
-from streams.produce import produce, read_lines
+from churnwatch.models.rfm import TIERS
+from churnwatch.signals import SIGNAL_NAMES
+from churnwatch.streams.admin import client_options, ensure_topics
+from churnwatch.streams.broker import free_port, running_broker
+from churnwatch.streams.produce import produce, read_lines
 
 
 def run_demo(settings: Settings, *, customers: int, rate: float, seconds: float | None,

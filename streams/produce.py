@@ -13,7 +13,7 @@ import orjson
 from kafka import KafkaProducer
 
 from churnwatch.config import Settings
-from streams.admin import client_options, source_topics
+from churnwatch.streams.admin import client_options, source_topics
 
 
 @dataclass

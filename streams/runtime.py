@@ -31,15 +31,15 @@ from mode.types.signals import BaseSignalT
 from churnwatch.config import Settings
 from churnwatch.deadletter import dead_letter_record
 from churnwatch.detector import Detector, Outcome, Stats
+from churnwatch.models.alert import Alert, rfc3339
+from churnwatch.models.events import InvalidEvent, parse_event
+from churnwatch.models.population import Population, PopulationView
+from churnwatch.models.state import CustomerState
 from churnwatch.replay import LATE_REASON
 from churnwatch.scoring import Scorer
-from models.alert import Alert, rfc3339
-from models.events import InvalidEvent, parse_event
-from models.population import Population, PopulationView
-from models.state import CustomerState
-from streams.admin import source_topics
-from streams.clock import SourceClock, SourceProgress
-from streams.metrics import Metrics
+from churnwatch.streams.admin import source_topics
+from churnwatch.streams.clock import SourceClock, SourceProgress
+from churnwatch.streams.metrics import Metrics
 
 log = logging.getLogger(__name__)
 

@@ -8,7 +8,7 @@ import orjson
 from kafka import KafkaConsumer
 
 from churnwatch.config import Settings
-from streams.admin import client_options
+from churnwatch.streams.admin import client_options
 
 
 def alerts(settings: Settings, *, from_beginning: bool) -> Iterator[dict[str, object]]:

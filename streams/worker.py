@@ -6,10 +6,10 @@ import faust
 from prometheus_client import start_http_server
 
 from churnwatch.config import Settings
-from streams.admin import ensure_topics
-from streams.app import create_app
-from streams.metrics import Metrics
-from streams.runtime import Runtime
+from churnwatch.streams.admin import ensure_topics
+from churnwatch.streams.app import create_app
+from churnwatch.streams.metrics import Metrics
+from churnwatch.streams.runtime import Runtime
 
 
 def run_worker(settings: Settings, loglevel: str = "info") -> None:

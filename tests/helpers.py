@@ -11,8 +11,8 @@ import orjson
 
 from churnwatch.config import Settings
 from churnwatch.detector import Detector
-from models.alert import Alert
-from models.events import AnyEvent, parse_event
+from churnwatch.models.alert import Alert
+from churnwatch.models.events import AnyEvent, parse_event
 
 T0 = datetime(2024, 1, 1, tzinfo=UTC).timestamp()
 DAY = 86_400.0

@@ -4,7 +4,7 @@ import orjson
 from click.testing import CliRunner
 
 from churnwatch.cli import main
-from models.alert import Alert
+from churnwatch.models.alert import Alert
 from tests.golden.cases import GOLDEN
 
 ROOT = Path(__file__).parents[2]

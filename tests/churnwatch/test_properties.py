@@ -11,9 +11,9 @@ from hypothesis import strategies as st
 
 from churnwatch.config import Settings
 from churnwatch.detector import Detector
-from models.alert import Alert
-from models.events import AnyEvent, parse_event
-from models.state import CustomerState
+from churnwatch.models.alert import Alert
+from churnwatch.models.events import AnyEvent, parse_event
+from churnwatch.models.state import CustomerState
 
 T0 = datetime(2024, 1, 1, tzinfo=UTC).timestamp()
 LATENESS = 600.0

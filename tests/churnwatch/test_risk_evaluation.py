@@ -17,8 +17,8 @@ from churnwatch.config import Settings
 from churnwatch.evaluate import auc, evaluate
 from churnwatch.fit import fit_log
 from churnwatch.generate import generate
+from churnwatch.models.params import default, load
 from churnwatch.snapshots import snapshots
-from models.params import default, load
 
 DATA = Path(__file__).parents[1] / "data" / "cdnow"
 CUTOFF = datetime(1997, 10, 1, tzinfo=UTC).timestamp()  # end of 1997-09-30, week 39

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from models.clv import (
+from churnwatch.models.clv import (
     GammaGammaParams,
     History,
     MbgNbdParams,

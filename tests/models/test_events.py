@@ -1,7 +1,13 @@
 import orjson
 import pytest
 
-from models.events import MAX_EVENT_BYTES, InvalidEvent, Order, PromotionOffered, parse_event
+from churnwatch.models.events import (
+    MAX_EVENT_BYTES,
+    InvalidEvent,
+    Order,
+    PromotionOffered,
+    parse_event,
+)
 
 BASE = {"event_id": "e1", "customer_id": "c1", "occurred_at": "2024-05-01T12:00:00+08:00"}
 

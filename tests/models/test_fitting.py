@@ -7,7 +7,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from models.fitting import Histories, fit_bgnbd, fit_gamma_gamma, fit_mbgnbd, mbgnbd_log_likelihood
+from churnwatch.models.fitting import (
+    Histories,
+    fit_bgnbd,
+    fit_gamma_gamma,
+    fit_mbgnbd,
+    mbgnbd_log_likelihood,
+)
 
 DATA = Path(__file__).parents[1] / "data" / "cdnow"
 

@@ -2,7 +2,7 @@ import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
 
-from models.population import Population
+from churnwatch.models.population import Population
 
 triples = st.lists(st.tuples(st.integers(1_600_000_000, 1_800_000_000),
                              st.integers(0, 300), st.integers(0, 10**8)), max_size=60)

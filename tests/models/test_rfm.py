@@ -1,8 +1,8 @@
 import pytest
 
-from models.population import Population
-from models.rfm import SEGMENTS, segment_of
-from models.state import CustomerState
+from churnwatch.models.population import Population
+from churnwatch.models.rfm import SEGMENTS, segment_of
+from churnwatch.models.state import CustomerState
 
 
 def test_all_eight_combinations_have_names_from_the_domain() -> None:

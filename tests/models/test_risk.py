@@ -7,8 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from models.params import default, load
-from models.risk import FEATURES, train
+from churnwatch.models.params import default, load
+from churnwatch.models.risk import FEATURES, train
 
 
 def synthetic(seed: int = 1, n: int = 4000) -> tuple[np.ndarray, np.ndarray]:

@@ -1,6 +1,6 @@
 from churnwatch.config import Settings
 from churnwatch.detector import Detector
-from models.state import CustomerState
+from churnwatch.models.state import CustomerState
 from tests.helpers import DAY, T0, complaint, engage, offer, order
 
 

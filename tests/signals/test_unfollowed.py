@@ -1,6 +1,6 @@
 import pytest
 
-from models.params import default
+from churnwatch.models.params import default
 from tests.helpers import detect, engage, signals_of
 
 

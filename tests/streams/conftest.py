@@ -18,9 +18,9 @@ from kafka import KafkaConsumer
 
 from churnwatch.config import Settings
 from churnwatch.replay import LATE_REASON
-from streams.admin import client_options
-from streams.broker import Broker, free_port, running_broker
-from streams.produce import produce, read_lines
+from churnwatch.streams.admin import client_options
+from churnwatch.streams.broker import Broker, free_port, running_broker
+from churnwatch.streams.produce import produce, read_lines
 from tests.streams.logs import stable_ids
 
 ROOT = Path(__file__).parents[2]

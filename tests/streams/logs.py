@@ -9,8 +9,8 @@ import orjson
 
 from churnwatch.config import Settings
 from churnwatch.generate import generate
+from churnwatch.models.events import InvalidEvent, parse_event
 from churnwatch.replay import replay
-from models.events import InvalidEvent, parse_event
 
 POPULATION_SIGNALS = {"segment_at_risk"}
 """Signals decided on population statistics, which streaming merges across partitions

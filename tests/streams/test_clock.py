@@ -6,7 +6,7 @@ import math
 
 import orjson
 
-from streams.clock import SourceClock, SourceProgress
+from churnwatch.streams.clock import SourceClock, SourceProgress
 
 ALL = frozenset({"orders/0", "orders/1", "engagement/0", "engagement/1"})
 

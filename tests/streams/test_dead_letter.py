@@ -6,7 +6,7 @@ from pathlib import Path
 
 import orjson
 
-from streams.produce import produce
+from churnwatch.streams.produce import produce
 from tests.streams.conftest import Cluster, collect_until
 
 INVALID = [

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import orjson
 
-from streams.broker import free_port
-from streams.produce import produce
+from churnwatch.streams.broker import free_port
+from churnwatch.streams.produce import produce
 from tests.streams.conftest import Cluster, collect_until
 
 

@@ -13,8 +13,8 @@ from pathlib import Path
 import orjson
 from confluent_kafka import Consumer, TopicPartition
 
-from models.alert import Alert
-from streams.produce import produce, read_lines
+from churnwatch.models.alert import Alert
+from churnwatch.streams.produce import produce, read_lines
 from tests.golden.cases import GOLDEN
 from tests.streams.conftest import Cluster, collect_until
 from tests.streams.logs import replay_alerts

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from streams.produce import produce, read_lines
+from churnwatch.streams.produce import produce, read_lines
 from tests.streams.conftest import Cluster, alerts_after, late_refusals
 from tests.streams.logs import POPULATION_SIGNALS, make_log, replay_alerts, replay_late
 
