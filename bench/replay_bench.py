@@ -18,7 +18,7 @@ from pathlib import Path
 from churnwatch.config import Settings
 from churnwatch.detector import Detector
 from churnwatch.generate import generate
-from churnwatch.replay import replay, valid_events
+from churnwatch.replay import replay_files, valid_events
 
 
 def main() -> None:
@@ -33,11 +33,11 @@ def main() -> None:
                         noise=True)
         print(f"generate: {made.events:,} events in {made.seconds:.1f} s "
               f"({made.events / made.seconds:,.0f} events/s)")
-        result = replay(log, Path(tmp) / "a.jsonl", Path(tmp) / "c.jsonl",
+        result = replay_files(log, Path(tmp) / "a.jsonl", Path(tmp) / "c.jsonl",
                         settings=Settings(), progress=False)
-        print(f"replay:   {result.lines:,} lines in {result.seconds:.1f} s "
+        print(f"replay:   {result.counts.lines:,} lines in {result.seconds:.1f} s "
               f"({result.events_per_second:,.0f} events/s), "
-              f"{sum(result.stats.alerts.values()):,} alerts")
+              f"{result.counts.total_alerts:,} alerts")
         detector = Detector(Settings())
         began = time.perf_counter()
         for event in valid_events(log):

@@ -1,14 +1,28 @@
-"""The ``churnwatch`` command line."""
+"""The ``churnwatch`` command line.
+
+A user's mistake (a bad setting, a missing file, no broker) ends the command with one or
+two plain lines and exit status 1; ``--debug`` or ``CHURNWATCH_DEBUG=1`` adds the
+traceback. Each command loads only the settings sections it uses.
+"""
 
 from __future__ import annotations
 
+import os
 import sys
+import traceback
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any, BinaryIO
 
 import click
 
 from churnwatch.config import Settings
+from churnwatch.environment import DEBUG_VARIABLE, load
+from churnwatch.errors import UserError
+
+DETECTION = frozenset({"source", "detection", "risk"})
+KAFKA = frozenset({"kafka", "topics"})
+EVERYTHING = frozenset(Settings.model_fields)
 
 
 def _time(value: str | None) -> float | None:
@@ -22,14 +36,65 @@ def _time(value: str | None) -> float | None:
         raise click.BadParameter(str(exc)) from None
 
 
-@click.group()
+def _settings(uses: frozenset[str]) -> Settings:
+    """The environment's settings for a command using these sections; warnings to stderr."""
+    settings, warnings = load(uses)
+    for warning in warnings:
+        click.echo(f"warning: {warning}", err=True)
+    return settings
+
+
+def _explain(exc: Exception) -> str | None:
+    """The plain words for an exception a user can act on; None for a defect."""
+    if isinstance(exc, UserError):
+        return str(exc)
+    if isinstance(exc, OSError) and exc.filename is not None:
+        return f"{exc.filename}: {exc.strerror or exc}"
+    name = type(exc).__name__
+    if name in ("NoBrokersAvailable", "KafkaConnectionError", "KafkaTimeoutError"):
+        return (f"cannot reach the Kafka brokers ({name}): check CHURNWATCH_KAFKA__BROKERS "
+                "and the security settings, or start a local one with `churnwatch broker`")
+    return None
+
+
+class _Cli(click.Group):
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (click.ClickException, click.exceptions.Exit, click.Abort):
+            raise
+        except Exception as exc:
+            if ctx.meta.get("debug"):
+                raise
+            message = _explain(exc)
+            if message is None:
+                detail = "".join(traceback.format_exception_only(exc)).strip()
+                message = (f"internal error: {detail}\n  Please report it with the output "
+                           "of the same command run with --debug.")
+            raise click.ClickException(message) from None
+
+
+def _debug(ctx: click.Context, _param: click.Parameter, value: bool) -> bool:
+    ctx.meta["debug"] = value or os.environ.get(DEBUG_VARIABLE, "") not in ("", "0")
+    return value
+
+
+@click.group(cls=_Cli)
 @click.version_option(package_name="churnwatch")
+@click.option("--debug", is_flag=True, expose_value=False, is_eager=True, callback=_debug,
+              help=f"show tracebacks (also {DEBUG_VARIABLE}=1)")
 def main() -> None:
     """Streaming churn-signal detector: rolling RFM per customer, early-warning alerts."""
 
 
+def _input(path: Path) -> Path | BinaryIO:
+    """A path, or standard input for ``-``."""
+    return sys.stdin.buffer if str(path) == "-" else path
+
+
 @main.command()
-@click.argument("log", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("log", type=click.Path(exists=True, dir_okay=False, allow_dash=True,
+                                       path_type=Path))
 @click.option("--alerts", "alerts", required=True, type=click.Path(path_type=Path),
               help="write alerts here, one CloudEvent per line")
 @click.option("--customers", required=True, type=click.Path(path_type=Path),
@@ -40,17 +105,26 @@ def main() -> None:
               help="write invalid and late lines here, with line number and reason")
 def replay(log: Path, alerts: Path, customers: Path, as_of: str | None,
            dead_letter: Path | None) -> None:
-    """Run the detection logic over an event log (JSON Lines), with no broker."""
-    from churnwatch.replay import replay as run
+    """Run the detection logic over an event log (JSON Lines; - for standard input),
+    with no broker. Exits 1 if no line is a valid event."""
+    from churnwatch.replay import replay_files
 
-    result = run(log, alerts, customers, settings=Settings(), as_of=_time(as_of),
-                 dead_letter=dead_letter)
-    stats = result.stats
-    summary = ", ".join(f"{k} {v}" for k, v in sorted(stats.alerts.items())) or "none"
+    report = replay_files(_input(log), alerts, customers, settings=_settings(DETECTION),
+                          as_of=_time(as_of), dead_letter=dead_letter)
+    c = report.counts
+    summary = ", ".join(f"{k} {v}" for k, v in c.alerts.items()) or "none"
     click.echo(
-        f"{result.lines} lines in {result.seconds:.1f} s ({result.events_per_second:,.0f}/s): "
-        f"{result.invalid} invalid, {stats.duplicates} duplicate, {stats.late} late; "
-        f"{result.customers} customers; alerts: {summary}", err=True)
+        f"{c.lines} lines in {report.seconds:.1f} s ({report.events_per_second:,.0f}/s): "
+        f"{c.invalid} invalid, {c.duplicates} duplicate, {c.late} late; "
+        f"{c.customers} customers; alerts: {summary}", err=True)
+    if c.lines and c.invalid == c.lines:
+        raise UserError(f"no line of {log} is a valid event: churnwatch reads JSON Lines, one "
+                        "event object per line (docs/CONTRACT.md)")
+    if not c.lines:
+        raise UserError(f"{log} holds no events")
+    if (c.invalid or c.late) and dead_letter is None:
+        click.echo(f"warning: {c.invalid + c.late} lines were not applied; name a file with "
+                   "--dead-letter to see each one with its reason", err=True)
 
 
 @main.command()
@@ -83,7 +157,16 @@ def generate(out: Path, labels: Path | None, customers: int, days: int, seed: in
 @click.argument("alerts", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.argument("labels", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def confirm(alerts: Path, labels: Path) -> None:
-    """Check alerts against a generated log's labels: recall and precision per signal."""
+    """Check ALERTS (from `replay`) against LABELS (from `generate`), signal by signal.
+
+    \b
+    labelled         customers whose drift this signal is meant to catch
+    alerted          customers with at least one alert of this signal
+    confirmed        labelled and alerted
+    recall           confirmed / labelled
+    churn-precision  share of alerted customers who churn, for any reason
+    median days      first alert minus the labelled start of the drift
+    """
     from churnwatch.labels import check
 
     click.echo(f"{'signal':<22}{'labelled':>9}{'alerted':>9}{'confirmed':>10}{'recall':>8}"
@@ -117,7 +200,7 @@ def fit(log: Path, out: Path, horizon: float, as_of: str | None) -> None:
     """Fit MBG/NBD, Gamma-Gamma and the risk score to a log, by maximum likelihood."""
     from churnwatch.fit import fit_log
 
-    doc = fit_log(log, Settings(), horizon, None if as_of is None else _cutoff(as_of))
+    doc = fit_log(log, _settings(DETECTION), horizon, None if as_of is None else _cutoff(as_of))
     out.write_bytes(doc.dump())
     m, g, r = doc.mbgnbd, doc.gamma_gamma, doc.risk
     click.echo(f"version {doc.version}: MBG/NBD r={m.r:.4f} alpha={m.alpha:.4f} a={m.a:.4f} "
@@ -144,7 +227,7 @@ def evaluate(log: Path, cutoff: str, horizon: float, as_json: Path | None) -> No
     from churnwatch.evaluate import evaluate as run
     from churnwatch.evaluate import render
 
-    settings = Settings()
+    settings = _settings(DETECTION)
     try:
         report = run(log, settings, _cutoff(cutoff), horizon, settings.risk.alert_threshold)
     except ValueError as exc:
@@ -166,8 +249,8 @@ def cdnow(source: Path, out: Path) -> None:
 
 
 @main.command()
-@click.option("--out", "out", default=Path("schemas"), show_default=True,
-              type=click.Path(file_okay=False, path_type=Path))
+@click.option("--out", "out", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="the directory to write the schemas into (created if missing)")
 def schema(out: Path) -> None:
     """Write the JSON Schema of every event kind, of the alert and of a customer line."""
     from churnwatch.models.schema import write_schemas
@@ -196,19 +279,22 @@ def worker(loglevel: str) -> None:
     """Run a streaming worker against the configured Kafka cluster (production)."""
     from churnwatch.streams.worker import run_worker
 
-    run_worker(Settings(), loglevel=loglevel)
+    run_worker(_settings(EVERYTHING), loglevel=loglevel)
 
 
 @main.command()
-@click.argument("log", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("log", type=click.Path(exists=True, dir_okay=False, allow_dash=True,
+                                       path_type=Path))
 @click.option("--rate", default=0.0, show_default=True, type=click.FloatRange(0),
               help="events per second; 0 sends as fast as possible")
 def produce(log: Path, rate: float) -> None:
-    """Send an event log into the source topics, event times kept as Kafka timestamps."""
+    """Send an event log (- for standard input) into the source topics, event times kept
+    as Kafka timestamps."""
     from churnwatch.streams.produce import produce as send
-    from churnwatch.streams.produce import read_lines
 
-    result = send(read_lines(log), Settings(), rate=rate)
+    source = _input(log)
+    with source.open("rb") if isinstance(source, Path) else source as lines:
+        result = send(lines, _settings(KAFKA), rate=rate)
     click.echo(f"sent {result.sent} events in {result.seconds:.1f} s", err=True)
 
 
@@ -221,7 +307,7 @@ def tail(from_beginning: bool, as_json: bool) -> None:
 
     from churnwatch.streams.tail import alerts, describe
 
-    for alert in alerts(Settings(), from_beginning=from_beginning):
+    for alert in alerts(_settings(KAFKA), from_beginning=from_beginning):
         click.echo(orjson.dumps(alert).decode() if as_json else describe(alert))
 
 
@@ -238,13 +324,14 @@ def demo(customers: int, rate: float, seconds: float | None, workdir: Path) -> N
     """Broker, worker, synthetic customers and a live view of the alerts, in one command."""
     from churnwatch.streams.demo import run_demo
 
-    run_demo(Settings(), customers=customers, rate=rate, seconds=seconds, workdir=workdir)
+    run_demo(_settings(EVERYTHING), customers=customers, rate=rate, seconds=seconds,
+             workdir=workdir)
 
 
 @main.command()
 def settings() -> None:
     """Print the effective settings (defaults, config file, environment), secrets masked."""
-    click.echo(Settings().model_dump_json(indent=2))
+    click.echo(_settings(EVERYTHING).model_dump_json(indent=2))
 
 
 if __name__ == "__main__":

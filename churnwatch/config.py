@@ -1,27 +1,51 @@
 """One typed settings object for the whole tool.
 
-Values come, highest priority first, from constructor arguments, environment variables
-(prefix ``CHURNWATCH_``, nested keys joined by ``__``, e.g.
-``CHURNWATCH_DETECTION__BASKET_DROP__RATIO=0.5``), an optional TOML or JSON file named by
-``CHURNWATCH_CONFIG``, and the defaults below. The defaults are retail defaults grounded in
-DOMAIN.md and work without any file.
+``Settings.from_env()`` (what the CLI and the workers use) takes values, highest priority
+first, from environment variables (prefix ``CHURNWATCH_``, nested keys joined by ``__``,
+e.g. ``CHURNWATCH_DETECTION__BASKET_DROP__RATIO=0.5``), an optional TOML or JSON file named
+by ``CHURNWATCH_CONFIG``, and the defaults below. ``Settings.build(...)`` takes only the
+values given and the defaults, so code and tests are not steered by the shell they run in.
+The defaults are retail defaults grounded in docs/DOMAIN.md and work without any file.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import tomllib
+from contextvars import ContextVar
 from datetime import timedelta
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, SecretStr, TypeAdapter
+from pydantic import ValidationError as _ValidationError
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from churnwatch.models.params import ModelDoc, default, load
 
 TierName = Literal["diamond", "core", "potential", "basic"]
+
+_SHORT_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d|w)\s*$")
+_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+_TIMEDELTA = TypeAdapter(timedelta)
+
+
+def parse_duration(value: Any) -> timedelta:
+    """``10m``, ``2h``, ``30d``, ``1w``, ``45s``, ISO 8601 (``PT10M``) or seconds."""
+    if isinstance(value, timedelta):
+        return value
+    if isinstance(value, str) and (short := _SHORT_DURATION.match(value)):
+        return timedelta(**{_UNITS[short.group(2)]: float(short.group(1))})
+    try:
+        return _TIMEDELTA.validate_python(value)
+    except _ValidationError:
+        raise ValueError("expected a duration such as 10m, 2h, 30d, or ISO 8601 like "
+                         "PT10M") from None
+
+
+Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
 
 
 class _Section(BaseModel):
@@ -95,7 +119,7 @@ class DetectionSettings(_Section):
     """Business thresholds. Everything that decides an alert lives here."""
 
     window_days: float = Field(365, gt=0, description="rolling window of F and M")
-    allowed_lateness: timedelta = Field(
+    allowed_lateness: Duration = Field(
         timedelta(minutes=10), description="how far behind the newest event time events may arrive"
     )
     usual_value_alpha: float = Field(0.3, gt=0, le=1, description="EWMA weight of a new order")
@@ -188,6 +212,20 @@ class Settings(BaseSettings):
     risk: RiskSettings = RiskSettings()
 
     @classmethod
+    def build(cls, **values: Any) -> Settings:
+        """The defaults with these values (nested as dicts); no environment, no file."""
+        token = _ISOLATED.set(True)
+        try:
+            return cls(**values)
+        finally:
+            _ISOLATED.reset(token)
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        """The defaults, then ``CHURNWATCH_CONFIG``'s file, then ``CHURNWATCH_*`` variables."""
+        return cls()
+
+    @classmethod
     def settings_customise_sources(
         cls,
         settings_cls: type[BaseSettings],
@@ -196,7 +234,12 @@ class Settings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
+        if _ISOLATED.get():
+            return (init_settings,)
         return (init_settings, env_settings, _FileSource(settings_cls))
+
+
+_ISOLATED: ContextVar[bool] = ContextVar("churnwatch_settings_isolated", default=False)
 
 
 class _FileSource(PydanticBaseSettingsSource):
@@ -206,9 +249,24 @@ class _FileSource(PydanticBaseSettingsSource):
         return None, field_name, False
 
     def __call__(self) -> dict[str, Any]:
-        path = os.environ.get("CHURNWATCH_CONFIG")
+        path = os.environ.get(CONFIG_VARIABLE)
         if not path:
             return {}
-        text = Path(path).read_text(encoding="utf-8")
-        data: dict[str, Any] = json.loads(text) if path.endswith(".json") else tomllib.loads(text)
+        try:
+            text = Path(path).read_text(encoding="utf-8")
+            data: dict[str, Any] = (json.loads(text) if path.endswith(".json")
+                                    else tomllib.loads(text))
+        except OSError as exc:
+            raise ConfigFileError(f"{CONFIG_VARIABLE}={path}: {exc.strerror or exc}") from None
+        except (ValueError, tomllib.TOMLDecodeError) as exc:
+            raise ConfigFileError(f"{CONFIG_VARIABLE}={path}: not valid "
+                                  f"{'JSON' if path.endswith('.json') else 'TOML'}: {exc}"
+                                  ) from None
         return data
+
+
+CONFIG_VARIABLE = "CHURNWATCH_CONFIG"
+
+
+class ConfigFileError(ValueError):
+    """The file named by ``CHURNWATCH_CONFIG`` cannot be read."""

@@ -4,11 +4,18 @@ from __future__ import annotations
 
 import statistics
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import orjson
+
+from churnwatch.errors import UserError
+
+LABEL_KEYS = frozenset({"customer_id", "churns", "churn_at", "expected_signals"})
+ALERT_KEYS = frozenset({"subject", "time", "data"})
 
 
 @dataclass(frozen=True)
@@ -30,17 +37,11 @@ class SignalCheck:
 
 
 def check(alerts_path: Path, labels_path: Path) -> list[SignalCheck]:
-    labels = {}
-    with labels_path.open("rb") as f:
-        for line in f:
-            row = orjson.loads(line)
-            labels[row["customer_id"]] = row
+    labels = {row["customer_id"]: row for row in _rows(labels_path, LABEL_KEYS, "labels")}
     first: dict[str, dict[str, datetime]] = defaultdict(dict)
-    with alerts_path.open("rb") as f:
-        for line in f:
-            alert = orjson.loads(line)
-            when = datetime.fromisoformat(alert["time"])
-            first[alert["data"]["signal"]].setdefault(alert["subject"], when)
+    for alert in _rows(alerts_path, ALERT_KEYS, "alerts"):
+        when = datetime.fromisoformat(alert["time"])
+        first[alert["data"]["signal"]].setdefault(alert["subject"], when)
     signals = sorted({s for row in labels.values() for s in row["expected_signals"]} | set(first))
     results = []
     for signal in signals:
@@ -59,3 +60,19 @@ def check(alerts_path: Path, labels_path: Path) -> list[SignalCheck]:
             alerted_churners=sum(1 for c in alerted if labels.get(c, {}).get("churns")),
             median_days_after_drift=round(statistics.median(delays), 1) if delays else None))
     return results
+
+
+def _rows(path: Path, keys: frozenset[str], what: str) -> Iterator[dict[str, Any]]:
+    """JSON objects with at least ``keys``; anything else is a wrong file, said plainly."""
+    with path.open("rb") as f:
+        for n, line in enumerate(f, 1):
+            try:
+                row = orjson.loads(line)
+            except orjson.JSONDecodeError:
+                row = None
+            if not isinstance(row, dict) or not keys <= row.keys():
+                raise UserError(
+                    f"{path} line {n} is not a line of {what} (expected the keys "
+                    f"{', '.join(sorted(keys))}).\n  Usage: churnwatch confirm ALERTS.jsonl "
+                    "LABELS.jsonl (alerts from `replay`, labels from `generate`)")
+            yield row

@@ -1,52 +1,218 @@
-"""``churnwatch replay``: the streaming detection logic over an event log, with no broker."""
+"""Replay: the streaming detection logic over a log of events, with no broker.
+
+One engine, two ways out. :func:`replay` keeps everything in memory and returns typed
+objects, for code and test suites; :func:`replay_files` streams the same outputs to
+files, for ``churnwatch replay`` and logs larger than memory. For the same input and
+settings both produce the same bytes.
+"""
 
 from __future__ import annotations
 
+import io
+import os
 import sys
 import time
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
-from typing import IO, BinaryIO
+from typing import IO, Any, BinaryIO, get_args
 
+import orjson
 from tqdm import tqdm
 
 from churnwatch.config import Settings
 from churnwatch.deadletter import dead_letter_record
 from churnwatch.detector import Detector, Outcome, Stats
-from churnwatch.models.events import AnyEvent, InvalidEvent, parse_event
+from churnwatch.models.alert import Alert
+from churnwatch.models.events import AnyEvent, InvalidEvent, parse_event, parse_rfc3339
 from churnwatch.models.rfm import snapshot
 from churnwatch.models.summary import CustomerSummary
 
 LATE_REASON = "late: its customer was already evaluated past this event time"
 
+EventLike = AnyEvent | Mapping[str, Any] | bytes | str
+"""One event: a parsed event model, a dict, or one JSON line (bytes or str)."""
+Events = str | os.PathLike[str] | Iterable[EventLike]
+"""A path to a JSON Lines log, or any iterable of events."""
+AsOf = datetime | str | float | None
+"""An aware datetime, an RFC 3339 string, or POSIX seconds."""
 
-@dataclass
+Parsed = tuple[int, bytes, AnyEvent | InvalidEvent]
+
+
+@dataclass(frozen=True, slots=True)
+class DeadLetter:
+    """An input that was not applied: where it was (1-based), why, and its original bytes."""
+
+    line: int
+    reason: str
+    raw: bytes
+
+    def to_json(self) -> bytes:
+        """The line ``churnwatch replay --dead-letter`` writes for it."""
+        return dead_letter_record(self.reason, self.raw, line=self.line)
+
+
+@dataclass(frozen=True, slots=True)
+class Counts:
+    """What a replay read and did."""
+
+    lines: int
+    """non-blank input lines (or items)"""
+    invalid: int
+    """refused as invalid (each is a dead letter)"""
+    accepted: int
+    duplicates: int
+    """repeated event ids, ignored"""
+    late: int
+    """behind their customer's evaluated time (each is a dead letter)"""
+    customers: int
+    alerts: Mapping[str, int]
+    """alerts published, by signal"""
+    suppressed: Mapping[str, int]
+    """findings held back by governance, by reason"""
+
+    @property
+    def total_alerts(self) -> int:
+        return sum(self.alerts.values())
+
+
+@dataclass(frozen=True)
 class ReplayResult:
-    """What a replay read and wrote; the detector's own counters are in ``stats``."""
+    """Everything one in-memory replay produced, in the CLI's deterministic order."""
 
-    stats: Stats
-    lines: int = 0
-    invalid: int = 0
-    customers: int = 0
-    seconds: float = 0.0
+    alerts: list[Alert]
+    customers: list[CustomerSummary]
+    dead_letters: list[DeadLetter]
+    counts: Counts
+    seconds: float = field(compare=False)
+
+    def alerts_for(self, customer_id: str, signal: str | None = None) -> list[Alert]:
+        return [a for a in self.alerts if a.subject == customer_id
+                and (signal is None or a.data.signal == signal)]
+
+    def signals_for(self, customer_id: str) -> list[str]:
+        """The signals alerted for a customer, in order."""
+        return [a.data.signal for a in self.alerts_for(customer_id)]
+
+    def customer(self, customer_id: str) -> CustomerSummary:
+        for line in self.customers:
+            if line.customer_id == customer_id:
+                return line
+        raise KeyError(f"no customer {customer_id!r} in this replay")
+
+    def write(self, *, alerts: str | os.PathLike[str] | None = None,
+              customers: str | os.PathLike[str] | None = None,
+              dead_letter: str | os.PathLike[str] | None = None) -> None:
+        """Write the files ``churnwatch replay`` writes, byte for byte."""
+        for path, lines in ((alerts, map(_alert_line, self.alerts)),
+                            (customers, map(_summary_line, self.customers)),
+                            (dead_letter, (d.to_json() + b"\n" for d in self.dead_letters))):
+            if path is not None:
+                Path(path).write_bytes(b"".join(lines))
+
+
+@dataclass(frozen=True)
+class FileReport:
+    """What :func:`replay_files` read and wrote."""
+
+    counts: Counts
+    seconds: float
 
     @property
     def events_per_second(self) -> float:
-        return self.lines / self.seconds if self.seconds else 0.0
+        return self.counts.lines / self.seconds if self.seconds else 0.0
 
 
-def _lines(log: BinaryIO, progress: bool, total: int) -> Iterator[bytes]:
-    if not progress:
-        yield from log
-        return
-    with tqdm(total=total, unit="B", unit_scale=True, desc="replay", file=sys.stderr) as bar:
-        for raw in log:
-            bar.update(len(raw))
-            yield raw
+def replay(events: Events, *, settings: Settings | Mapping[str, Any] | None = None,
+           as_of: AsOf = None) -> ReplayResult:
+    """Run the detector over ``events`` in memory and return what it found.
+
+    ``settings``: a :class:`~churnwatch.config.Settings`, a mapping of overrides
+    (``{"detection": {"basket_drop": {"ratio": 0.5}}}``), or None for the defaults. The
+    environment is never read here; pass ``Settings.from_env()`` to use it.
+    ``as_of``: let event time run on to this moment after the last event, so silence
+    (``gone_quiet``, ``engagement_drop``, expiring promotions) is detected.
+    """
+    began = time.perf_counter()
+    alerts: list[Alert] = []
+    dead: list[DeadLetter] = []
+    detector = Detector(_settings(settings))
+    end = as_of_seconds(as_of)
+    with _items(events) as items:
+        for out in _run(detector, items, end):
+            if isinstance(out, Alert):
+                alerts.append(out)
+            else:
+                dead.append(out)
+    lines = list(summaries(detector, end))
+    counts = _counts(detector.stats, items.lines, items.invalid, len(lines))
+    return ReplayResult(alerts, lines, dead, counts, time.perf_counter() - began)
 
 
-def read_log(lines: Iterable[bytes]) -> Iterator[tuple[int, bytes, AnyEvent | InvalidEvent]]:
+def replay_files(log: Path | BinaryIO, alerts_path: Path, customers_path: Path, *,
+                 settings: Settings, as_of: AsOf = None, dead_letter: Path | None = None,
+                 progress: bool | None = None) -> FileReport:
+    """:func:`replay` for logs of any size: outputs stream to files as they are found.
+    ``log`` is a path or an open binary stream (standard input)."""
+    began = time.perf_counter()
+    detector = Detector(settings)
+    end = as_of_seconds(as_of)
+    show = isinstance(log, Path) and (sys.stderr.isatty() if progress is None else progress)
+    dl: IO[bytes] | None = dead_letter.open("wb") if dead_letter else None
+    try:
+        with _items(log, progress=show) as items, alerts_path.open("wb") as out:
+            for found in _run(detector, items, end):
+                if isinstance(found, Alert):
+                    out.write(_alert_line(found))
+                elif dl:
+                    dl.write(found.to_json() + b"\n")
+    finally:
+        if dl:
+            dl.close()
+    written = 0
+    with customers_path.open("wb") as cust:
+        for line in summaries(detector, end):
+            cust.write(_summary_line(line))
+            written += 1
+    counts = _counts(detector.stats, items.lines, items.invalid, written)
+    return FileReport(counts, time.perf_counter() - began)
+
+
+def _run(detector: Detector, items: Iterable[Parsed], as_of: float | None
+         ) -> Iterator[Alert | DeadLetter]:
+    """The engine: ingest each item, release what the watermark passed, finish at ``as_of``."""
+    for lineno, raw, event in items:
+        if isinstance(event, InvalidEvent):
+            yield DeadLetter(lineno, str(event), raw)
+            continue
+        if detector.ingest(event) is Outcome.LATE:
+            yield DeadLetter(lineno, LATE_REASON, raw)
+        yield from detector.advance()
+    yield from detector.finish(as_of)
+
+
+def summaries(detector: Detector, as_of: float | None) -> Iterator[CustomerSummary]:
+    """One line per customer as of the end (or ``as_of``), sorted by customer id."""
+    now = max(detector.max_seen, as_of or detector.max_seen)
+    detector.refresh_view()
+    for cid in sorted(detector.states):
+        st = detector.states[cid]
+        if not st.first_seen:
+            continue
+        rfm = snapshot(st, now, detector.view, st.window(now, detector.bucket_seconds))
+        score = detector.scorer.assess(st, now)
+        yield CustomerSummary(
+            customer_id=cid, recency_days=rfm.recency_days, frequency=rfm.frequency,
+            monetary=rfm.monetary, segment=rfm.segment, tier=rfm.tier,
+            p_alive=score.p_alive, risk=score.risk, value_at_risk=score.value_at_risk)
+
+
+# --- reading input -------------------------------------------------------------------
+
+
+def read_log(lines: Iterable[bytes]) -> Iterator[Parsed]:
     """(line number, bytes without the line end, the event or why it is invalid) for each
     non-blank line: the one way every command reads a log."""
     for lineno, line in enumerate(lines, 1):
@@ -67,53 +233,101 @@ def valid_events(log: Path) -> Iterator[AnyEvent]:
                 yield event
 
 
-def replay(log: Path, alerts_path: Path, customers_path: Path, *, settings: Settings,
-           as_of: float | None = None, dead_letter: Path | None = None,
-           progress: bool | None = None) -> ReplayResult:
-    began = time.perf_counter()
-    detector = Detector(settings)
-    result = ReplayResult(detector.stats)
-    show = sys.stderr.isatty() if progress is None else progress
-    dl: IO[bytes] | None = dead_letter.open("wb") if dead_letter else None
-    try:
-        with log.open("rb") as src, alerts_path.open("wb") as out:
-            for lineno, raw, event in read_log(_lines(src, show, log.stat().st_size)):
-                result.lines += 1
-                if isinstance(event, InvalidEvent):
-                    result.invalid += 1
-                    if dl:
-                        dl.write(dead_letter_record(str(event), raw, line=lineno) + b"\n")
-                    continue
-                outcome = detector.ingest(event)
-                if outcome is Outcome.LATE and dl:
-                    dl.write(dead_letter_record(LATE_REASON, raw, line=lineno) + b"\n")
-                for alert in detector.advance():
-                    out.write(alert.model_dump_json().encode() + b"\n")
-            for alert in detector.finish(as_of):
-                out.write(alert.model_dump_json().encode() + b"\n")
-    finally:
-        if dl:
-            dl.close()
-    result.customers = write_customers(detector, customers_path, as_of)
-    result.seconds = time.perf_counter() - began
-    return result
+class _Items:
+    """Parsed input items, counting lines and invalid ones as they pass."""
+
+    def __init__(self, source: Iterator[Parsed], close: Callable[[], None]) -> None:
+        self._source, self.close = source, close
+        self.lines = self.invalid = 0
+
+    def __iter__(self) -> Iterator[Parsed]:
+        for item in self._source:
+            self.lines += 1
+            self.invalid += isinstance(item[2], InvalidEvent)
+            yield item
+
+    def __enter__(self) -> _Items:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
-def write_customers(detector: Detector, path: Path, as_of: float | None) -> int:
-    now = max(detector.max_seen, as_of or detector.max_seen)
-    detector.refresh_view()
-    count = 0
-    with path.open("wb") as out:
-        for cid in sorted(detector.states):
-            st = detector.states[cid]
-            if not st.first_seen:
+def _items(events: Events | BinaryIO, progress: bool = False) -> _Items:
+    if isinstance(events, str | os.PathLike):
+        path = Path(events)
+        src = path.open("rb")
+        lines = _progress(src, path.stat().st_size) if progress else src
+        return _Items(read_log(lines), src.close)
+    if isinstance(events, io.IOBase):
+        return _Items(read_log(events), lambda: None)
+    return _Items(_parse_each(events), lambda: None)
+
+
+_EVENT_MODELS = get_args(AnyEvent)
+
+
+def _parse_each(events: Iterable[EventLike]) -> Iterator[Parsed]:
+    for n, item in enumerate(events, 1):
+        if isinstance(item, bytes | str):
+            raw = (item.encode() if isinstance(item, str) else item).rstrip(b"\r\n")
+        elif isinstance(item, Mapping):
+            try:
+                raw = orjson.dumps(item)
+            except TypeError as exc:
+                yield n, repr(item).encode(), InvalidEvent(f"not JSON-serialisable: {exc}")
                 continue
-            rfm = snapshot(st, now, detector.view, st.window(now, detector.bucket_seconds))
-            score = detector.scorer.assess(st, now)
-            line = CustomerSummary(
-                customer_id=cid, recency_days=rfm.recency_days, frequency=rfm.frequency,
-                monetary=rfm.monetary, segment=rfm.segment, tier=rfm.tier,
-                p_alive=score.p_alive, risk=score.risk, value_at_risk=score.value_at_risk)
-            out.write(line.model_dump_json().encode() + b"\n")
-            count += 1
-    return count
+        elif isinstance(item, _EVENT_MODELS):
+            yield n, item.model_dump_json().encode(), item
+            continue
+        else:
+            yield n, repr(item).encode(), InvalidEvent(
+                f"{type(item).__name__} is not an event: pass event models, dicts or JSON")
+            continue
+        try:
+            yield n, raw, parse_event(raw)
+        except InvalidEvent as exc:
+            yield n, raw, exc
+
+
+def _progress(src: BinaryIO, total: int) -> Iterator[bytes]:
+    with tqdm(total=total, unit="B", unit_scale=True, desc="replay", file=sys.stderr) as bar:
+        for raw in src:
+            bar.update(len(raw))
+            yield raw
+
+
+# --- small conversions ---------------------------------------------------------------
+
+
+def as_of_seconds(as_of: AsOf) -> float | None:
+    """POSIX seconds of an ``as_of`` given as datetime, RFC 3339 string or number."""
+    if as_of is None or isinstance(as_of, int | float):
+        return as_of
+    if isinstance(as_of, str):
+        return parse_rfc3339(as_of).timestamp()
+    if as_of.tzinfo is None:
+        raise ValueError("as_of must be timezone-aware (a naive time has no place on the "
+                         "event-time axis)")
+    return as_of.timestamp()
+
+
+def _settings(settings: Settings | Mapping[str, Any] | None) -> Settings:
+    if isinstance(settings, Settings):
+        return settings
+    return Settings.build(**(settings or {}))
+
+
+def _counts(stats: Stats, lines: int, invalid: int, customers: int) -> Counts:
+    return Counts(lines=lines, invalid=invalid, accepted=stats.accepted,
+                  duplicates=stats.duplicates, late=stats.late, customers=customers,
+                  alerts=dict(sorted(stats.alerts.items())),
+                  suppressed=dict(sorted(stats.suppressed.items())))
+
+
+def _alert_line(alert: Alert) -> bytes:
+    return alert.model_dump_json().encode() + b"\n"
+
+
+def _summary_line(line: CustomerSummary) -> bytes:
+    return line.model_dump_json().encode() + b"\n"

@@ -12,8 +12,8 @@
 | nps_detractor         | signals/nps_detractor.py          |
 | recovered             | signals/recovered.py              |
 
-Each is a :class:`churnwatch.signals.base.Signal`; governance (cooldown, cap) and recommended actions
-apply to all of them alike and live in ``governance.py`` and ``actions.py``.
+Each is a :class:`churnwatch.signals.base.Signal`; governance (cooldown, cap) and
+recommended actions apply to all of them alike and live in ``governance.py`` and ``actions.py``.
 """
 
 from churnwatch.signals.base import CODES, SIGNAL_NAMES, Context, Finding, Reason, Signal

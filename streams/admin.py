@@ -16,11 +16,18 @@ from kafka.admin import NewTopic
 from kafka.errors import TopicAlreadyExistsError
 
 from churnwatch.config import Settings
+from churnwatch.errors import UserError
+
+NO_BROKER = ("no Kafka broker configured: set CHURNWATCH_KAFKA__BROKERS=host:port\n"
+             "  (for a local one: `churnwatch broker --port 9092` and "
+             "CHURNWATCH_KAFKA__BROKERS=127.0.0.1:9092)")
 
 
 def client_options(settings: Settings) -> dict[str, Any]:
     """kafka-python options for the configured security settings."""
     k = settings.kafka
+    if not k.brokers.strip():
+        raise UserError(NO_BROKER)
     options: dict[str, Any] = {"bootstrap_servers": k.brokers.split(","),
                                "security_protocol": k.security_protocol}
     if k.sasl_mechanism:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from churnwatch.config import Settings
 from churnwatch.generate import generate
-from churnwatch.replay import replay
+from churnwatch.replay import replay_files
 
 GOLDEN = Path(__file__).parent
 
@@ -36,6 +36,6 @@ def run_case(case: Case, tmp: Path) -> dict[str, bytes]:
         log = GOLDEN / f"{case.name}.jsonl"
     as_of = datetime.fromisoformat(case.as_of).timestamp() if case.as_of else None
     out = {k: tmp / f"{case.name}.{k}.jsonl" for k in ("alerts", "customers", "dead-letter")}
-    replay(log, out["alerts"], out["customers"], settings=Settings(), as_of=as_of,
+    replay_files(log, out["alerts"], out["customers"], settings=Settings(), as_of=as_of,
            dead_letter=out["dead-letter"], progress=False)
     return {p.name: p.read_bytes() for p in out.values()}

@@ -10,7 +10,7 @@ import orjson
 from churnwatch.config import Settings
 from churnwatch.generate import generate
 from churnwatch.models.events import InvalidEvent, parse_event
-from churnwatch.replay import replay
+from churnwatch.replay import replay_files
 
 POPULATION_SIGNALS = {"segment_at_risk"}
 """Signals decided on population statistics, which streaming merges across partitions
@@ -47,15 +47,15 @@ def stable_ids(alerts: list[dict]) -> set[str]:
 
 def replay_alerts(log: Path, tmp: Path, settings: Settings) -> list[dict]:
     out = tmp / "replay-alerts.jsonl"
-    replay(log, out, tmp / "replay-customers.jsonl", settings=settings, progress=False)
+    replay_files(log, out, tmp / "replay-customers.jsonl", settings=settings, progress=False)
     return [orjson.loads(line) for line in out.open("rb")]
 
 
 def replay_late(log: Path, tmp: Path, settings: Settings) -> int:
     """How many events replay refuses as late (beyond the allowed lateness)."""
-    result = replay(log, tmp / "late-alerts.jsonl", tmp / "late-customers.jsonl",
+    result = replay_files(log, tmp / "late-alerts.jsonl", tmp / "late-customers.jsonl",
                     settings=settings, progress=False)
-    return result.stats.late
+    return result.counts.late
 
 
 def ids(alerts: list[dict], *, population: bool | None = None) -> set[str]:
