@@ -32,7 +32,7 @@ test: install system-deps lint
 
 # Regenerate the golden replay outputs after an intended, reviewed behaviour change.
 golden: install
-	$(BIN)/python tests/golden/regenerate.py
+	$(BIN)/pytest -q tests/churnwatch/test_replay_golden.py --churnwatch-update-golden
 
 bench: install
 	$(BIN)/python bench/replay_bench.py

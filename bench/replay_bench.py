@@ -18,7 +18,7 @@ from pathlib import Path
 from churnwatch.config import Settings
 from churnwatch.detector import Detector
 from churnwatch.generate import generate
-from churnwatch.replay import replay_files, valid_events
+from churnwatch.replayer import replay_files, valid_events
 
 
 def main() -> None:

@@ -1,6 +1,50 @@
 """churnwatch: a streaming churn-signal detector.
 
-The application layer: settings, the detection engine, replay, the generator and the CLI.
-Pure domain logic lives in ``churnwatch.models`` and ``churnwatch.signals`` (the
+The public Python API (see README, "Using churnwatch from Python")::
+
+    import churnwatch
+    result = churnwatch.replay("events.jsonl", as_of="2025-06-30T00:00:00Z")
+    for alert in result.alerts: ...
+
+Layout: the application layer (settings, the detection engine, replay, the CLI) lives
+here; pure domain logic in ``churnwatch.models`` and ``churnwatch.signals`` (the
 repository folders ``models/`` and ``signals/``); Faust glue in ``churnwatch.streams``.
+Names are loaded on first use, so ``import churnwatch`` stays cheap (the pytest plugin
+imports it in every test session).
 """
+
+from __future__ import annotations
+
+from importlib import import_module, metadata
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from churnwatch.config import Settings
+    from churnwatch.errors import UserError
+    from churnwatch.models.alert import Alert
+    from churnwatch.models.events import InvalidEvent, parse_event
+    from churnwatch.models.summary import CustomerSummary
+    from churnwatch.replayer import Counts, DeadLetter, ReplayResult, replay
+    from churnwatch.testing import EventLog
+
+__version__ = metadata.version("churnwatch")
+
+_EXPORTS = {
+    "replay": "churnwatch.replayer", "ReplayResult": "churnwatch.replayer",
+    "Counts": "churnwatch.replayer", "DeadLetter": "churnwatch.replayer",
+    "Settings": "churnwatch.config", "UserError": "churnwatch.errors",
+    "Alert": "churnwatch.models.alert", "CustomerSummary": "churnwatch.models.summary",
+    "parse_event": "churnwatch.models.events", "InvalidEvent": "churnwatch.models.events",
+    "EventLog": "churnwatch.testing",
+}
+
+__all__ = ["Alert", "Counts", "CustomerSummary", "DeadLetter", "EventLog", "InvalidEvent",
+           "ReplayResult", "Settings", "UserError", "__version__", "parse_event", "replay"]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        value = getattr(import_module(_EXPORTS[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'churnwatch' has no attribute {name!r}")

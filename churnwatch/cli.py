@@ -107,7 +107,7 @@ def replay(log: Path, alerts: Path, customers: Path, as_of: str | None,
            dead_letter: Path | None) -> None:
     """Run the detection logic over an event log (JSON Lines; - for standard input),
     with no broker. Exits 1 if no line is a valid event."""
-    from churnwatch.replay import replay_files
+    from churnwatch.replayer import replay_files
 
     report = replay_files(_input(log), alerts, customers, settings=_settings(DETECTION),
                           as_of=_time(as_of), dead_letter=dead_letter)
@@ -118,8 +118,9 @@ def replay(log: Path, alerts: Path, customers: Path, as_of: str | None,
         f"{c.invalid} invalid, {c.duplicates} duplicate, {c.late} late; "
         f"{c.customers} customers; alerts: {summary}", err=True)
     if c.lines and c.invalid == c.lines:
-        raise UserError(f"no line of {log} is a valid event: churnwatch reads JSON Lines, one "
-                        "event object per line (docs/CONTRACT.md)")
+        raise UserError(f"no line of {log} is a valid event ({report.first_problem}): "
+                        "churnwatch reads JSON Lines,\n  one event object per line as in "
+                        "docs/CONTRACT.md")
     if not c.lines:
         raise UserError(f"{log} holds no events")
     if (c.invalid or c.late) and dead_letter is None:
@@ -169,9 +170,10 @@ def confirm(alerts: Path, labels: Path) -> None:
     """
     from churnwatch.labels import check
 
+    checks = check(alerts, labels)
     click.echo(f"{'signal':<22}{'labelled':>9}{'alerted':>9}{'confirmed':>10}{'recall':>8}"
                f"{'churn-precision':>16}{'median days after drift':>25}")
-    for c in check(alerts, labels):
+    for c in checks:
         delay = "-" if c.median_days_after_drift is None else f"{c.median_days_after_drift}"
         click.echo(f"{c.signal:<22}{c.labelled:>9}{c.alerted:>9}{c.confirmed:>10}"
                    f"{c.recall:>8.2f}{c.churn_precision:>16.2f}{delay:>25}")

@@ -15,7 +15,7 @@ from churnwatch.config import Settings
 from churnwatch.detector import Detector
 from churnwatch.models.events import parse_rfc3339
 from churnwatch.models.risk import Customer
-from churnwatch.replay import valid_events
+from churnwatch.replayer import valid_events
 from churnwatch.scoring import customer
 
 

@@ -1,4 +1,4 @@
-"""The alert: a CloudEvents 1.0 envelope in structured JSON mode (CONTRACT.md).
+"""The alert: a CloudEvents 1.0 envelope in structured JSON mode (docs/CONTRACT.md).
 
 ``type`` carries the signal and the schema version, e.g. ``io.churnwatch.alert.gone_quiet.v1``;
 ``id`` is a deterministic hash of the customer, the signal and the trigger, so it doubles as

@@ -1,4 +1,4 @@
-"""Input events exactly as CONTRACT.md defines them.
+"""Input events exactly as docs/CONTRACT.md defines them.
 
 Validation is strict where the contract is: ids must be non-blank, timestamps must be
 RFC 3339 *with* an offset (a naive time cannot be placed on the event-time axis), numbers

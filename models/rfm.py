@@ -1,8 +1,8 @@
-"""RFM segments (DOMAIN.md) and value tiers with their service levels.
+"""RFM segments (docs/DOMAIN.md) and value tiers with their service levels.
 
 The classic rule compares each of R, F, M with the population mean: at or above the mean
 is "up". For R, up means *long ago*. The eight combinations all have names: the six of the
-course plus the two DOMAIN.md names for the rest.
+course plus the two docs/DOMAIN.md names for the rest.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ NO_PURCHASE = "prospect"
 Tier = Literal["diamond", "core", "potential", "basic"]
 TIERS: tuple[Tier, ...] = ("diamond", "core", "potential", "basic")
 RESPOND_HOURS: dict[Tier, int] = {"diamond": 1, "core": 4, "potential": 24, "basic": 48}
-"""Each tier's service level (DOMAIN.md, 客户分层)."""
+"""Each tier's service level (docs/DOMAIN.md, 客户分层)."""
 
 
 def respond_within(tier: Tier) -> str:

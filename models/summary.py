@@ -1,4 +1,4 @@
-"""One line of ``CUSTOMERS.jsonl``: a customer as of the end of a replay (CONTRACT.md)."""
+"""One line of ``CUSTOMERS.jsonl``: a customer as of the end of a replay (docs/CONTRACT.md)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """Recommended actions: what marketing should do about a finding, for this customer.
 
-DOMAIN.md: recall must be personal, not a generic discount, and effort should follow value.
+docs/DOMAIN.md: recall must be personal, not a generic discount, and effort should follow value.
 So the action is the signal's play, delivered through the channel and the people that the
 customer's tier pays for, and never more than a low-cost touch for low-value customers.
 """

@@ -21,7 +21,7 @@ SIGNAL_NAMES = (
     "promotion_skipped", "basket_drop", "complaint_escalated", "unfollowed",
     "engagement_drop", "gone_quiet", "segment_at_risk", "nps_detractor", "recovered",
 )
-"""Every alert names one of these (CONTRACT.md); the position is the compact code used in
+"""Every alert names one of these (docs/CONTRACT.md); the position is the compact code used in
 state (``fired``, ``open_mask``), so new names may only be appended."""
 CODES = {name: code for code, name in enumerate(SIGNAL_NAMES)}
 

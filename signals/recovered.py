@@ -1,5 +1,5 @@
 """Closes the loop: a customer with open alerts buys again, so recall can stop and be
-measured (DOMAIN.md: every warning is followed up and recall success is measured)."""
+measured (docs/DOMAIN.md: every warning is followed up and recall success is measured)."""
 
 from __future__ import annotations
 

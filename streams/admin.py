@@ -7,6 +7,7 @@ topics get whatever the broker defaults to.
 from __future__ import annotations
 
 import contextlib
+import socket
 import ssl
 import time
 from typing import Any
@@ -24,10 +25,13 @@ NO_BROKER = ("no Kafka broker configured: set CHURNWATCH_KAFKA__BROKERS=host:por
 
 
 def client_options(settings: Settings) -> dict[str, Any]:
-    """kafka-python options for the configured security settings."""
+    """kafka-python options for the configured security settings. Fails at once, naming
+    the fix, when no broker is configured or none accepts a connection (the clients
+    themselves would wait 30 s and then report ``NoBrokersAvailable``)."""
     k = settings.kafka
     if not k.brokers.strip():
         raise UserError(NO_BROKER)
+    _require_reachable(k.brokers)
     options: dict[str, Any] = {"bootstrap_servers": k.brokers.split(","),
                                "security_protocol": k.security_protocol}
     if k.sasl_mechanism:
@@ -38,6 +42,20 @@ def client_options(settings: Settings) -> dict[str, Any]:
     if k.security_protocol in ("SSL", "SASL_SSL"):
         options["ssl_context"] = ssl_context(settings)
     return options
+
+
+def _require_reachable(brokers: str, timeout: float = 5.0) -> None:
+    problems = []
+    for address in brokers.split(","):
+        host, _, port = address.strip().rpartition(":")
+        try:
+            with socket.create_connection((host.strip("[]"), int(port)), timeout=timeout):
+                return
+        except (OSError, ValueError) as exc:
+            problems.append(f"{address.strip()}: {getattr(exc, 'strerror', None) or exc}")
+    raise UserError(f"cannot connect to any broker of CHURNWATCH_KAFKA__BROKERS ("
+                    f"{'; '.join(problems)})\n  check the address, or start a local one with "
+                    "`churnwatch broker`")
 
 
 def ssl_context(settings: Settings) -> ssl.SSLContext:

@@ -35,7 +35,7 @@ from churnwatch.models.alert import Alert, rfc3339
 from churnwatch.models.events import InvalidEvent, parse_event
 from churnwatch.models.population import Population, PopulationView
 from churnwatch.models.state import CustomerState
-from churnwatch.replay import LATE_REASON
+from churnwatch.replayer import LATE_REASON
 from churnwatch.scoring import Scorer
 from churnwatch.streams.admin import source_topics
 from churnwatch.streams.clock import SourceClock, SourceProgress

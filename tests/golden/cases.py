@@ -6,9 +6,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+import churnwatch
 from churnwatch.config import Settings
 from churnwatch.generate import generate
-from churnwatch.replay import replay_files
 
 GOLDEN = Path(__file__).parent
 
@@ -26,16 +26,12 @@ CASES = (
 )
 
 
-def run_case(case: Case, tmp: Path) -> dict[str, bytes]:
-    """Replay the case's log; return its outputs by golden file name."""
+def run_case(case: Case, tmp: Path, settings: Settings) -> churnwatch.ReplayResult:
+    """Replay the case's log in memory (the CLI gives the same bytes: test_api.py)."""
     if case.generated:
         log = tmp / "generated.jsonl"
         generate(log, tmp / "labels.jsonl", customers=80, days=365, seed=11,
                  start=datetime(2024, 1, 1, tzinfo=UTC), noise=True)
     else:
         log = GOLDEN / f"{case.name}.jsonl"
-    as_of = datetime.fromisoformat(case.as_of).timestamp() if case.as_of else None
-    out = {k: tmp / f"{case.name}.{k}.jsonl" for k in ("alerts", "customers", "dead-letter")}
-    replay_files(log, out["alerts"], out["customers"], settings=Settings(), as_of=as_of,
-           dead_letter=out["dead-letter"], progress=False)
-    return {p.name: p.read_bytes() for p in out.values()}
+    return churnwatch.replay(log, settings=settings, as_of=case.as_of)

@@ -17,7 +17,7 @@ import pytest
 from kafka import KafkaConsumer
 
 from churnwatch.config import Settings
-from churnwatch.replay import LATE_REASON
+from churnwatch.replayer import LATE_REASON
 from churnwatch.streams.admin import client_options
 from churnwatch.streams.broker import Broker, free_port, running_broker
 from churnwatch.streams.produce import produce, read_lines

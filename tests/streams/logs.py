@@ -10,7 +10,7 @@ import orjson
 from churnwatch.config import Settings
 from churnwatch.generate import generate
 from churnwatch.models.events import InvalidEvent, parse_event
-from churnwatch.replay import replay_files
+from churnwatch.replayer import replay_files
 
 POPULATION_SIGNALS = {"segment_at_risk"}
 """Signals decided on population statistics, which streaming merges across partitions

@@ -11,7 +11,7 @@ from kafka import KafkaConsumer
 from churnwatch.config import Settings
 from churnwatch.detector import Detector
 from churnwatch.models.state import CustomerState
-from churnwatch.replay import valid_events
+from churnwatch.replayer import valid_events
 from churnwatch.streams.admin import client_options
 from tests.streams.conftest import Cluster, alerts_after, one_worker_part_way
 from tests.streams.logs import make_log, replay_alerts

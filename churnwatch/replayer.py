@@ -1,4 +1,4 @@
-"""Replay: the streaming detection logic over a log of events, with no broker.
+"""The replayer: the streaming detection logic over a log of events, with no broker.
 
 One engine, two ways out. :func:`replay` keeps everything in memory and returns typed
 objects, for code and test suites; :func:`replay_files` streams the same outputs to
@@ -102,15 +102,21 @@ class ReplayResult:
                 return line
         raise KeyError(f"no customer {customer_id!r} in this replay")
 
+    def outputs(self) -> dict[str, bytes]:
+        """The bytes of the CLI's files, by kind: alerts, customers, dead-letter."""
+        return {"alerts": b"".join(map(_alert_line, self.alerts)),
+                "customers": b"".join(map(_summary_line, self.customers)),
+                "dead-letter": b"".join(d.to_json() + b"\n" for d in self.dead_letters)}
+
     def write(self, *, alerts: str | os.PathLike[str] | None = None,
               customers: str | os.PathLike[str] | None = None,
               dead_letter: str | os.PathLike[str] | None = None) -> None:
         """Write the files ``churnwatch replay`` writes, byte for byte."""
-        for path, lines in ((alerts, map(_alert_line, self.alerts)),
-                            (customers, map(_summary_line, self.customers)),
-                            (dead_letter, (d.to_json() + b"\n" for d in self.dead_letters))):
+        outputs = self.outputs()
+        for path, kind in ((alerts, "alerts"), (customers, "customers"),
+                           (dead_letter, "dead-letter")):
             if path is not None:
-                Path(path).write_bytes(b"".join(lines))
+                Path(path).write_bytes(outputs[kind])
 
 
 @dataclass(frozen=True)
@@ -119,6 +125,8 @@ class FileReport:
 
     counts: Counts
     seconds: float
+    first_problem: str | None
+    """the first dead letter, as ``line N: reason``"""
 
     @property
     def events_per_second(self) -> float:
@@ -161,12 +169,15 @@ def replay_files(log: Path | BinaryIO, alerts_path: Path, customers_path: Path, 
     end = as_of_seconds(as_of)
     show = isinstance(log, Path) and (sys.stderr.isatty() if progress is None else progress)
     dl: IO[bytes] | None = dead_letter.open("wb") if dead_letter else None
+    first: DeadLetter | None = None
     try:
         with _items(log, progress=show) as items, alerts_path.open("wb") as out:
             for found in _run(detector, items, end):
                 if isinstance(found, Alert):
                     out.write(_alert_line(found))
-                elif dl:
+                    continue
+                first = first or found
+                if dl:
                     dl.write(found.to_json() + b"\n")
     finally:
         if dl:
@@ -177,7 +188,8 @@ def replay_files(log: Path | BinaryIO, alerts_path: Path, customers_path: Path, 
             cust.write(_summary_line(line))
             written += 1
     counts = _counts(detector.stats, items.lines, items.invalid, written)
-    return FileReport(counts, time.perf_counter() - began)
+    problem = f"line {first.line}: {first.reason}" if first else None
+    return FileReport(counts, time.perf_counter() - began, problem)
 
 
 def _run(detector: Detector, items: Iterable[Parsed], as_of: float | None

@@ -1,0 +1,70 @@
+"""The built wheel, installed as a user installs it: one import package, no shadowing.
+
+Builds the wheel from this checkout and installs it with its dependencies into a fresh
+virtual environment (pip's cache makes that quick after ``make install``).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).parents[2]
+
+
+@pytest.fixture(scope="module")
+def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A fresh venv with the wheel installed; returns its python."""
+    tmp = tmp_path_factory.mktemp("wheel")
+    pip = [sys.executable, "-m", "pip"]
+    _run([*pip, "wheel", "--no-deps", "--quiet", "--wheel-dir", str(tmp / "dist"), str(ROOT)])
+    wheel = next((tmp / "dist").glob("churnwatch-*.whl"))
+    _run([sys.executable, "-m", "venv", "--without-pip", str(tmp / "venv")])
+    python = tmp / "venv" / "bin" / "python"
+    _run([*pip, "--python", str(python), "install", "--quiet", str(wheel)])
+    return python
+
+
+def _run(cmd: list[str], cwd: Path | None = None) -> str:
+    done = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=600,
+                          check=False)
+    assert done.returncode == 0, f"{cmd}\n{done.stdout}\n{done.stderr}"
+    return done.stdout
+
+
+def test_the_wheel_installs_one_top_level_package(installed: Path, tmp_path: Path) -> None:
+    record = _run([str(installed), "-c", textwrap.dedent("""
+        import json
+        from importlib import metadata
+        files = metadata.distribution("churnwatch").files
+        print(json.dumps(sorted({f.parts[0] for f in files})))
+    """)], cwd=tmp_path)  # not the checkout, whose churnwatch.egg-info would answer
+    top = [p for p in json.loads(record) if not p.endswith(".dist-info") and p != ".."]
+    assert top == ["churnwatch"], top  # ".." holds the console script
+
+
+def test_a_project_with_its_own_models_package_imports_and_replays(
+        installed: Path, tmp_path: Path) -> None:
+    project = tmp_path / "shop"
+    (project / "models").mkdir(parents=True)
+    (project / "models" / "__init__.py").write_text("SHOP_MODELS = True\n")
+    (project / "signals").mkdir()
+    (project / "signals" / "__init__.py").write_text("")
+    (project / "events.jsonl").write_bytes((ROOT / "tests/golden/sample.jsonl").read_bytes())
+    out = _run([str(installed), "-c", textwrap.dedent("""
+        import models, churnwatch
+        assert models.SHOP_MODELS
+        result = churnwatch.replay("events.jsonl", as_of="2025-06-30T00:00:00Z")
+        print(len(result.alerts), result.counts.customers)
+    """)], cwd=project)
+    assert out.split() == ["14", "9"]
+    cli = installed.parent / "churnwatch"
+    _run([str(cli), "replay", "events.jsonl", "--alerts", "a.jsonl", "--customers", "c.jsonl",
+          "--as-of", "2025-06-30T00:00:00Z"], cwd=project)
+    assert (project / "a.jsonl").read_bytes() == \
+        (ROOT / "tests/golden/sample.alerts.jsonl").read_bytes()
