@@ -33,7 +33,7 @@ def build_alert(finding: Finding, ctx: Context, source: str, scorer: Scorer) -> 
     when = datetime.fromtimestamp(ctx.now, UTC)
     score = scorer.assess(ctx.state, ctx.now)
     reasons = [Reason(code=r.code, text=r.text) for r in finding.reasons]
-    reasons += [Reason(code=f"risk.{name}", text=f"{shown} (raises risk by {part:.2f} log-odds)")
+    reasons += [Reason(code=f"risk.{name}", text=f"{shown}: raises risk by {part:.2f} log-odds")
                 for name, shown, part in score.drivers]
     action = recommend(finding.signal, rfm.tier, rfm.segment)
     trigger = ctx.trigger

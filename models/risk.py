@@ -69,10 +69,15 @@ def raw_values(c: Customer, weeks: float, m: MbgNbdParams, g: GammaGammaParams) 
 def readable(name: str, value: float) -> str:
     """The raw feature value as a person reads it (undoing the log transforms)."""
     if name.startswith("signal."):
-        return f"{name.removeprefix('signal.')} alert open"
-    shown = math.exp(value) if name == "forecast" else math.expm1(value)
-    return f"{DESCRIBE[name]}: {shown:.2f}" if name == "forecast" else \
-        f"{DESCRIBE[name]}: {shown:.1f}"
+        signal = name.removeprefix("signal.")
+        return f"{signal} alert open" if value else f"no {signal} alert open"
+    return f"{DESCRIBE[name]}: {_shown(name, value)}"
+
+
+def _shown(name: str, value: float) -> str:
+    if name == "forecast":
+        return f"{math.exp(value):.2f}"
+    return f"{math.expm1(value):.1f}"
 
 
 @dataclass(frozen=True)
@@ -102,11 +107,23 @@ class RiskModel:
         return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, z))))
 
     def drivers(self, values: Sequence[float], top: int = 3) -> list[tuple[str, str, float]]:
-        """The features that raise the risk most: (name, readable value, contribution)."""
+        """The features that raise this customer's risk most above the typical customer's:
+        (name, the customer's value beside the typical one, contribution in log-odds).
+
+        A rule signal counts only when its alert is open: "no alert open" may add log-odds
+        (the alert's weight is negative), but it is nothing a person can act on, so it is
+        left in the base level rather than shown as a reason."""
         _, parts = self.log_odds(values)
         ranked = sorted(range(len(parts)), key=lambda i: (-parts[i], self.names[i]))
-        return [(self.names[i], readable(self.names[i], values[i]), parts[i])
-                for i in ranked[:top] if parts[i] > 0.005]
+        shown = [i for i in ranked if parts[i] > 0.005
+                 and (values[i] or not self.names[i].startswith("signal."))]
+        return [(self.names[i], self._compared(i, values[i]), parts[i]) for i in shown[:top]]
+
+    def _compared(self, i: int, value: float) -> str:
+        name = self.names[i]
+        if name.startswith("signal."):
+            return readable(name, value)
+        return f"{readable(name, value)} (typical customer {_shown(name, self.center[i])})"
 
 
 def train(values: npt.NDArray[np.float64], churned: npt.NDArray[np.float64],

@@ -6,9 +6,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from churnwatch.models.clv import WEEK, History
 from churnwatch.models.params import default, load
-from churnwatch.models.risk import FEATURES, train
+from churnwatch.models.risk import FEATURES, Customer, raw_values, readable, train
 
 
 def synthetic(seed: int = 1, n: int = 4000) -> tuple[np.ndarray, np.ndarray]:
@@ -69,8 +72,54 @@ def test_drivers_name_the_features_that_raise_the_risk() -> None:
     lapsed[FEATURES.index("frequency")] = 1.0  # average
     drivers = model.drivers(lapsed)
     assert drivers[0][0] == "recency"
-    assert drivers[0][1] == "weeks since the last purchase: 147.4"
+    assert drivers[0][1].startswith("weeks since the last purchase: 147.4 (typical customer ")
     assert all(part > 0 for _, _, part in drivers)
+
+
+SIGNALS = [name.removeprefix("signal.") for name in FEATURES if name.startswith("signal.")]
+
+
+@settings(max_examples=300, deadline=None)
+@given(x=st.integers(0, 60), recency_weeks=st.floats(0, 150), extra_age_weeks=st.floats(0, 150),
+       mean_value=st.floats(0, 500), opened=st.sets(st.sampled_from(SIGNALS)))
+def test_every_reason_states_the_customers_value_and_raises_the_risk(
+        x: int, recency_weeks: float, extra_age_weeks: float, mean_value: float,
+        opened: set[str]) -> None:
+    """Reasons are true: each names the value this customer has (an alert is named only
+    when open) and its contribution to this customer's risk is positive."""
+    doc = default()
+    model, mbg, gg = doc.risk_model, doc.mbg, doc.gg
+    first = 0.0
+    last = first + extra_age_weeks * WEEK if x else first
+    now = last + recency_weeks * WEEK
+    customer = Customer(History.of(x + 1, first, last, now), mean_value, frozenset(opened))
+    values = raw_values(customer, model.feature_weeks, mbg, gg)
+    _, parts = model.log_odds(values)
+    for name, text, part in model.drivers(values):
+        i = FEATURES.index(name)
+        assert part == parts[i] > 0
+        if name.startswith("signal."):
+            assert name.removeprefix("signal.") in opened
+            assert text == f"{name.removeprefix('signal.')} alert open"
+            continue
+        assert text.startswith(readable(name, values[i]) + " (typical customer ")
+        above = values[i] > model.center[i]
+        assert (model.weights[i] > 0) == above  # raising the risk: same side as the weight
+    shown = {name for name, _, _ in model.drivers(values)}
+    assert not any(f"signal.{s}" in shown for s in set(SIGNALS) - opened)
+
+
+def test_an_open_alert_is_a_reason_only_when_it_raises_the_risk() -> None:
+    doc = default()
+    model = doc.risk_model
+    negative = [n for n, w in zip(model.names, model.weights, strict=True)
+                if n.startswith("signal.") and w < 0]
+    assert negative, "the shipped model has an alert with a negative weight (gone_quiet)"
+    customer = Customer(History.of(3, 0.0, 20 * WEEK, 60 * WEEK), 40.0,
+                        frozenset(n.removeprefix("signal.") for n in negative))
+    names = {name for name, _, _ in model.drivers(raw_values(customer, model.feature_weeks,
+                                                             doc.mbg, doc.gg))}
+    assert not names & set(negative)
 
 
 def test_a_parameter_file_edited_by_hand_is_refused(tmp_path: Path) -> None:
