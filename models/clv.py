@@ -10,6 +10,7 @@ hypergeometric value), so scoring a customer costs microseconds.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from scipy.special import hyp2f1
@@ -51,9 +52,15 @@ class History:
 
 
 def p_alive(h: History, m: MbgNbdParams) -> float:
-    """P(the customer has not dropped out by now | history)."""
-    ratio: float = ((m.alpha + h.age) / (m.alpha + h.t_x)) ** (m.r + h.x)
-    return 1.0 / (1.0 + m.a / (m.b + h.x) * ratio)
+    """P(the customer has not dropped out by now | history).
+
+    1 / (1 + a / (b + x) * ((alpha + T) / (alpha + t_x)) ** (r + x)), in log space: the
+    power overflows for a customer with many purchases long ago."""
+    log_odds_dead = (math.log(m.a / (m.b + h.x))
+                     + (m.r + h.x) * math.log((m.alpha + h.age) / (m.alpha + h.t_x)))
+    if log_odds_dead > 0:
+        return math.exp(-log_odds_dead) / (1.0 + math.exp(-log_odds_dead))
+    return 1.0 / (1.0 + math.exp(log_odds_dead))
 
 
 def p_no_purchase(h: History, weeks: float, m: MbgNbdParams) -> float:
@@ -66,13 +73,18 @@ def p_no_purchase(h: History, weeks: float, m: MbgNbdParams) -> float:
 
 
 def expected_purchases_if_alive(h: History, weeks: float, m: MbgNbdParams) -> float:
-    """E[purchases in the next ``weeks`` | history, alive now] (MBG/NBD)."""
-    base = m.alpha + h.age
-    hyp = float(hyp2f1(m.r + h.x, m.b + h.x + 1, m.a + m.b + h.x, weeks / (base + weeks)))
+    """E[purchases in the next ``weeks`` | history, alive now] (MBG/NBD).
+
+    The published form is (a + b + x) / (a - 1) * (1 - 2F1(r + x, b + x + 1; a + b + x; z)
+    * (1 - z) ** (r + x)) with z = weeks / (alpha + T + weeks). For many purchases the
+    2F1 overflows while the power underflows (inf * 0). Euler's transformation
+    2F1(A, B; C; z) = (1 - z) ** (C - A - B) * 2F1(C - A, C - B; C; z) turns the product into
+    (1 - z) ** (a - 1) * 2F1(a + b - r, a - 1; a + b + x; z), which stays finite."""
+    z = weeks / (m.alpha + h.age + weeks)
+    kept = float((1.0 - z) ** (m.a - 1)) * float(hyp2f1(m.a + m.b - m.r, m.a - 1,
+                                                    m.a + m.b + h.x, z))
     # (a + b + x) / (a - 1) and the bracket change sign together when a < 1
-    stay = (m.a + m.b + h.x) / (m.a - 1)
-    quiet: float = (base / (base + weeks)) ** (m.r + h.x)
-    return stay * (1.0 - hyp * quiet)
+    return (m.a + m.b + h.x) / (m.a - 1) * (1.0 - kept)
 
 
 def expected_purchases(h: History, weeks: float, m: MbgNbdParams) -> float:

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from churnwatch.models.clv import (
     GammaGammaParams,
     History,
     MbgNbdParams,
     expected_purchases,
+    expected_purchases_if_alive,
     expected_spend,
     p_alive,
     p_no_purchase,
@@ -68,3 +73,41 @@ def test_expected_spend_shrinks_towards_the_population_mean() -> None:
     assert expected_spend(0, 0.0, g) == pytest.approx(population)
     one, many = expected_spend(1, 100.0, g), expected_spend(50, 100.0, g)
     assert population < one < many < 100.0
+
+
+@settings(max_examples=400, deadline=None)
+@given(x=st.integers(0, 2_000_000), t_x=st.floats(0, 7000), extra=st.floats(0, 7000),
+       weeks=st.floats(1, 520))
+def test_forecasts_stay_finite_for_any_history_the_detector_accepts(
+        x: int, t_x: float, extra: float, weeks: float) -> None:
+    """130 years (the event-time floor to the ceiling) and millions of purchases: the
+    published forms overflow here (2F1 to inf times a power to 0, or OverflowError)."""
+    from churnwatch.models.params import default
+
+    m = default().mbg
+    h = History(x, t_x, t_x + extra)
+    assert 0.0 <= p_alive(h, m) <= 1.0
+    assert 0.0 <= p_no_purchase(h, weeks, m) <= 1.0
+    forecast = expected_purchases_if_alive(h, weeks, m)
+    assert math.isfinite(forecast) and forecast >= 0
+
+
+@settings(max_examples=200, deadline=None)
+@given(x=st.integers(0, 60), t_x=st.floats(0, 200), extra=st.floats(0, 200),
+       weeks=st.floats(1, 104))
+def test_the_stable_form_equals_the_published_one(
+        x: int, t_x: float, extra: float, weeks: float) -> None:
+    from scipy.special import hyp2f1
+
+    from churnwatch.models.params import default
+
+    m = default().mbg
+    h = History(x, t_x, t_x + extra)
+    base = m.alpha + h.age
+    published = (m.a + m.b + x) / (m.a - 1) * (1 - float(
+        hyp2f1(m.r + x, m.b + x + 1, m.a + m.b + x, weeks / (base + weeks)))
+        * (base / (base + weeks)) ** (m.r + x))
+    assert expected_purchases_if_alive(h, weeks, m) == pytest.approx(published, rel=1e-7,
+                                                                     abs=1e-9)
+    ratio = ((m.alpha + h.age) / (m.alpha + h.t_x)) ** (m.r + x)
+    assert p_alive(h, m) == pytest.approx(1 / (1 + m.a / (m.b + x) * ratio), rel=1e-9)
