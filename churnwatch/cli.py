@@ -115,7 +115,8 @@ def replay(log: Path, alerts: Path, customers: Path, as_of: str | None,
     summary = ", ".join(f"{k} {v}" for k, v in c.alerts.items()) or "none"
     click.echo(
         f"{c.lines} lines in {report.seconds:.1f} s ({report.events_per_second:,.0f}/s): "
-        f"{c.invalid} invalid, {c.duplicates} duplicate, {c.late} late; "
+        f"{c.invalid} invalid, {c.duplicates} duplicate, {c.late} late, "
+        f"{c.out_of_time} out of time; "
         f"{c.customers} customers; alerts: {summary}", err=True)
     if c.lines and c.invalid == c.lines:
         raise UserError(f"no line of {log} is a valid event ({report.first_problem}): "
@@ -123,8 +124,8 @@ def replay(log: Path, alerts: Path, customers: Path, as_of: str | None,
                         "docs/CONTRACT.md")
     if not c.lines:
         raise UserError(f"{log} holds no events")
-    if (c.invalid or c.late) and dead_letter is None:
-        click.echo(f"warning: {c.invalid + c.late} lines were not applied; name a file with "
+    if (dropped := c.invalid + c.late + c.out_of_time) and dead_letter is None:
+        click.echo(f"warning: {dropped} lines were not applied; name a file with "
                    "--dead-letter to see each one with its reason", err=True)
 
 

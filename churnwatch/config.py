@@ -15,11 +15,19 @@ import os
 import re
 import tomllib
 from contextvars import ContextVar
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, SecretStr, TypeAdapter
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    SecretStr,
+    TypeAdapter,
+)
 from pydantic import ValidationError as _ValidationError
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
@@ -115,10 +123,27 @@ class PopulationSettings(_Section):
     )
 
 
+class EventTimeSettings(_Section):
+    """Which event times are believable (churnwatch/eventtime.py). A refused event goes to
+    the dead-letter output with the reason and never moves event time."""
+
+    earliest: AwareDatetime = Field(datetime(1970, 1, 1, tzinfo=UTC),
+                                    description="events before this are refused")
+    latest: AwareDatetime = Field(datetime(2100, 1, 1, tzinfo=UTC),
+                                  description="events after this are refused")
+    max_ahead: Duration = Field(timedelta(days=30), description="refuse events this far "
+                                "ahead of the newest accepted event time...")
+    quorum: int = Field(3, ge=1, description="...unless this many distinct customers sent "
+                        "such events: then the whole stream moved on (a quiet period)")
+    max_ahead_of_wall: Duration = Field(timedelta(days=1), description="live workers only: "
+                                        "refuse events this far ahead of the clock")
+
+
 class DetectionSettings(_Section):
     """Business thresholds. Everything that decides an alert lives here."""
 
     window_days: float = Field(365, gt=0, description="rolling window of F and M")
+    event_time: EventTimeSettings = EventTimeSettings()
     allowed_lateness: Duration = Field(
         timedelta(minutes=10), description="how far behind the newest event time events may arrive"
     )

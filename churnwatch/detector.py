@@ -43,6 +43,7 @@ class Stats:
     accepted: int = 0
     duplicates: int = 0
     late: int = 0
+    out_of_time: int = 0  # refused by the event-time guard before ingest (eventtime.py)
     events_processed: int = 0
     reviews: int = 0
     alerts: Counter[str] = field(default_factory=Counter)

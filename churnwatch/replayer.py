@@ -21,9 +21,10 @@ from typing import IO, Any, BinaryIO, get_args
 import orjson
 from tqdm import tqdm
 
-from churnwatch.config import Settings
+from churnwatch.config import EventTimeSettings, Settings
 from churnwatch.deadletter import dead_letter_record
 from churnwatch.detector import Detector, Outcome, Stats
+from churnwatch.eventtime import EventTimeGuard
 from churnwatch.models.alert import Alert
 from churnwatch.models.events import AnyEvent, InvalidEvent, parse_event, parse_rfc3339
 from churnwatch.models.rfm import snapshot
@@ -67,6 +68,8 @@ class Counts:
     """repeated event ids, ignored"""
     late: int
     """behind their customer's evaluated time (each is a dead letter)"""
+    out_of_time: int
+    """event times refused as unbelievable (each is a dead letter; churnwatch/eventtime.py)"""
     customers: int
     alerts: Mapping[str, int]
     """alerts published, by signal"""
@@ -195,9 +198,14 @@ def replay_files(log: Path | BinaryIO, alerts_path: Path, customers_path: Path, 
 def _run(detector: Detector, items: Iterable[Parsed], as_of: float | None
          ) -> Iterator[Alert | DeadLetter]:
     """The engine: ingest each item, release what the watermark passed, finish at ``as_of``."""
+    guard = EventTimeGuard(detector.settings.event_time)
     for lineno, raw, event in items:
         if isinstance(event, InvalidEvent):
             yield DeadLetter(lineno, str(event), raw)
+            continue
+        if (why := guard.refuse(event.ts, event.customer_id)) is not None:
+            detector.stats.out_of_time += 1
+            yield DeadLetter(lineno, why, raw)
             continue
         if detector.ingest(event) is Outcome.LATE:
             yield DeadLetter(lineno, LATE_REASON, raw)
@@ -237,11 +245,15 @@ def read_log(lines: Iterable[bytes]) -> Iterator[Parsed]:
             yield lineno, raw, exc
 
 
-def valid_events(log: Path) -> Iterator[AnyEvent]:
-    """The valid events of a log; ``replay --dead-letter`` lists the others."""
+def valid_events(log: Path, event_time: EventTimeSettings | None = None
+                 ) -> Iterator[AnyEvent]:
+    """The events of a log that replay would take in (valid, with a believable event
+    time); ``replay --dead-letter`` lists the others."""
+    guard = EventTimeGuard(event_time or EventTimeSettings())
     with log.open("rb") as src:
         for _, _, event in read_log(src):
-            if not isinstance(event, InvalidEvent):
+            if not isinstance(event, InvalidEvent) and \
+                    guard.refuse(event.ts, event.customer_id) is None:
                 yield event
 
 
@@ -332,7 +344,8 @@ def _settings(settings: Settings | Mapping[str, Any] | None) -> Settings:
 
 def _counts(stats: Stats, lines: int, invalid: int, customers: int) -> Counts:
     return Counts(lines=lines, invalid=invalid, accepted=stats.accepted,
-                  duplicates=stats.duplicates, late=stats.late, customers=customers,
+                  duplicates=stats.duplicates, late=stats.late, out_of_time=stats.out_of_time,
+                  customers=customers,
                   alerts=dict(sorted(stats.alerts.items())),
                   suppressed=dict(sorted(stats.suppressed.items())))
 

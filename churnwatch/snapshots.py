@@ -63,7 +63,7 @@ def snapshots(log: Path, settings: Settings, times: list[float]) -> list[Snapsho
             detector.advance(times[i])
             photos[i] = photograph(detector, times[i])
 
-    for event in valid_events(log):
+    for event in valid_events(log, settings.detection.event_time):
         detector.ingest(event)
         take_due(final=False)
         detector.advance()

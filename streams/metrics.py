@@ -19,6 +19,10 @@ class Metrics:
         self.invalid = Counter("churnwatch_events_invalid_total",
                                "Invalid events sent to the dead-letter topic, by source topic",
                                ["topic"], registry=r)
+        self.out_of_time = Counter("churnwatch_events_out_of_time_total",
+                                   "Events whose occurred_at is not believable (before the "
+                                   "floor, after the ceiling, too far ahead), dead-lettered",
+                                   ["topic"], registry=r)
         self.detected = Counter("churnwatch_events_detected_total",
                                 "Repartitioned events taken in by the detector", registry=r)
         self.duplicates = Counter("churnwatch_events_duplicate_total",

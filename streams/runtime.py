@@ -31,6 +31,7 @@ from mode.types.signals import BaseSignalT
 from churnwatch.config import Settings
 from churnwatch.deadletter import dead_letter_record
 from churnwatch.detector import Detector, Outcome, Stats
+from churnwatch.eventtime import EventTimeGuard
 from churnwatch.models.alert import Alert, rfc3339
 from churnwatch.models.events import InvalidEvent, parse_event
 from churnwatch.models.population import Population, PopulationView
@@ -82,6 +83,7 @@ class Runtime:
         self.populations = app.GlobalTable("populations", partitions=self.partitions,
                                            use_partitioner=True, **typed)
         self.progress = SourceProgress(rt.idle_after)
+        self.guard = EventTimeGuard(settings.detection.event_time)
         self.clocks: dict[int, SourceClock] = {}
         self.source_partitions = sources
         self.detectors: dict[int, Detector] = {}
@@ -114,6 +116,11 @@ class Runtime:
             except InvalidEvent as exc:
                 self.metrics.invalid.labels(msg.topic).inc()
                 self._dead_letter(str(exc), raw, msg.topic, msg.partition, msg.offset)
+                continue
+            why = self.guard.refuse(parsed.ts, parsed.customer_id, wall=time.time())
+            if why is not None:  # never let it move the clock
+                self.metrics.out_of_time.labels(msg.topic).inc()
+                self._dead_letter(why, raw, msg.topic, msg.partition, msg.offset)
                 continue
             self.metrics.events_in.labels(kind).inc()
             self.progress.observe(source, parsed.ts)
