@@ -131,12 +131,12 @@ class EventTimeSettings(_Section):
                                     description="events before this are refused")
     latest: AwareDatetime = Field(datetime(2100, 1, 1, tzinfo=UTC),
                                   description="events after this are refused")
-    max_ahead: Duration = Field(timedelta(days=30), description="refuse events this far "
-                                "ahead of the newest accepted event time...")
+    max_ahead: Duration = Field(timedelta(days=30), description="replay: refuse events "
+                                "this far ahead of the newest accepted event time...")
     quorum: int = Field(3, ge=1, description="...unless this many distinct customers sent "
                         "such events: then the whole stream moved on (a quiet period)")
-    max_ahead_of_wall: Duration = Field(timedelta(days=1), description="live workers only: "
-                                        "refuse events this far ahead of the clock")
+    max_ahead_of_wall: Duration = Field(timedelta(days=1), description="live workers, "
+                                        "instead: refuse events this far ahead of the clock")
 
 
 class DetectionSettings(_Section):

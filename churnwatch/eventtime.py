@@ -5,6 +5,12 @@ end of time: every event after it would be late, every silence deadline would pa
 once, and an alert storm would follow. So an event time must lie between a floor and a
 ceiling, and must not run more than ``max_ahead`` past the newest accepted event time.
 
+Live input is bounded by the clock instead (``wall``): no real event is from the future,
+and a worker reads its topics and partitions in no event-time order (a backfill may run
+one topic months ahead of another), so "ahead of the newest event seen" means nothing
+there. Replay has no clock to ask and reads the log's own order, so it uses the newest
+accepted event time.
+
 A real stream can fall silent for longer than ``max_ahead`` (a shop closed for the
 summer). Then the events after the gap are all "ahead"; once ``quorum`` distinct
 customers have sent such events, time is taken to have moved on and events are accepted
@@ -42,14 +48,16 @@ class EventTimeGuard:
 
     def refuse(self, ts: float, customer_id: str, wall: float | None = None) -> str | None:
         """Why this event time is not believable, or None to accept it (and remember it).
-        ``wall``: the wall clock, for live input only."""
+        ``wall``: the wall clock, for live input only; it replaces the bound relative to
+        the newest event time."""
         if not self.earliest <= ts <= self.latest:
             return (f"occurred_at {_time(ts)} is outside the accepted range "
                     f"{_time(self.earliest)} to {_time(self.latest)}")
-        if wall is not None and ts > wall + self.max_ahead_of_wall:
-            return (f"occurred_at {_time(ts)} is more than "
-                    f"{_span(self.max_ahead_of_wall)} ahead of the clock")
-        if self.newest > -math.inf and ts > self.newest + self.max_ahead:
+        if wall is not None:
+            if ts > wall + self.max_ahead_of_wall:
+                return (f"occurred_at {_time(ts)} is more than "
+                        f"{_span(self.max_ahead_of_wall)} ahead of the clock")
+        elif self.newest > -math.inf and ts > self.newest + self.max_ahead:
             self._ahead.add(customer_id)
             if len(self._ahead) < self.quorum:
                 return (f"occurred_at {_time(ts)} is more than "

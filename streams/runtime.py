@@ -130,12 +130,16 @@ class Runtime:
     async def tick(self) -> None:
         """Tell every events partition how far event time got on our source partitions."""
         consumer = self.app.consumer
-        ends: dict[str, int | None] = {
-            f"{tp.topic}/{tp.partition}": _known(consumer.highwater(tp))
-            for tp in sorted(consumer.assignment()) if tp.topic in self.kinds}
-        if not ends:
+        sources = [tp for tp in sorted(consumer.assignment()) if tp.topic in self.kinds]
+        if not sources:
             return
-        body = self.progress.tick(ends, time.monotonic(), self._started)
+        ends: dict[str, int | None] = {}
+        positions: dict[str, int | None] = {}
+        for tp in sources:
+            name = f"{tp.topic}/{tp.partition}"
+            ends[name] = _known(consumer.highwater(tp))
+            positions[name] = _known(await consumer.position(tp))
+        body = self.progress.tick(ends, time.monotonic(), self._started, positions)
         for partition in range(self.partitions):
             await self.events.send(value=body, partition=partition,
                                    headers={TICK_HEADER: b"1"})

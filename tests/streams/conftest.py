@@ -17,6 +17,7 @@ import pytest
 from kafka import KafkaConsumer
 
 from churnwatch.config import Settings
+from churnwatch.models.state import CustomerState
 from churnwatch.replayer import LATE_REASON
 from churnwatch.streams.admin import client_options
 from churnwatch.streams.broker import Broker, free_port, running_broker
@@ -146,6 +147,25 @@ def alerts_after(consumer: KafkaConsumer, expected: list[dict], alive: Callable[
                           timeout=120, alive=alive)
     seen += collect_until(consumer, lambda _: False, timeout=3)
     return list({a["id"]: a for a in map(orjson.loads, seen)}.values())
+
+
+def changelog_states(cluster: Cluster, done: Callable[[dict[str, CustomerState]], bool]
+                     = lambda _: False, timeout: float = 5.0,
+                     alive: Callable[[], bool] = lambda: True) -> dict[str, CustomerState]:
+    """The last state written per customer, read from the changelog topic until ``done``
+    (all of them, or what was there after ``timeout`` seconds)."""
+    settings = cluster.settings
+    consumer = cluster.consumer(f"{settings.runtime.app_id}-customers-changelog")
+    states: dict[str, CustomerState] = {}
+    deadline = time.monotonic() + timeout
+    try:
+        while time.monotonic() < deadline and not done(states):
+            assert alive(), "a worker died"
+            for records in consumer.poll(timeout_ms=500).values():
+                states |= {r.key.decode(): CustomerState.from_bytes(r.value) for r in records}
+    finally:
+        consumer.close()
+    return states
 
 
 def late_refusals(cluster: Cluster) -> int:

@@ -8,9 +8,11 @@ from pathlib import Path
 import orjson
 
 from churnwatch.config import Settings
+from churnwatch.detector import Detector
 from churnwatch.generate import generate
 from churnwatch.models.events import InvalidEvent, parse_event
-from churnwatch.replayer import replay_files
+from churnwatch.models.state import CustomerState
+from churnwatch.replayer import replay_files, valid_events
 
 POPULATION_SIGNALS = {"segment_at_risk"}
 """Signals decided on population statistics, which streaming merges across partitions
@@ -56,6 +58,19 @@ def replay_late(log: Path, tmp: Path, settings: Settings) -> int:
     result = replay_files(log, tmp / "late-alerts.jsonl", tmp / "late-customers.jsonl",
                     settings=settings, progress=False)
     return result.counts.late
+
+
+def replay_states(log: Path, settings: Settings, *, finish: bool = True
+                  ) -> dict[str, CustomerState]:
+    """Every customer's state after replaying ``log``; without ``finish``, as a worker
+    holds it: items inside the allowed lateness of the newest event still pending."""
+    detector = Detector(settings)
+    for event in valid_events(log):
+        detector.ingest(event)
+        detector.advance()
+    if finish:
+        detector.finish()
+    return detector.states
 
 
 def ids(alerts: list[dict], *, population: bool | None = None) -> set[str]:

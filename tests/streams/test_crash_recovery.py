@@ -6,37 +6,9 @@ from __future__ import annotations
 import signal
 from pathlib import Path
 
-from kafka import KafkaConsumer
-
-from churnwatch.config import Settings
-from churnwatch.detector import Detector
-from churnwatch.models.state import CustomerState
-from churnwatch.replayer import valid_events
-from churnwatch.streams.admin import client_options
-from tests.streams.conftest import Cluster, alerts_after, one_worker_part_way
-from tests.streams.logs import make_log, replay_alerts
+from tests.streams.conftest import Cluster, alerts_after, changelog_states, one_worker_part_way
+from tests.streams.logs import make_log, replay_alerts, replay_states
 from tests.streams.test_replay_equivalence import assert_equivalent
-
-
-def replay_states(log: Path, settings: Settings) -> dict[str, CustomerState]:
-    detector = Detector(settings)
-    for event in valid_events(log):
-        detector.ingest(event)
-        detector.advance()
-    detector.finish()
-    return detector.states
-
-
-def changelog_states(cluster: Cluster) -> dict[str, CustomerState]:
-    """The last state written per customer, read back from the changelog topic."""
-    settings = cluster.settings
-    topic = f"{settings.runtime.app_id}-customers-changelog"
-    consumer = KafkaConsumer(topic, **client_options(settings), group_id=None,
-                             auto_offset_reset="earliest", enable_auto_commit=False,
-                             consumer_timeout_ms=5000)
-    states = {r.key.decode(): CustomerState.from_bytes(r.value) for r in consumer}
-    consumer.close()
-    return states
 
 
 def test_kill_9_mid_stream_then_restart(cluster: Cluster, tmp_path: Path) -> None:
