@@ -72,6 +72,7 @@ class Report:
     mean_risk: float
     mbgnbd_no_purchase: float  # the population model's own mean P(no purchase in the horizon)
     reliability: list[Bin]
+    ece: float  # expected calibration error over the 10 reliability bins
     alerted_churners: float  # share of churners with a rule alert open at the cutoff
     weeks_alert_before_cutoff: float | None  # median, over alerted churners
     weeks_purchase_to_alert: float | None  # median: last purchase to first alert
@@ -112,6 +113,11 @@ def _reliability(risk: Array, churned: Array) -> list[Bin]:
             bins.append(Bin(low, high, int(inside.sum()), float(risk[inside].mean()),
                             float(churned[inside].mean())))
     return bins
+
+
+def _ece(bins: list[Bin], customers: int) -> float:
+    """Expected calibration error: the customer-weighted mean |predicted - observed|."""
+    return sum(b.customers * abs(b.predicted - b.observed) for b in bins) / max(1, customers)
 
 
 def _median(values: list[float]) -> float | None:
@@ -156,6 +162,7 @@ def evaluate(log: Path, settings: Settings, cutoff: float, horizon_weeks: float,
         mbgnbd_no_purchase=float(np.mean([p_no_purchase(p.customer.history, horizon_weeks,
                                                         scorer.mbg) for p in photos])),
         reliability=_reliability(risk, churned),
+        ece=_ece(_reliability(risk, churned), len(ids)),
         alerted_churners=len(alerted_churners) / max(1.0, float(churned.sum())),
         weeks_alert_before_cutoff=_median(
             [(cutoff - p.alerted_since) / WEEK for p in alerted_churners]),
@@ -197,8 +204,12 @@ def render(r: Report) -> str:
         f"median {_weeks(r.weeks_alert_before_cutoff)} weeks before the cutoff, "
         f"{_weeks(r.weeks_purchase_to_alert)} weeks after their last purchase",
         "",
-        f"calibration (Brier {r.brier:.4f}; mean risk {r.mean_risk:.3f}, MBG/NBD mean "
-        f"P(no purchase) {r.mbgnbd_no_purchase:.3f}, observed {r.churn_rate:.3f}):",
+        f"calibration (Brier {r.brier:.4f}; ECE {r.ece:.3f}; mean risk {r.mean_risk:.3f} "
+        f"against {r.churn_rate:.3f} observed, {r.mean_risk - r.churn_rate:+.3f}; MBG/NBD "
+        f"mean P(no purchase) {r.mbgnbd_no_purchase:.3f}; risk trained on a "
+        f"{r.train_weeks:.1f}-week horizon"
+        + ("" if r.train_weeks >= r.horizon_weeks else
+           f", extrapolated to {r.horizon_weeks:g} weeks") + "):",
         "",
         "| risk | customers | mean risk | observed churn |",
         "|---|---|---|---|",

@@ -95,6 +95,9 @@ def test_cdnow_evaluation_at_the_design_cutoff(cdnow: Path) -> None:
     assert abs(mean_risk - report.churn_rate) <= abs(report.mbgnbd_no_purchase
                                                      - report.churn_rate) + 0.005
     assert sum(b.customers for b in report.reliability) == report.customers
+    assert report.ece == pytest.approx(sum(
+        b.customers * abs(b.predicted - b.observed) for b in report.reliability)
+        / report.customers)
     assert report.model.fitted.as_of == "1997-10-01T00:00:00Z"  # nothing after the cutoff
 
 
