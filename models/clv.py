@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+import numpy as np
 from scipy.special import hyp2f1
 
 WEEK = 7 * 86_400.0
@@ -78,11 +79,19 @@ def expected_purchases_if_alive(h: History, weeks: float, m: MbgNbdParams) -> fl
     The published form is (a + b + x) / (a - 1) * (1 - 2F1(r + x, b + x + 1; a + b + x; z)
     * (1 - z) ** (r + x)) with z = weeks / (alpha + T + weeks). For many purchases the
     2F1 overflows while the power underflows (inf * 0). Euler's transformation
-    2F1(A, B; C; z) = (1 - z) ** (C - A - B) * 2F1(C - A, C - B; C; z) turns the product into
-    (1 - z) ** (a - 1) * 2F1(a + b - r, a - 1; a + b + x; z), which stays finite."""
+    2F1(A, B; C; z) = (1 - z) ** (C - A - B) * 2F1(C - A, C - B; C; z) gives the same
+    product as (1 - z) ** (a - 1) * 2F1(a + b - r, a - 1; a + b + x; z), finite for any x
+    but not for a population fitted with almost no dropout (a, b in the millions), where
+    the published form works: each is used where it is finite."""
     z = weeks / (m.alpha + h.age + weeks)
-    kept = float((1.0 - z) ** (m.a - 1)) * float(hyp2f1(m.a + m.b - m.r, m.a - 1,
-                                                    m.a + m.b + h.x, z))
+    with np.errstate(all="ignore"):
+        kept = float(hyp2f1(m.r + h.x, m.b + h.x + 1, m.a + m.b + h.x, z)) * float(
+            (1.0 - z) ** (m.r + h.x))
+        if not math.isfinite(kept):
+            kept = float((1.0 - z) ** (m.a - 1)) * float(
+                hyp2f1(m.a + m.b - m.r, m.a - 1, m.a + m.b + h.x, z))
+    if not math.isfinite(kept):  # both overflow: the no-dropout limit, rate x weeks
+        return (m.r + h.x) / (m.alpha + h.age) * weeks
     # (a + b + x) / (a - 1) and the bracket change sign together when a < 1
     return (m.a + m.b + h.x) / (m.a - 1) * (1.0 - kept)
 
