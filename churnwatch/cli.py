@@ -118,7 +118,7 @@ def replay(log: Path, alerts: Path, customers: Path, as_of: str | None,
         f"{c.invalid} invalid, {c.duplicates} duplicate, {c.late} late, "
         f"{c.out_of_time} out of time; "
         f"{c.customers} customers; alerts: {summary}", err=True)
-    if c.lines and c.invalid == c.lines:
+    if c.lines and not c.accepted:
         raise UserError(f"no line of {log} is a valid event ({report.first_problem}): "
                         "churnwatch reads JSON Lines,\n  one event object per line as in "
                         "docs/CONTRACT.md")
