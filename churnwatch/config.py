@@ -205,8 +205,9 @@ class RuntimeSettings(_Section):
     metrics_host: str = "127.0.0.1"
     metrics_port: int = Field(9108, ge=0, le=65535, description="0 disables /metrics")
     fast_group_join: bool | None = Field(
-        None, description="short session timeouts (embedded broker); default: only when "
-        "the embedded broker is used")
+        None, description="embedded broker only: short session timeouts, and one record "
+        "per producer batch so that table recovery reads every changelog record; "
+        "default: only when the embedded broker is used")
     routes: tuple[Route, ...] = ()
 
 
