@@ -149,20 +149,24 @@ def alerts_after(consumer: KafkaConsumer, expected: list[dict], alive: Callable[
     return list({a["id"]: a for a in map(orjson.loads, seen)}.values())
 
 
-def changelog_states(cluster: Cluster, done: Callable[[dict[str, CustomerState]], bool]
-                     = lambda _: False, timeout: float = 5.0,
-                     alive: Callable[[], bool] = lambda: True) -> dict[str, CustomerState]:
-    """The last state written per customer, read from the changelog topic until ``done``
-    (all of them, or what was there after ``timeout`` seconds)."""
+def changelog_states(cluster: Cluster,
+                     done: Callable[[dict[str, CustomerState]], bool] | None = None,
+                     timeout: float = 5.0, alive: Callable[[], bool] = lambda: True
+                     ) -> dict[str, CustomerState]:
+    """The last state written per customer, read from the changelog topic until
+    ``done(states)`` (at most ``timeout`` seconds) or, without ``done``, until nothing new
+    has arrived for ``timeout`` seconds: the whole topic however long it takes to read."""
     settings = cluster.settings
     consumer = cluster.consumer(f"{settings.runtime.app_id}-customers-changelog")
     states: dict[str, CustomerState] = {}
     deadline = time.monotonic() + timeout
     try:
-        while time.monotonic() < deadline and not done(states):
+        while time.monotonic() < deadline and not (done and done(states)):
             assert alive(), "a worker died"
             for records in consumer.poll(timeout_ms=500).values():
                 states |= {r.key.decode(): CustomerState.from_bytes(r.value) for r in records}
+                if done is None:
+                    deadline = time.monotonic() + timeout
     finally:
         consumer.close()
     return states
