@@ -75,16 +75,17 @@ class SourceProgress:
         self._next_offset[source] = offset + 1
 
     def tick(self, ends: dict[str, int | None], wall: float, started: float,
-             positions: dict[str, int | None] | None = None) -> bytes:
+             committed: dict[str, int | None] | None = None) -> bytes:
         """``ends``: the high-water mark of each assigned source partition; ``None`` until
-        the consumer has fetched it, and an unknown end is never caught up. ``positions``:
-        the consumer's next offset per partition. After a restart a partition with nothing
-        new since its committed offset is caught up although no message was taken in;
-        without it, event time stalled until every partition received a new message."""
+        the consumer has fetched it, and an unknown end is never caught up. ``committed``:
+        the offset this worker resumed each partition from. After a restart a partition
+        with nothing new since then is caught up although no message was taken in;
+        without it, event time stalled until every partition received a new message. (Not
+        the consumer's position: that counts prefetched messages not yet processed.)"""
         report = {}
         for source, end in ends.items():
             quiet = wall - self._last_wall.get(source, started) > self.idle_after
-            at = max(self._next_offset.get(source, 0), (positions or {}).get(source) or 0)
+            at = max(self._next_offset.get(source, 0), (committed or {}).get(source) or 0)
             caught_up = end is not None and at >= end
             report[source] = [self._max.get(source), quiet and caught_up]
         return orjson.dumps(report)

@@ -134,12 +134,13 @@ class Runtime:
         if not sources:
             return
         ends: dict[str, int | None] = {}
-        positions: dict[str, int | None] = {}
+        committed: dict[str, int | None] = {}
         for tp in sources:
             name = f"{tp.topic}/{tp.partition}"
             ends[name] = _known(consumer.highwater(tp))
-            positions[name] = _known(await consumer.position(tp))
-        body = self.progress.tick(ends, time.monotonic(), self._started, positions)
+            # Faust records the committed offsets it resumed from (0.15.3, pinned)
+            committed[name] = _known(getattr(consumer, "_committed_offset", {}).get(tp))
+        body = self.progress.tick(ends, time.monotonic(), self._started, committed)
         for partition in range(self.partitions):
             await self.events.send(value=body, partition=partition,
                                    headers={TICK_HEADER: b"1"})

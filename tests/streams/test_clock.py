@@ -73,14 +73,14 @@ def test_progress_is_idle_only_when_quiet_and_caught_up() -> None:
     assert orjson.loads(progress.tick(ends, wall=101, started=0))["orders/0"] == [1234.0, False]
 
 
-def test_a_partition_with_nothing_new_after_a_restart_is_caught_up_by_position() -> None:
+def test_a_partition_with_nothing_new_after_a_restart_is_caught_up() -> None:
     """A restarted worker takes in no message from a partition whose committed offset is
-    its end: without the consumer's position it was never idle, and time stalled."""
+    its end: without the offset it resumed from, it was never idle, and time stalled."""
     progress = SourceProgress(idle_after=2)
     ends = {"orders/0": 500, "orders/1": 700}
     stalled = orjson.loads(progress.tick(ends, wall=10, started=0))
     assert stalled["orders/0"] == [None, False]
     report = orjson.loads(progress.tick(ends, wall=10, started=0,
-                                        positions={"orders/0": 500, "orders/1": 650}))
+                                        committed={"orders/0": 500, "orders/1": 650}))
     assert report["orders/0"] == [None, True]
     assert report["orders/1"] == [None, False]  # still 50 messages to read
