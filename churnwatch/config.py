@@ -131,7 +131,7 @@ class EventTimeSettings(_Section):
                                     description="events before this are refused")
     latest: AwareDatetime = Field(datetime(2100, 1, 1, tzinfo=UTC),
                                   description="events after this are refused")
-    max_ahead: Duration = Field(timedelta(days=30), description="replay: refuse events "
+    max_ahead: Duration = Field(timedelta(days=365), description="replay: refuse events "
                                 "this far ahead of the newest accepted event time...")
     quorum: int = Field(3, ge=1, description="...unless this many distinct customers sent "
                         "such events: then the whole stream moved on (a quiet period)")
