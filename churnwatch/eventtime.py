@@ -63,14 +63,18 @@ class EventTimeGuard:
                 return (f"occurred_at {_time(ts)} is more than "
                         f"{_span(self.max_ahead)} ahead of the newest event time "
                         f"{_time(self.newest)}")
-            self._ahead.clear()  # enough customers agree: the stream moved on
+            self._forget()  # enough customers agree: the stream moved on
         elif self._ahead:
             self._since_first_ahead += 1
             if self._since_first_ahead >= PATIENCE:
-                self._ahead.clear()
-                self._since_first_ahead = 0
+                self._forget()
         self.newest = max(self.newest, ts)
         return None
+
+    def _forget(self) -> None:
+        """Start afresh: patience counts from the next customer refused as ahead."""
+        self._ahead.clear()
+        self._since_first_ahead = 0
 
 
 def _time(ts: float) -> str:

@@ -64,6 +64,19 @@ def test_lone_outliers_are_forgotten_and_never_add_up_to_a_quorum() -> None:
     assert g.newest < T0 + DAY
 
 
+def test_patience_counts_from_the_first_outlier_after_a_quorum() -> None:
+    g = guard(quorum=2)
+    g.refuse(T0, "c1")
+    assert g.refuse(T0 + 400 * DAY, "a") is not None
+    for n in range(PATIENCE // 2):
+        g.refuse(T0 + n, f"c{n}")
+    assert g.refuse(T0 + 400 * DAY, "b") is None  # quorum: time moved on
+    assert g.refuse(T0 + 800 * DAY, "bad-1") is not None
+    for n in range(PATIENCE - 1):
+        g.refuse(T0 + 400 * DAY + n, f"d{n}")
+    assert g.refuse(T0 + 800 * DAY, "bad-2") is None  # bad-1 still remembered: a quorum
+
+
 def test_live_input_is_checked_against_the_clock_not_the_newest_event() -> None:
     """A worker reads topics in no event-time order: a backfill may run one topic months
     ahead of another, so only the clock bounds live input."""
