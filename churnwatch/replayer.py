@@ -237,12 +237,16 @@ def read_log(lines: Iterable[bytes]) -> Iterator[Parsed]:
     non-blank line: the one way every command reads a log."""
     for lineno, line in enumerate(lines, 1):
         raw = line.rstrip(b"\r\n")
-        if not raw.strip():
-            continue
-        try:
-            yield lineno, raw, parse_event(raw)
-        except InvalidEvent as exc:
-            yield lineno, raw, exc
+        if raw.strip():
+            yield _parsed(lineno, raw)
+
+
+def _parsed(n: int, raw: bytes) -> Parsed:
+    """(n, raw, the event or why it is invalid): one validation for every input form."""
+    try:
+        return n, raw, parse_event(raw)
+    except InvalidEvent as exc:
+        return n, raw, exc
 
 
 def valid_events(log: Path, event_time: EventTimeSettings | None = None
@@ -308,10 +312,7 @@ def _parse_each(events: Iterable[EventLike]) -> Iterator[Parsed]:
             yield n, repr(item).encode(), InvalidEvent(
                 f"{type(item).__name__} is not an event: pass event models, dicts or JSON")
             continue
-        try:
-            yield n, raw, parse_event(raw)
-        except InvalidEvent as exc:
-            yield n, raw, exc
+        yield _parsed(n, raw)
 
 
 def _progress(src: BinaryIO, total: int) -> Iterator[bytes]:
