@@ -2,18 +2,42 @@
 
 Labels carry kinds, signals, tiers, topics and partitions, never a customer identifier.
 Names follow Prometheus conventions (base units, ``_total`` suffix on counters); Faust's
-own PrometheusMonitor does not, so it is not used.
+own PrometheusMonitor does not, so it is not used. Every label value that can be known at
+start is created at zero, so rate() and the rules in deploy/prometheus see a series
+before the first event instead of an absent one.
 """
 
 from __future__ import annotations
 
+import platform
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, Info
+from prometheus_client.gc_collector import GCCollector
+from prometheus_client.platform_collector import PlatformCollector
+from prometheus_client.process_collector import ProcessCollector
+
+from churnwatch.models.rfm import TIERS
+from churnwatch.signals.base import SIGNAL_NAMES
+
+# Alert latency spans a second (a live event crossing two agents) to an hour (a deadline
+# reached only when event time moves on): roughly x2 steps across that range.
+LATENCY_BUCKETS = (0.25, 0.5, 1, 2, 5, 10, 30, 60, 120, 300, 600, 1200, 1800, 3600, 7200)
+KINDS = ("order", "engagement", "complaint")
+_CGROUP_LIMITS = (Path("/sys/fs/cgroup/memory.max"),  # cgroup v2
+                  Path("/sys/fs/cgroup/memory/memory.limit_in_bytes"))  # v1
+_NO_LIMIT = 1 << 60  # what cgroup v1 reports for "unlimited", roughly
 
 
 class Metrics:
     def __init__(self, registry: CollectorRegistry | None = None) -> None:
         self.registry = registry or CollectorRegistry()
         r = self.registry
+        if registry is None:  # a registry passed in may have them already
+            ProcessCollector(registry=r)
+            PlatformCollector(registry=r)
+            GCCollector(registry=r)
         self.events_in = Counter("churnwatch_events_total", "Valid events taken in, by kind",
                                  ["kind"], registry=r)
         self.invalid = Counter("churnwatch_events_invalid_total",
@@ -38,14 +62,33 @@ class Metrics:
                               ["signal", "tier"], registry=r)
         self.suppressed = Counter("churnwatch_alerts_suppressed_total",
                                   "Findings held back by governance", ["reason"], registry=r)
+        self.latency = Histogram(
+            "churnwatch_alert_latency_seconds",
+            "Seconds from the alert's trigger to the broker's acknowledgement of the recall "
+            "record: since='event_time' counts from the trigger's event time (includes the "
+            "allowed lateness by design), since='received' from when the worker took in "
+            "the message that triggered it", ["since"], buckets=LATENCY_BUCKETS, registry=r)
+        self.publish_errors = Counter("churnwatch_publish_errors_total",
+                                      "Records the producer failed to send, by topic",
+                                      ["topic"], registry=r)
+        self.errors = Counter("churnwatch_errors_total",
+                              "Exceptions caught in the worker's periodic tasks (the task "
+                              "runs again next period), by task", ["task"], registry=r)
+        self.rebalances = Counter("churnwatch_rebalances_total",
+                                  "Consumer group rebalances this worker took part in",
+                                  registry=r)
+        self.assigned = Gauge("churnwatch_assigned_partitions",
+                              "Partitions assigned to this worker, by topic it reads",
+                              ["topic"], registry=r)
         self.customers = Gauge("churnwatch_customers", "Customers held by this worker",
                                registry=r)
         self.watermark = Gauge("churnwatch_watermark_seconds",
                                "Event-time watermark (POSIX seconds) per events partition",
                                ["partition"], registry=r)
         self.lag = Gauge("churnwatch_consumer_lag_messages",
-                         "Messages between the consumer position and the partition end",
-                         ["topic", "partition"], registry=r)
+                         "Messages between the consumer position and the partition end, "
+                         "for the topics the worker reads", ["topic", "partition"],
+                         registry=r)
         self.flush_seconds = Histogram("churnwatch_state_flush_seconds",
                                        "Time to write coalesced customer states",
                                        registry=r)
@@ -53,3 +96,47 @@ class Metrics:
                                     "Customer states written to the changelog table", registry=r)
         self.model = Info("churnwatch_model", "Version of the fitted model parameters that "
                           "score risk (all workers should agree)", registry=r)
+        self.build = Info("churnwatch_build", "Versions this worker runs", registry=r)
+        self.build.info({"version": _version("churnwatch"),
+                         "faust": _version("faust-streaming"),
+                         "python": platform.python_version()})
+        limit = memory_limit()
+        if limit is not None:  # no series at all without a limit, rather than a false 0
+            Gauge("churnwatch_memory_limit_bytes", "The container's memory limit (cgroup)",
+                  registry=r).set(limit)
+        for kind in KINDS:
+            self.events_in.labels(kind)
+        for signal in SIGNAL_NAMES:
+            for tier in TIERS:
+                self.alerts.labels(signal, tier)
+        for since in ("event_time", "received"):
+            self.latency.labels(since)
+
+    def declare_topics(self, sources: tuple[str, ...], outputs: tuple[str, ...]) -> None:
+        """Zero series for the topics known at start."""
+        for topic in sources:
+            self.invalid.labels(topic)
+            self.out_of_time.labels(topic)
+        for topic in outputs:
+            self.publish_errors.labels(topic)
+
+
+def memory_limit(paths: tuple[Path, ...] = _CGROUP_LIMITS) -> int | None:
+    """The cgroup memory limit in bytes, or None without one (or outside a container)."""
+    for path in paths:
+        try:
+            text = path.read_text().strip()
+        except OSError:
+            continue
+        if text.isdigit() and int(text) < _NO_LIMIT:
+            return int(text)
+        return None
+    return None
+
+
+def _version(distribution: str) -> str:
+    try:
+        return version(distribution)
+    except PackageNotFoundError:
+        return "unknown"
+

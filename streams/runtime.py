@@ -18,9 +18,12 @@ ids deduplicate whatever the ingest stage sent twice.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import math
 import time
+from collections.abc import Awaitable, Callable
+from functools import partial
 from typing import Any, cast
 
 import faust
@@ -40,7 +43,9 @@ from churnwatch.replayer import LATE_REASON
 from churnwatch.scoring import Scorer
 from churnwatch.streams.admin import source_topics
 from churnwatch.streams.clock import SourceClock, SourceProgress
+from churnwatch.streams.health import Health
 from churnwatch.streams.metrics import Metrics
+from churnwatch.streams.sensor import MetricsSensor
 
 log = logging.getLogger(__name__)
 
@@ -59,11 +64,30 @@ def _known(offset: object) -> int | None:
     return offset if isinstance(offset, int) and offset >= 0 else None
 
 
+PROBE_EVERY = 5.0  # seconds between broker probes; also the probe's timeout
+
+
+def _guarded(task: str, body: Callable[[], Awaitable[None]],
+             metrics: Metrics) -> Callable[[], Awaitable[None]]:
+    """An exception escaping a Faust timer crashes the whole worker: count and log it
+    instead, and let the timer run again next period."""
+    async def run() -> None:
+        try:
+            await body()
+        except Exception as exc:
+            metrics.errors.labels(task).inc()
+            log.warning("%s failed: %s (runs again next period)", task, type(exc).__name__)
+            log.debug("%s failed", task, exc_info=True)
+    run.__name__ = run.__qualname__ = task  # Faust names timers after their function
+    return run
+
+
 class Runtime:
     def __init__(self, settings: Settings, app: faust.App, metrics: Metrics,
-                 sources: frozenset[str]) -> None:
+                 sources: frozenset[str], health: Health | None = None) -> None:
         """``sources``: every source partition at start, which event time waits for."""
         self.settings, self.app, self.metrics = settings, app, metrics
+        self.health = health or Health()
         rt, topics = settings.runtime, settings.topics
         self.partitions = topics.partitions
         raw: dict[str, Any] = {"key_type": bytes, "value_type": bytes,
@@ -90,6 +114,10 @@ class Runtime:
         self.stats = Stats()
         self.scorer = Scorer(settings.risk.doc())  # fail at start on a bad parameter file
         metrics.model.info({"version": self.scorer.version})
+        metrics.declare_topics(tuple(self.kinds), (
+            topics.recall, topics.dead_letter, self.events.get_topic_name(),
+            *(route.topic for route in rt.routes)))
+        app.sensors.add(MetricsSensor(metrics))
         self._reported: dict[str, int] = {}
         self._decoded: dict[int, tuple[bytes, Population]] = {}
         self._unacked: list[faust.EventT[bytes]] = []
@@ -97,10 +125,15 @@ class Runtime:
         self._started = time.monotonic()
         app.agent(self.sources, name="churnwatch.ingest")(self.ingest)
         app.agent(self.events, name="churnwatch.detect", concurrency=1)(self.detect)
-        app.timer(rt.tick_interval, name="churnwatch.tick")(self.tick)
-        app.timer(rt.flush_every_seconds, name="churnwatch.flush")(self.flush_idle)
-        app.timer(5.0, name="churnwatch.measure")(self.measure)
+        for every, task, body in ((rt.tick_interval, "churnwatch.tick", self.tick),
+                                  (rt.flush_every_seconds, "churnwatch.flush", self.flush_idle),
+                                  (5.0, "churnwatch.measure", self.measure),
+                                  (1.0, "churnwatch.heartbeat", self.heartbeat),
+                                  (PROBE_EVERY, "churnwatch.probe", self.probe_broker)):
+            app.timer(every, name=task)(_guarded(task, body, metrics))
         app.on_partitions_revoked.connect(self.on_revoked)
+        app.on_partitions_assigned.connect(self.on_assigned)
+        self._assigned = False
 
     # --- ingest: validate, dead-letter, repartition ----------------------------------
 
@@ -160,7 +193,7 @@ class Runtime:
             if watermark > -math.inf:
                 self.metrics.watermark.labels(str(msg.partition)).set(watermark)
                 for alert in detector.advance(watermark):
-                    self._publish(alert)
+                    self._publish(alert, received=msg.timestamp)
             self._unacked.append(event)
             due = time.monotonic() - self._last_flush >= self.settings.runtime.flush_every_seconds
             if due or len(self._unacked) >= self.settings.runtime.flush_every_events:
@@ -255,6 +288,36 @@ class Runtime:
         self.detectors.clear()
         self.clocks.clear()
         self._unacked.clear()
+        self._assigned = False
+
+    async def on_assigned(self, sender: Any, /, *args: Any, signal: BaseSignalT[Any],
+                          **kwargs: Any) -> None:
+        self._assigned = True
+
+    # --- health ------------------------------------------------------------------------
+
+    async def heartbeat(self) -> None:
+        """Proves the event loop runs, and copies the group's state for /readyz."""
+        app = self.app
+        crashed = sorted({agent.name for agent in app.agents.values()
+                          for actor in agent._actors if actor.crashed})
+        self.health.beat(crashed)
+        recovery = cast(Any, app.tables).recovery  # TableManager's, not in its protocol
+        self.health.group(
+            assigned=self._assigned and not app.rebalancing,
+            recovered=recovery.completed.is_set() and not app.in_recovery,
+            partitions=len(app.consumer.assignment()))
+
+    async def probe_broker(self) -> None:
+        """Ask the broker for metadata: the consumer runs in its own thread and retries
+        quietly, so its silence does not tell a dead broker from an idle topic."""
+        client = cast(Any, self.app.producer)._ensure_producer().client  # aiokafka's
+        try:
+            await asyncio.wait_for(client.fetch_all_metadata(), PROBE_EVERY)
+        except Exception as exc:
+            self.health.broker(False, f"no answer to a metadata request ({type(exc).__name__})")
+        else:
+            self.health.broker(True, "answered a metadata request")
 
     # --- output -------------------------------------------------------------------------
 
@@ -262,7 +325,9 @@ class Runtime:
     # so a timer flush cannot land between an item's state change and its alerts. Faust
     # flushes the producer before it commits offsets.
 
-    def _publish(self, alert: Alert) -> None:
+    def _publish(self, alert: Alert, received: float | None) -> None:
+        """``received``: wall time (s) of the message that triggered the alert, as the
+        ingest stage wrote it to the events topic."""
         body = alert.model_dump_json().encode()
         headers = {
             "content-type": b"application/cloudevents+json; charset=utf-8",
@@ -272,12 +337,19 @@ class Runtime:
             "ce_time": rfc3339(alert.time).encode(),
         }
         key = alert.subject.encode()
-        self.recall.send_soon(key=key, value=body, headers=headers)
+        self.recall.send_soon(key=key, value=body, headers=headers, callback=partial(
+            self._acked, alert.time.timestamp(), received))
         for route, topic in self.routes:
             if (not route.signals or alert.data.signal in route.signals) and (
                     not route.tiers or alert.data.tier in route.tiers):
                 topic.send_soon(key=key, value=body, headers=headers)
         self.metrics.alerts.labels(alert.data.signal, alert.data.tier).inc()
+
+    def _acked(self, triggered: float, received: float | None, _: Any) -> None:
+        now = time.time()
+        self.metrics.latency.labels("event_time").observe(max(0.0, now - triggered))
+        if received is not None:
+            self.metrics.latency.labels("received").observe(max(0.0, now - received))
 
     def _dead_letter(self, reason: str, raw: bytes, topic: str, partition: int,
                      offset: int) -> None:
@@ -287,13 +359,18 @@ class Runtime:
             "cw-partition": str(partition).encode(), "cw-offset": str(offset).encode()})
 
     async def measure(self) -> None:
-        """Consumer lag per partition (high-water mark minus position): none is built in."""
+        """Partitions and consumer lag (high-water mark minus position) of the topics the
+        agents read; the changelogs, which this worker writes, are left out."""
         consumer = self.app.consumer
-        for tp in consumer.assignment():
-            position = await consumer.position(tp)
-            if position is not None:
-                lag = max(0, consumer.highwater(tp) - position)
-                self.metrics.lag.labels(tp.topic, str(tp.partition)).set(lag)
+        read = {*self.kinds, self.events.get_topic_name()}
+        assigned = [tp for tp in consumer.assignment() if tp.topic in read]
+        for topic in read:
+            self.metrics.assigned.labels(topic).set(sum(tp.topic == topic for tp in assigned))
+        for tp in assigned:
+            position = _known(await consumer.position(tp))
+            end = _known(consumer.highwater(tp))
+            if position is not None and end is not None:
+                self.metrics.lag.labels(tp.topic, str(tp.partition)).set(max(0, end - position))
         for reason, count in self.stats.suppressed.items():
             self.metrics.suppressed.labels(reason).inc(count - self._reported.get(reason, 0))
             self._reported[reason] = count

@@ -1,13 +1,13 @@
-"""Start a worker process: topics, metrics endpoint, Faust worker."""
+"""Start a worker process: topics, the metrics and health endpoint, the Faust worker."""
 
 from __future__ import annotations
 
 import faust
-from prometheus_client import start_http_server
 
 from churnwatch.config import Settings
 from churnwatch.streams.admin import ensure_topics
 from churnwatch.streams.app import create_app
+from churnwatch.streams.health import Health, serve
 from churnwatch.streams.metrics import Metrics
 from churnwatch.streams.runtime import Runtime
 
@@ -16,9 +16,9 @@ def run_worker(settings: Settings, loglevel: str = "info") -> None:
     """Blocks until SIGINT/SIGTERM."""
     sources = ensure_topics(settings)
     app = create_app(settings)
-    metrics = Metrics()
-    Runtime(settings, app, metrics, sources)
+    metrics, health = Metrics(), Health()
+    Runtime(settings, app, metrics, sources, health)
     rt = settings.runtime
     if rt.metrics_port:
-        start_http_server(rt.metrics_port, addr=rt.metrics_host, registry=metrics.registry)
+        serve(rt.metrics_host, rt.metrics_port, metrics.registry, health)
     faust.Worker(app, loglevel=loglevel).execute_from_commandline()

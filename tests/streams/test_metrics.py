@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import shutil
 import subprocess
 import time
@@ -9,9 +10,12 @@ import urllib.request
 from pathlib import Path
 
 import orjson
+from prometheus_client import CollectorRegistry
 
 from churnwatch.streams.broker import free_port
+from churnwatch.streams.metrics import Metrics, memory_limit
 from churnwatch.streams.produce import produce
+from churnwatch.streams.runtime import _guarded
 from tests.streams.conftest import Cluster, collect_until
 
 
@@ -34,18 +38,67 @@ def test_metrics_count_events_invalid_and_alerts_without_customer_ids(
     text = ""
     collect_until(cluster.consumer(cluster.settings.topics.dead_letter),
                   lambda r: len(r) >= 1, timeout=30)
-    deadline = time.monotonic() + 10  # counters move right after the sends: poll briefly
+    deadline = time.monotonic() + 15  # counters move right after the sends: poll briefly
     while time.monotonic() < deadline:
         text = scrape(port)
-        if 'churnwatch_alerts_total{signal="unfollowed",tier="basic"} 2.0' in text:
+        if ('churnwatch_alerts_total{signal="unfollowed",tier="basic"} 2.0' in text
+                and 'churnwatch_alert_latency_seconds_count{since="received"} 2.0' in text
+                and "churnwatch_consumer_lag_messages{" in text):
             break
         time.sleep(0.1)
+    s = cluster.settings
     assert 'churnwatch_events_total{kind="engagement"} 4.0' in text
-    assert 'churnwatch_events_invalid_total{topic="' in text
+    assert 'churnwatch_events_total{kind="order"} 0.0' in text  # declared at start
+    assert f'churnwatch_events_invalid_total{{topic="{s.topics.orders}"}} 1.0' in text
+    assert f'churnwatch_events_invalid_total{{topic="{s.topics.engagement}"}} 0.0' in text
     assert 'churnwatch_alerts_total{signal="unfollowed",tier="basic"} 2.0' in text
+    assert 'churnwatch_alerts_total{signal="gone_quiet",tier="diamond"} 0.0' in text
+    for since in ("event_time", "received"):
+        assert f'churnwatch_alert_latency_seconds_count{{since="{since}"}} 2.0' in text
+    # the events are from 2025: their event-time latency is months, beyond every bucket
+    assert 'churnwatch_alert_latency_seconds_bucket{le="7200.0",since="event_time"} 0.0' in text
+    assert 'churnwatch_alert_latency_seconds_bucket{le="60.0",since="received"} 2.0' in text
+    assert f'churnwatch_publish_errors_total{{topic="{s.topics.recall}"}} 0.0' in text
+    assert "churnwatch_rebalances_total 1.0" in text
+    assert f'churnwatch_assigned_partitions{{topic="{s.topics.engagement}"}} 4.0' in text
+    lagged = {line.split('topic="')[1].split('"')[0] for line in text.splitlines()
+              if line.startswith("churnwatch_consumer_lag_messages{")}
+    assert lagged == {s.topics.orders, s.topics.engagement, s.topics.complaints,
+                      f"{s.runtime.app_id}-events"}, "lag only for the topics it reads"
+    for series in ("process_resident_memory_bytes", "process_open_fds", "python_info",
+                   "python_gc_collections_total", "churnwatch_build_info{"):
+        assert series in text
+    assert 'churnwatch_model_info{version="' in text
     assert "secret-customer" not in text
     promtool = shutil.which("promtool")
     assert promtool, "promtool is installed by `make system-deps`"
     checked = subprocess.run([promtool, "check", "metrics"], input=text.encode(),
                              capture_output=True, timeout=30, check=False)
     assert checked.returncode == 0, checked.stdout + checked.stderr
+
+
+def test_memory_limit_from_cgroup_v2_v1_or_none(tmp_path: Path) -> None:
+    v2, v1 = tmp_path / "memory.max", tmp_path / "memory.limit_in_bytes"
+    assert memory_limit((v2, v1)) is None  # outside a container
+    v1.write_text("2147483648\n")
+    assert memory_limit((v2, v1)) == 2 * 1024**3
+    v2.write_text("max\n")  # the first file found decides: v2 without a limit
+    assert memory_limit((v2, v1)) is None
+    v2.write_text("1073741824\n")
+    assert memory_limit((v2, v1)) == 1024**3
+    v1.write_text("9223372036854771712\n")  # what v1 says for "unlimited"
+    assert memory_limit((tmp_path / "absent", v1)) is None
+
+
+def test_a_failing_periodic_task_is_counted_not_fatal() -> None:
+    metrics = Metrics(CollectorRegistry())
+
+    async def broken() -> None:
+        raise KeyError("no customer id reaches the log")
+
+    task = _guarded("churnwatch.measure", broken, metrics)
+    asyncio.run(task())
+    asyncio.run(task())
+    assert task.__name__ == "churnwatch.measure"
+    assert metrics.registry.get_sample_value(
+        "churnwatch_errors_total", {"task": "churnwatch.measure"}) == 2
