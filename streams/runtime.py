@@ -289,6 +289,10 @@ class Runtime:
         self.clocks.clear()
         self._unacked.clear()
         self._assigned = False
+        # per-partition series of partitions another worker may own now would freeze
+        # at their last value and look like a stalled watermark or a stuck lag
+        self.metrics.watermark.clear()
+        self.metrics.lag.clear()
 
     async def on_assigned(self, sender: Any, /, *args: Any, signal: BaseSignalT[Any],
                           **kwargs: Any) -> None:
@@ -307,6 +311,7 @@ class Runtime:
             assigned=self._assigned and not app.rebalancing,
             recovered=recovery.completed.is_set() and not app.in_recovery,
             partitions=len(app.consumer.assignment()))
+        self.metrics.ready.set(self.health.ready().ok)
 
     async def probe_broker(self) -> None:
         """Ask the broker for metadata: the consumer runs in its own thread and retries
