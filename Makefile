@@ -21,7 +21,7 @@ system-deps:
 	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq prometheus >/dev/null; }
 
 demo: install
-	$(BIN)/churnwatch demo
+	$(BIN)/churnwatch demo $(DEMO_ARGS)
 
 lint: install
 	$(BIN)/ruff check .
