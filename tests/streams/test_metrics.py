@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import shutil
 import subprocess
 import time
@@ -102,3 +103,13 @@ def test_a_failing_periodic_task_is_counted_not_fatal() -> None:
     assert task.__name__ == "churnwatch.measure"
     assert metrics.registry.get_sample_value(
         "churnwatch_errors_total", {"task": "churnwatch.measure"}) == 2
+
+
+def test_readme_lists_exactly_the_metrics_a_worker_exports() -> None:
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    readme = readme[readme.index("### Metrics"):readme.index("### Alert rules")]
+    listed = set(re.findall(r"^\| `(churnwatch_[a-z_]+)`", readme, flags=re.MULTILINE))
+    suffix = {"counter": "_total", "info": "_info"}
+    exported = {f.name + suffix.get(f.type, "") for f in Metrics(CollectorRegistry())
+                .registry.collect() if f.name.startswith("churnwatch_")}
+    assert listed == exported | {"churnwatch_memory_limit_bytes"}  # that one needs a cgroup
