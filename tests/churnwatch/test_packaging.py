@@ -17,28 +17,33 @@ import pytest
 ROOT = Path(__file__).parents[2]
 
 
-@pytest.fixture(scope="module")
-def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A fresh venv with the wheel installed; returns its python."""
-    tmp = tmp_path_factory.mktemp("wheel")
-    pip = [sys.executable, "-m", "pip"]
-    _run([*pip, "wheel", "--no-deps", "--quiet", "--wheel-dir", str(tmp / "dist"), str(ROOT)])
-    wheel = next((tmp / "dist").glob("churnwatch-*.whl"))
-    _run([sys.executable, "-m", "venv", "--without-pip", str(tmp / "venv")])
-    python = tmp / "venv" / "bin" / "python"
-    _run([*pip, "--python", str(python), "install", "--quiet", str(wheel)])
-    return python
+PIP = [sys.executable, "-m", "pip"]
 
 
-def _run(cmd: list[str], cwd: Path | None = None) -> str:
-    done = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=600,
-                          check=False)
+def wheel_and_fresh_venv(tmp: Path) -> tuple[Path, Path]:
+    """This checkout's wheel (without dependencies) and the python of a new venv."""
+    run([*PIP, "wheel", "--no-deps", "--quiet", "--wheel-dir", str(tmp / "dist"), str(ROOT)])
+    run([sys.executable, "-m", "venv", "--without-pip", str(tmp / "venv")])
+    return next((tmp / "dist").glob("churnwatch-*.whl")), tmp / "venv" / "bin" / "python"
+
+
+def run(cmd: list[str], cwd: Path | None = None, env: dict[str, str] | None = None) -> str:
+    done = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True,
+                          timeout=900, check=False)
     assert done.returncode == 0, f"{cmd}\n{done.stdout}\n{done.stderr}"
     return done.stdout
 
 
+@pytest.fixture(scope="module")
+def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A fresh venv with the wheel installed from the package index; returns its python."""
+    wheel, python = wheel_and_fresh_venv(tmp_path_factory.mktemp("wheel"))
+    run([*PIP, "--python", str(python), "install", "--quiet", str(wheel)])
+    return python
+
+
 def test_the_wheel_installs_one_top_level_package(installed: Path, tmp_path: Path) -> None:
-    record = _run([str(installed), "-c", textwrap.dedent("""
+    record = run([str(installed), "-c", textwrap.dedent("""
         import json
         from importlib import metadata
         files = metadata.distribution("churnwatch").files
@@ -56,7 +61,7 @@ def test_a_project_with_its_own_models_package_imports_and_replays(
     (project / "signals").mkdir()
     (project / "signals" / "__init__.py").write_text("")
     (project / "events.jsonl").write_bytes((ROOT / "tests/golden/sample.jsonl").read_bytes())
-    out = _run([str(installed), "-c", textwrap.dedent("""
+    out = run([str(installed), "-c", textwrap.dedent("""
         import models, churnwatch
         assert models.SHOP_MODELS
         result = churnwatch.replay("events.jsonl", as_of="2025-06-30T00:00:00Z")
@@ -64,7 +69,7 @@ def test_a_project_with_its_own_models_package_imports_and_replays(
     """)], cwd=project)
     assert out.split() == ["14", "9"]
     cli = installed.parent / "churnwatch"
-    _run([str(cli), "replay", "events.jsonl", "--alerts", "a.jsonl", "--customers", "c.jsonl",
+    run([str(cli), "replay", "events.jsonl", "--alerts", "a.jsonl", "--customers", "c.jsonl",
           "--as-of", "2025-06-30T00:00:00Z"], cwd=project)
     assert (project / "a.jsonl").read_bytes() == \
         (ROOT / "tests/golden/sample.alerts.jsonl").read_bytes()

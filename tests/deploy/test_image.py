@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from churnwatch.streams.broker import Broker, free_port
+from tests.churnwatch.test_packaging import PIP, run, wheel_and_fresh_venv
 from tests.streams.conftest import Cluster
 from tests.streams.test_health import statuses_until
 
@@ -42,13 +43,6 @@ def final_stage() -> list[tuple[str, str]]:
 def env_of_image() -> dict[str, str]:
     return dict(pair.split("=", 1) for op, args in final_stage() if op == "ENV"
                 for pair in shlex.split(args))
-
-
-def run(cmd: list[str], **kwargs: object) -> str:
-    done = subprocess.run(cmd, capture_output=True, text=True, timeout=900, check=False,
-                          **kwargs)  # type: ignore[call-overload]
-    assert done.returncode == 0, f"{cmd}\n{done.stdout}\n{done.stderr}"
-    return str(done.stdout)
 
 
 def test_hadolint_finds_nothing() -> None:
@@ -90,14 +84,10 @@ def test_dockerignore_keeps_the_context_to_what_is_copied() -> None:
 def image_venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The final stage's install: the build stage's wheelhouse into a fresh environment."""
     tmp = tmp_path_factory.mktemp("image")
-    pip = [sys.executable, "-m", "pip"]
-    run([*pip, "wheel", "--quiet", "--no-deps", "--wheel-dir", str(tmp / "dist"), str(ROOT)])
-    wheel = next((tmp / "dist").glob("churnwatch-*.whl"))
-    run([*pip, "wheel", "--quiet", "--only-binary=:all:", "--wheel-dir",
+    wheel, python = wheel_and_fresh_venv(tmp)
+    run([*PIP, "wheel", "--quiet", "--only-binary=:all:", "--wheel-dir",
          str(tmp / "wheels"), str(wheel)])
-    run([sys.executable, "-m", "venv", "--without-pip", str(tmp / "venv")])
-    python = tmp / "venv" / "bin" / "python"
-    run([*pip, "--python", str(python), "install", "--quiet", "--no-index", "--find-links",
+    run([*PIP, "--python", str(python), "install", "--quiet", "--no-index", "--find-links",
          str(tmp / "wheels"), *map(str, (tmp / "wheels").glob("churnwatch-*.whl"))])
     return python
 
@@ -105,7 +95,7 @@ def image_venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.mark.broker
 def test_the_installed_worker_runs_as_the_image_runs_it(
         image_venv: Path, broker: Broker, tmp_path: Path) -> None:
-    freeze = run([sys.executable, "-m", "pip", "--python", str(image_venv), "freeze"])
+    freeze = run([*PIP, "--python", str(image_venv), "freeze"])
     assert "calfkit" not in freeze.lower(), "the embedded broker stays out of the image"
     cluster = Cluster(broker, tmp_path)
     data, workdir = tmp_path / "volume", tmp_path / "workdir"
