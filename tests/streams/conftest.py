@@ -22,7 +22,7 @@ from churnwatch.replayer import LATE_REASON
 from churnwatch.streams.admin import client_options
 from churnwatch.streams.broker import Broker, free_port, running_broker
 from churnwatch.streams.produce import produce, read_lines
-from tests.streams.logs import stable_ids
+from tests.streams.logs import POPULATION_SIGNALS, stable_ids
 
 ROOT = Path(__file__).parents[2]
 
@@ -135,6 +135,9 @@ def one_worker_part_way(cluster: Cluster, log: Path, alerts: int
     return worker, recall, before
 
 
+ALERTS_TIMEOUT = 240.0
+
+
 def alerts_after(consumer: KafkaConsumer, expected: list[dict], alive: Callable[[], bool],
                  before: list[bytes] | None = None) -> list[dict]:
     """Read alerts until every one of ``expected`` (replay's) that streaming must reproduce
@@ -144,7 +147,17 @@ def alerts_after(consumer: KafkaConsumer, expected: list[dict], alive: Callable[
     seen = list(before or [])
     seen += collect_until(consumer, lambda r: stable <= {orjson.loads(x)["id"] for x in
                                                         seen + r},
-                          timeout=120, alive=alive)
+                          timeout=ALERTS_TIMEOUT, alive=alive)
+    got = {a["id"]: a for a in map(orjson.loads, seen)}
+    population = {a["subject"] for a in expected if a["data"]["signal"] in POPULATION_SIGNALS}
+    missing = {a["id"] for a in expected if a["id"] in stable - got.keys()
+               and a["subject"] not in population}  # the others may differ, documented
+    # Running out of time is not a difference in the alerts: say which it is (measured
+    # under two busy cores: a restarted worker took over 120 s for the last 2/3 of a log)
+    assert not missing, (
+        f"streaming had not reached replay's alerts after {ALERTS_TIMEOUT:.0f} s: "
+        f"{len(missing)} of {len(stable)} missing, newest streamed alert at "
+        f"{max((a['time'] for a in got.values()), default=None)}")
     seen += collect_until(consumer, lambda _: False, timeout=3)
     return list({a["id"]: a for a in map(orjson.loads, seen)}.values())
 
