@@ -310,8 +310,12 @@ class Runtime:
         self.health.group(
             assigned=self._assigned and not app.rebalancing,
             recovered=recovery.completed.is_set() and not app.in_recovery,
-            partitions=len(app.consumer.assignment()))
+            partitions=sum(tp.topic in self._read_topics() for tp in app.consumer.assignment()))
         self.metrics.ready.set(self.health.ready().ok)
+
+    def _read_topics(self) -> set[str]:
+        """What the agents read; the changelogs are only written (and read on recovery)."""
+        return {*self.kinds, self.events.get_topic_name()}
 
     async def probe_broker(self) -> None:
         """Ask the broker for metadata: the consumer runs in its own thread and retries
@@ -367,7 +371,7 @@ class Runtime:
         """Partitions and consumer lag (high-water mark minus position) of the topics the
         agents read; the changelogs, which this worker writes, are left out."""
         consumer = self.app.consumer
-        read = {*self.kinds, self.events.get_topic_name()}
+        read = self._read_topics()
         assigned = [tp for tp in consumer.assignment() if tp.topic in read]
         for topic in read:
             self.metrics.assigned.labels(topic).set(sum(tp.topic == topic for tp in assigned))
