@@ -154,6 +154,7 @@ def evaluate(log: Path, settings: Settings, cutoff: float, horizon_weeks: float,
     ]
     best = recency if rankings[1].auc >= rankings[2].auc else forecast
     alerted_churners = [p for p, c in zip(photos, churned, strict=True) if c and p.alerted_since]
+    reliability = _reliability(risk, churned)
     return Report(
         log=log.name, cutoff=cutoff, horizon_weeks=horizon_weeks,
         train_weeks=plan.train_weeks, customers=len(ids), churn_rate=float(churned.mean()),
@@ -161,8 +162,7 @@ def evaluate(log: Path, settings: Settings, cutoff: float, horizon_weeks: float,
         brier=float(np.mean((risk - churned) ** 2)), mean_risk=float(risk.mean()),
         mbgnbd_no_purchase=float(np.mean([p_no_purchase(p.customer.history, horizon_weeks,
                                                         scorer.mbg) for p in photos])),
-        reliability=_reliability(risk, churned),
-        ece=_ece(_reliability(risk, churned), len(ids)),
+        reliability=reliability, ece=_ece(reliability, len(ids)),
         alerted_churners=len(alerted_churners) / max(1.0, float(churned.sum())),
         weeks_alert_before_cutoff=_median(
             [(cutoff - p.alerted_since) / WEEK for p in alerted_churners]),

@@ -96,6 +96,8 @@ class Runtime:
         self.sources = app.topic(*self.kinds, **raw)
         self.events = app.topic(f"{rt.app_id}-events", partitions=self.partitions,
                                 internal=True, **raw)
+        # what the agents read; the changelogs are only written (and read on recovery)
+        self.read_topics = frozenset({*self.kinds, self.events.get_topic_name()})
         self.recall = app.topic(topics.recall, **raw)
         self.dead = app.topic(topics.dead_letter, **raw)
         self.routes = [(route, app.topic(route.topic, **raw)) for route in rt.routes]
@@ -310,12 +312,8 @@ class Runtime:
         self.health.group(
             assigned=self._assigned and not app.rebalancing,
             recovered=recovery.completed.is_set() and not app.in_recovery,
-            partitions=sum(tp.topic in self._read_topics() for tp in app.consumer.assignment()))
+            partitions=sum(tp.topic in self.read_topics for tp in app.consumer.assignment()))
         self.metrics.ready.set(self.health.ready().ok)
-
-    def _read_topics(self) -> set[str]:
-        """What the agents read; the changelogs are only written (and read on recovery)."""
-        return {*self.kinds, self.events.get_topic_name()}
 
     async def probe_broker(self) -> None:
         """Ask the broker for metadata: the consumer runs in its own thread and retries
@@ -371,9 +369,8 @@ class Runtime:
         """Partitions and consumer lag (high-water mark minus position) of the topics the
         agents read; the changelogs, which this worker writes, are left out."""
         consumer = self.app.consumer
-        read = self._read_topics()
-        assigned = [tp for tp in consumer.assignment() if tp.topic in read]
-        for topic in read:
+        assigned = [tp for tp in consumer.assignment() if tp.topic in self.read_topics]
+        for topic in self.read_topics:
             self.metrics.assigned.labels(topic).set(sum(tp.topic == topic for tp in assigned))
         for tp in assigned:
             position = _known(await consumer.position(tp))
