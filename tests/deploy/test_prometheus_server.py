@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
-import time
 import urllib.parse
 import urllib.request
 from collections.abc import Callable, Iterator
@@ -23,7 +22,7 @@ from churnwatch.streams.broker import Broker, free_port
 from churnwatch.streams.children import die_with_parent
 from churnwatch.streams.produce import produce
 from tests.deploy.test_prometheus_rules import RULES
-from tests.streams.conftest import Cluster
+from tests.streams.conftest import Cluster, eventually
 
 
 class Prometheus:
@@ -44,16 +43,15 @@ class Prometheus:
     def until(self, what: str, check: Callable[[], Any], timeout: float = 90) -> Any:
         """Poll the server until ``check()`` is truthy: scrapes and rule evaluations run on
         their own schedule, so this waits on what the API answers, not on a sleep."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
+        def answered() -> Any:
             try:
-                got = check()
-            except OSError:
-                got = None
-            if got:
-                return got
-            time.sleep(0.5)
-        raise AssertionError(f"Prometheus never showed {what}")
+                return check()
+            except OSError:  # not listening yet
+                return None
+
+        got = eventually(answered, timeout, every=0.5)
+        assert got, f"Prometheus never showed {what}"
+        return got
 
 
 @pytest.fixture

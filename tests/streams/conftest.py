@@ -11,6 +11,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 import orjson
 import pytest
@@ -25,6 +26,7 @@ from churnwatch.streams.produce import produce, read_lines
 from tests.streams.logs import POPULATION_SIGNALS, stable_ids
 
 ROOT = Path(__file__).parents[2]
+T = TypeVar("T")
 
 
 @pytest.fixture(scope="module")
@@ -108,6 +110,19 @@ def cluster(broker: Broker, tmp_path: Path) -> Iterator[Cluster]:
     c = Cluster(broker, tmp_path)
     yield c
     c.stop_workers()
+
+
+def eventually(check: Callable[[], T], timeout: float, every: float = 0.2) -> T | None:
+    """What ``check()`` returns once it is truthy, or None after ``timeout`` seconds: a
+    bounded wait on an observable condition, not a sleep."""
+    deadline = time.monotonic() + timeout
+    while True:
+        got = check()
+        if got:
+            return got
+        if time.monotonic() >= deadline:
+            return None
+        time.sleep(every)
 
 
 def collect_until(consumer: KafkaConsumer, done: Callable[[list[bytes]], bool],

@@ -9,12 +9,12 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
 from churnwatch.streams.broker import free_port
+from tests.streams.conftest import eventually
 
 ROOT = Path(__file__).parents[2]
 
@@ -24,15 +24,6 @@ def _listening(port: int) -> bool:
         return s.connect_ex(("127.0.0.1", port)) == 0
 
 
-def _wait(condition: object, timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():  # type: ignore[operator]
-            return True
-        time.sleep(0.05)
-    return False
-
-
 @pytest.mark.parametrize("how", [signal.SIGTERM, signal.SIGINT, signal.SIGKILL],
                          ids=lambda s: signal.Signals(s).name)
 def test_the_embedded_broker_stops_with_churnwatch(how: signal.Signals) -> None:
@@ -40,10 +31,10 @@ def test_the_embedded_broker_stops_with_churnwatch(how: signal.Signals) -> None:
     cli = subprocess.Popen([sys.executable, "-m", "churnwatch.cli", "broker", "--port",
                             str(port)], stderr=subprocess.DEVNULL)
     try:
-        assert _wait(lambda: _listening(port), 20), "the broker never listened"
+        assert eventually(lambda: _listening(port), 20, every=0.05), "the broker never listened"
         cli.send_signal(how)
         cli.wait(timeout=20)
-        assert _wait(lambda: not _listening(port), 10), \
+        assert eventually(lambda: not _listening(port), 10, every=0.05), \
             f"Tansu still listens on {port} after {signal.Signals(how).name}"
     finally:
         if cli.poll() is None:
@@ -53,8 +44,7 @@ def test_the_embedded_broker_stops_with_churnwatch(how: signal.Signals) -> None:
 
 def _ports_announced(out: Path, timeout: float) -> tuple[int, int]:
     """(broker port, metrics port) once the demo printed both and both listen."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    def announced() -> tuple[int, int] | None:
         text = out.read_text(errors="replace")
         broker = re.search(r"embedded broker \(Tansu\) on 127\.0\.0\.1:(\d+)", text)
         metrics = re.search(r"metrics: +http://127\.0\.0\.1:(\d+)/metrics", text)
@@ -62,8 +52,11 @@ def _ports_announced(out: Path, timeout: float) -> tuple[int, int]:
             ports = int(broker.group(1)), int(metrics.group(1))
             if all(_listening(p) for p in ports):
                 return ports
-        time.sleep(0.2)
-    raise AssertionError(f"the demo never came up:\n{out.read_text()[-2000:]}")
+        return None
+
+    ports = eventually(announced, timeout)
+    assert ports, f"the demo never came up:\n{out.read_text()[-2000:]}"
+    return ports
 
 
 @pytest.mark.broker
@@ -90,7 +83,7 @@ def test_the_demo_stops_everything(command: str, how: signal.Signals, target: st
         else:
             demo.send_signal(how)
         demo.wait(timeout=60)
-        left = [p for p in ports if not _wait(lambda p=p: not _listening(p), 20)]
+        left = [p for p in ports if not eventually(lambda p=p: not _listening(p), 20, every=0.05)]
         assert left == [], f"still listening on {left} after {signal.Signals(how).name}"
     finally:
         if demo.poll() is None:

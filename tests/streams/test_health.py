@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import signal
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
@@ -16,7 +15,7 @@ from prometheus_client import CollectorRegistry
 
 from churnwatch.streams.broker import Broker, free_port, running_broker
 from churnwatch.streams.health import STALE_AFTER, Health, serve
-from tests.streams.conftest import Cluster
+from tests.streams.conftest import Cluster, eventually
 
 
 def status(port: int, path: str) -> int | None:
@@ -34,14 +33,14 @@ def statuses_until(port: int, path: str, wanted: int, timeout: float,
                    alive: Callable[[], bool]) -> list[int | None]:
     """Poll ``path`` until it answers ``wanted``; every answer seen, in order."""
     seen: list[int | None] = []
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+
+    def answered() -> bool:
         assert alive(), "the worker died"
         seen.append(status(port, path))
-        if seen[-1] == wanted:
-            return seen
-        time.sleep(0.2)
-    raise AssertionError(f"{path} never answered {wanted}: {seen[-5:]}")
+        return seen[-1] == wanted
+
+    assert eventually(answered, timeout), f"{path} never answered {wanted}: {seen[-5:]}"
+    return seen
 
 
 @pytest.fixture
