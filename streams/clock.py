@@ -9,7 +9,10 @@ from may still hold the oldest events. A source partition that has sent nothing 
 ``idle_after`` wall-clock seconds stops holding time back (live mode only; replay needs
 no ticks) - but only once it is caught up: a partition waiting its turn in the consumer's
 fetch loop is behind, not idle. When a partition changes owner, the new owner's reports
-replace the old one's.
+replace the old one's, except where the new owner has seen no event of it yet: that
+says nothing about the events before its committed offset, so what the old owner
+reported stands. (Replaced by "nothing", the newest event of a partition finished just
+before a crash was forgotten, and event time never reached it again.)
 """
 
 from __future__ import annotations
@@ -35,7 +38,8 @@ class SourceClock:
     def report(self, tick: bytes) -> None:
         for source, (max_time, idle) in orjson.loads(tick).items():
             self._expected.add(source)
-            self._max[source] = max_time
+            if max_time is not None or source not in self._max:
+                self._max[source] = max_time
             self._idle[source] = bool(idle)
         self._watermark = None
 

@@ -75,10 +75,13 @@ class Cluster:
                 else:
                     os.environ[k] = v
 
-    def start_worker(self, metrics_port: int | None = None) -> subprocess.Popen[bytes]:
+    def start_worker(self, metrics_port: int | None = None,
+                     env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
+        """A worker process; ``env`` overrides settings for this one."""
         n = len(self.workers)
         env = {**os.environ, **self.env,
-               "CHURNWATCH_RUNTIME__METRICS_PORT": str(metrics_port or free_port())}
+               "CHURNWATCH_RUNTIME__METRICS_PORT": str(metrics_port or free_port()),
+               **(env or {})}
         log = (self.tmp / f"worker{n}.log").open("ab")
         proc = subprocess.Popen([sys.executable, "-m", "churnwatch.cli", "worker"],
                                 env=env, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT)

@@ -50,6 +50,20 @@ def test_the_new_owner_replaces_the_old_report() -> None:
     assert clock.watermark() == 20
 
 
+def test_a_new_owner_that_has_seen_nothing_keeps_what_the_old_one_reported() -> None:
+    """A worker killed moments after it forwarded the newest event of engagement/0 (the
+    filler a day after the rest, in the crash test); the restarted worker resumes past it
+    and sees nothing new there. Forgetting the old report held time a day short for good:
+    the last two alerts of the log never came (CI, test_kill_9_mid_stream_then_restart)."""
+    clock = SourceClock(lateness=1, expected=ALL)
+    clock.report(tick(orders_0=(50, False), orders_1=(60, False), engagement_0=(900, False),
+                      engagement_1=(80, False)))
+    assert clock.watermark() == 49
+    clock.report(tick(orders_0=(55, True), orders_1=(60, True), engagement_0=(None, True),
+                      engagement_1=(None, True)))  # the restarted worker, all done
+    assert clock.watermark() == 899
+
+
 def test_a_partition_added_later_is_waited_for_once_mentioned() -> None:
     clock = SourceClock(lateness=0, expected=ALL)
     clock.report(tick(orders_0=(50, False), orders_1=(60, False), engagement_0=(70, False),

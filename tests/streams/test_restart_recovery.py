@@ -12,16 +12,20 @@ partition's last batch + 1 (Faust recovers up to that "highwater"): measured com
 from __future__ import annotations
 
 import signal
+import urllib.request
 from datetime import UTC, datetime
 from pathlib import Path
 
 import orjson
+from prometheus_client.parser import text_string_to_metric_families
 
 from churnwatch.models.state import CustomerState
 from churnwatch.replayer import valid_events
+from churnwatch.streams.broker import free_port
 from churnwatch.streams.produce import produce, read_lines
-from tests.streams.conftest import Cluster, changelog_states
-from tests.streams.logs import make_log, replay_states
+from tests.streams.conftest import Cluster, alerts_after, changelog_states, eventually
+from tests.streams.logs import make_log, replay_alerts, replay_states
+from tests.streams.test_replay_equivalence import assert_equivalent
 
 DAY = 86_400.0
 
@@ -67,6 +71,45 @@ def test_a_restarted_worker_resumes_from_every_state_it_wrote(
     resumed = changelog_states(cluster, matches(after), timeout=120,
                                alive=lambda: second.poll() is None)
     assert matches(after)(resumed), _differences(after, resumed)
+
+
+def test_a_restarted_worker_with_nothing_new_pays_the_alerts_event_time_owes(
+        cluster: Cluster, tmp_path: Path) -> None:
+    """The first worker never counts a partition idle, so its event time stays short of
+    the log's end: the silence alerts near the end are owed. The second worker gets
+    nothing new; it reads the first one's last ticks again (sent after its last commit),
+    then reports every partition idle with no event seen. Those reports once replaced
+    what the old ones said, every partition's newest event was forgotten and time never
+    moved again: the signature of a CI failure of test_kill_9_mid_stream_then_restart,
+    where the last two alerts of the log never came."""
+    log = make_log(tmp_path, customers=60, days=120)
+    expected = replay_alerts(log, tmp_path, cluster.settings)
+    lines = sum(1 for _ in read_lines(log))
+    port = free_port()
+    first = cluster.start_worker(metrics_port=port,
+                                 env={"CHURNWATCH_RUNTIME__IDLE_AFTER": "86400"})
+    produce(read_lines(log), cluster.settings)
+    assert eventually(lambda: _all_detected(port, lines), timeout=120), cluster.logs()
+    first.send_signal(signal.SIGTERM)
+    assert first.wait(timeout=60) == 0
+    second = cluster.start_worker()
+    got = alerts_after(cluster.consumer(cluster.settings.topics.recall), expected,
+                       alive=lambda: second.poll() is None)
+    assert_equivalent(expected, got)
+
+
+def _all_detected(port: int, lines: int) -> bool:
+    """Every line of the log taken in (or refused) and through the detect agent."""
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as r:
+            text = r.read().decode()
+    except OSError:  # not serving yet
+        return False
+    total = {f.name: sum(s.value for s in f.samples if s.name.endswith("_total"))
+             for f in text_string_to_metric_families(text)}
+    taken = total["churnwatch_events"]
+    refused = total["churnwatch_events_invalid"] + total["churnwatch_events_out_of_time"]
+    return taken + refused == lines and total["churnwatch_events_detected"] == taken
 
 
 def _with_wave(log: Path, out: Path, customers: list[str], at: float, name: str) -> Path:
