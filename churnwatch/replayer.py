@@ -14,7 +14,7 @@ import sys
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any, BinaryIO, get_args
 
@@ -215,7 +215,10 @@ def _run(detector: Detector, items: Iterable[Parsed], as_of: float | None
 
 def summaries(detector: Detector, as_of: float | None) -> Iterator[CustomerSummary]:
     """One line per customer as of the end (or ``as_of``), sorted by customer id."""
+    if not detector.states:
+        return
     now = max(detector.max_seen, as_of or detector.max_seen)
+    as_of_time = datetime.fromtimestamp(now, UTC)
     detector.refresh_view()
     for cid in sorted(detector.states):
         st = detector.states[cid]
@@ -225,8 +228,10 @@ def summaries(detector: Detector, as_of: float | None) -> Iterator[CustomerSumma
         score = detector.scorer.assess(st, now)
         yield CustomerSummary(
             customer_id=cid, recency_days=rfm.recency_days, frequency=rfm.frequency,
-            monetary=rfm.monetary, segment=rfm.segment, tier=rfm.tier,
-            p_alive=score.p_alive, risk=score.risk, value_at_risk=score.value_at_risk)
+            monetary=rfm.monetary, segment=rfm.segment, tier=rfm.tier, as_of=as_of_time,
+            risk_horizon_days=detector.scorer.horizon_days,
+            p_alive=score.p_alive if score else None, risk=score.risk if score else None,
+            value_at_risk=score.value_at_risk if score else None)
 
 
 # --- reading input -------------------------------------------------------------------

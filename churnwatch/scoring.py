@@ -25,10 +25,9 @@ class Assessment:
 
 
 def customer(st: CustomerState, now: float) -> Customer:
-    """The model's view of a state. A customer who never bought is scored from their first
-    event as if it were a first purchase: the model has no other origin for them."""
-    origin = st.first_order or st.first_seen
-    h = History.of(max(st.orders, 1), origin, st.last_order or origin, now)
+    """The model's view of a state of a customer who bought at least once. One whose every
+    order was cancelled counts as one purchase with no value: they did place it."""
+    h = History.of(max(st.orders, 1), st.first_order, st.last_order, now)
     mean_value = st.spend / st.orders / 100 if st.orders > 0 else 0.0
     opened = frozenset(SIGNAL_NAMES[code] for code in range(len(SIGNAL_NAMES))
                        if st.open_mask >> code & 1)
@@ -45,7 +44,16 @@ class Scorer:
     def values(self, c: Customer) -> list[float]:
         return raw_values(c, self.risk.feature_weeks, self.mbg, self.gg)
 
-    def assess(self, st: CustomerState, now: float) -> Assessment:
+    @property
+    def horizon_days(self) -> float:
+        return round(self.risk.horizon_weeks * 7, 4)
+
+    def assess(self, st: CustomerState, now: float) -> Assessment | None:
+        """None for a customer who never bought: every model here is of purchase
+        behaviour, and scoring their first visit as a first purchase invented a history.
+        Whether a prospect will ever buy is another question, not modelled here."""
+        if not st.first_order:
+            return None
         c = customer(st, now)
         h = c.history
         values = self.values(c)

@@ -1,6 +1,6 @@
 """The alert: a CloudEvents 1.0 envelope in structured JSON mode (docs/CONTRACT.md).
 
-``type`` carries the signal and the schema version, e.g. ``io.churnwatch.alert.gone_quiet.v1``;
+``type`` carries the signal and the schema version, e.g. ``io.churnwatch.alert.gone_quiet.v2``;
 ``id`` is a deterministic hash of the customer, the signal and the trigger, so it doubles as
 the consumer's idempotency key: a replay or a redelivery yields the same id.
 """
@@ -12,7 +12,10 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
 
-SCHEMA_VERSION = "v1"
+SCHEMA_VERSION = "v2"
+"""Of what churnwatch writes (alerts, customer lines). v2 over v1: ``as_of`` and
+``risk_horizon_days`` say what ``risk`` is the probability of, and the scores are null for
+a customer who never bought instead of being made up (CHANGELOG.md, docs/CONTRACT.md)."""
 TYPE_PREFIX = "io.churnwatch"
 
 SignalName = Literal[
@@ -25,6 +28,17 @@ def rfc3339(moment: datetime) -> str:
 
 
 UtcTime = Annotated[datetime, PlainSerializer(rfc3339, return_type=str)]
+
+
+_UNSCORED = "null for a customer who never bought (segment 'prospect')"
+# The fields alerts and customer lines share: what the scores are and when they held.
+AsOf = Annotated[UtcTime, Field(description="event time the RFM values and the scores "
+                                            "describe (an alert's time)")]
+HorizonDays = Annotated[float, Field(gt=0, description="risk is P(no purchase within this "
+                                                       "many days after as_of)")]
+Probability = Annotated[float | None, Field(ge=0, le=1, description=_UNSCORED)]
+ValueAtRisk = Annotated[float | None, Field(
+    ge=0, description="expected value lost if the customer churns; " + _UNSCORED)]
 
 
 class _Frozen(BaseModel):
@@ -67,9 +81,11 @@ class AlertData(_Frozen):
     tier: Literal["diamond", "core", "potential", "basic"]
     respond_within: str = Field(description="ISO 8601 duration of the tier's service level")
     respond_by: UtcTime = Field(description="time + respond_within")
-    p_alive: float = Field(ge=0, le=1)
-    risk: float = Field(ge=0, le=1)
-    value_at_risk: float = Field(ge=0, description="expected value lost if the customer churns")
+    as_of: AsOf
+    risk_horizon_days: HorizonDays
+    p_alive: Probability
+    risk: Probability
+    value_at_risk: ValueAtRisk
     recommended_action: RecommendedAction
     trigger: Trigger
 

@@ -26,6 +26,7 @@ from pydantic import (
     model_validator,
 )
 
+EVENT_SCHEMA_VERSION = "v1"
 MAX_EVENT_BYTES = 16 * 1024
 """Anything larger is not a plausible event; refusing it bounds memory per message."""
 

@@ -6,6 +6,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from churnwatch.models.alert import AsOf, HorizonDays, Probability, ValueAtRisk
+
 
 class CustomerSummary(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -16,6 +18,8 @@ class CustomerSummary(BaseModel):
     monetary: float
     segment: str
     tier: Literal["diamond", "core", "potential", "basic"]
-    p_alive: float = Field(ge=0, le=1)
-    risk: float = Field(ge=0, le=1)
-    value_at_risk: float = Field(ge=0)
+    as_of: AsOf  # the end of the log, or --as-of
+    risk_horizon_days: HorizonDays
+    p_alive: Probability
+    risk: Probability
+    value_at_risk: ValueAtRisk

@@ -86,3 +86,25 @@ def test_result_writes_the_files_the_cli_would(tmp_path: Path) -> None:
     assert (tmp_path / "a.jsonl").read_bytes() == (GOLDEN / "sample.alerts.jsonl").read_bytes()
     assert (tmp_path / "c.jsonl").read_bytes() == \
         (GOLDEN / "sample.customers.jsonl").read_bytes()
+
+
+def test_a_customer_who_never_bought_is_not_scored_and_every_line_says_what_risk_means(
+        ) -> None:
+    """A prospect's alert and line carry no made-up scores (schema v2); a buyer's state
+    the horizon and the event time their risk is about."""
+    log = (EventLog().visits("p1", days=[0, 5, 10]).unfollow("p1", day=12)
+           .orders("b1", days=[0, 10, 20]).unfollow("b1", day=25))
+    result = churnwatch.replay(log, as_of="2024-03-01T00:00:00Z")
+    prospect, buyer = result.customer("p1"), result.customer("b1")
+    assert prospect.segment == "prospect"
+    assert (prospect.p_alive, prospect.risk, prospect.value_at_risk) == (None, None, None)
+    assert buyer.risk is not None and 0 < buyer.risk < 1 and buyer.value_at_risk is not None
+    assert prospect.as_of == buyer.as_of == datetime(2024, 3, 1, tzinfo=UTC)
+    assert prospect.risk_horizon_days == buyer.risk_horizon_days == 182.0
+    alerts = {a.subject: a for a in result.alerts if a.data.signal == "unfollowed"}
+    assert alerts["p1"].data.risk is None
+    assert not [r for r in alerts["p1"].data.reasons if r.code.startswith("risk.")]
+    assert alerts["b1"].data.risk is not None
+    for alert in alerts.values():
+        assert alert.data.as_of == alert.time
+        assert alert.data.risk_horizon_days == 182.0

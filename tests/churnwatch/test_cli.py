@@ -5,17 +5,19 @@ from click.testing import CliRunner
 
 from churnwatch.cli import main
 from churnwatch.models.alert import Alert
+from churnwatch.models.schema import EARLIER
 from tests.golden.cases import GOLDEN
 
 ROOT = Path(__file__).parents[2]
 
 
 def test_schema_command_matches_the_committed_contract_schemas(tmp_path: Path) -> None:
-    """A change to an event or alert shape must come with a new schema version."""
+    """A change to an event or alert shape must come with a new schema version; the
+    schemas of earlier output versions stay published beside the current ones."""
     result = CliRunner().invoke(main, ["schema", "--out", str(tmp_path)])
     assert result.exit_code == 0, result.output
     written = sorted(p.name for p in tmp_path.iterdir())
-    assert written == sorted(p.name for p in (ROOT / "schemas").iterdir())
+    assert sorted([*written, *EARLIER]) == sorted(p.name for p in (ROOT / "schemas").iterdir())
     for name in written:
         assert (tmp_path / name).read_bytes() == (ROOT / "schemas" / name).read_bytes(), name
 

@@ -1,8 +1,10 @@
 """The shipped documents stay true to the code they describe."""
 
+import json
 import re
 from pathlib import Path
 
+from churnwatch.models.alert import SCHEMA_VERSION, Alert
 from churnwatch.models.rfm import SEGMENTS
 from churnwatch.models.summary import CustomerSummary
 from churnwatch.signals import SIGNAL_NAMES
@@ -10,6 +12,7 @@ from churnwatch.signals import SIGNAL_NAMES
 ROOT = Path(__file__).parents[2]
 CONTRACT = (ROOT / "docs" / "CONTRACT.md").read_text()
 DOMAIN = (ROOT / "docs" / "DOMAIN.md").read_text()
+README = (ROOT / "README.md").read_text()
 
 
 def test_the_contract_names_exactly_the_signals_the_code_raises() -> None:
@@ -22,6 +25,12 @@ def test_the_contract_names_exactly_the_signals_the_code_raises() -> None:
 def test_the_contract_lists_every_field_of_a_customer_line() -> None:
     line = CONTRACT.split("CUSTOMERS.jsonl: one line per customer", 1)[1].split("\n- ", 1)[0]
     assert re.findall(r"`([a-z_]+)`", line) == list(CustomerSummary.model_fields)
+
+
+def test_the_readme_alert_example_is_a_valid_alert_of_this_version() -> None:
+    section = README.split("## The alert", 1)[1]
+    example = json.loads(section.split("```json", 1)[1].split("```", 1)[0])
+    assert Alert.model_validate(example).type.endswith(f".{SCHEMA_VERSION}")
 
 
 def test_the_domain_map_names_real_segments_and_files() -> None:

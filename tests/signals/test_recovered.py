@@ -6,7 +6,7 @@ def test_buying_again_after_an_alert_reports_recovery() -> None:
     alerts = detect(events)
     assert signals_of(alerts) == ["gone_quiet", "recovered"]
     recovered = alerts[1]
-    assert recovered.type == "io.churnwatch.recovered.v1"
+    assert recovered.type == "io.churnwatch.recovered.v2"
     assert recovered.data.evidence["recovered_from"] == "gone_quiet"
     assert recovered.data.evidence["days_since_first_alert"] == 20.0
 
