@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
+import math
 import os
 import signal
 import subprocess
 import sys
 import time
+import urllib.request
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TypeVar
 
 import orjson
 import pytest
 from kafka import KafkaConsumer
+from prometheus_client.parser import text_string_to_metric_families
 
 from churnwatch.config import Settings
 from churnwatch.models.state import CustomerState
@@ -44,6 +48,7 @@ class Cluster:
     tmp: Path
     suffix: str = field(default_factory=lambda: uuid.uuid4().hex[:8])
     workers: list[subprocess.Popen[bytes]] = field(default_factory=list)
+    ports: list[int] = field(default_factory=list)  # each worker's metrics port
 
     @property
     def env(self) -> dict[str, str]:
@@ -79,14 +84,38 @@ class Cluster:
                      env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
         """A worker process; ``env`` overrides settings for this one."""
         n = len(self.workers)
-        env = {**os.environ, **self.env,
-               "CHURNWATCH_RUNTIME__METRICS_PORT": str(metrics_port or free_port()),
+        port = metrics_port or free_port()
+        env = {**os.environ, **self.env, "CHURNWATCH_RUNTIME__METRICS_PORT": str(port),
                **(env or {})}
         log = (self.tmp / f"worker{n}.log").open("ab")
         proc = subprocess.Popen([sys.executable, "-m", "churnwatch.cli", "worker"],
                                 env=env, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT)
         self.workers.append(proc)
+        self.ports.append(port)
         return proc
+
+    def progress(self) -> str:
+        """Where each running worker is, from its metrics: tells a slow worker (events
+        still to detect, lag) from a stuck one (all detected, event time not moving)."""
+        lines = []
+        for n, (proc, port) in enumerate(zip(self.workers, self.ports, strict=True)):
+            if proc.poll() is not None:
+                continue
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as r:
+                    families = list(text_string_to_metric_families(r.read().decode()))
+            except OSError as exc:
+                lines.append(f"worker{n}: no metrics ({exc})")
+                continue
+            values = {f.name: [s.value for s in f.samples if not s.name.endswith("_created")]
+                      for f in families}
+            marks = values.get("churnwatch_watermark_seconds") or [float("nan")]
+            lines.append(
+                f"worker{n}: taken in {sum(values.get('churnwatch_events', [])):.0f}, "
+                f"detected {sum(values.get('churnwatch_events_detected', [])):.0f}, "
+                f"lag {sum(values.get('churnwatch_consumer_lag_messages', [])):.0f}, "
+                f"watermarks {_iso(min(marks))} .. {_iso(max(marks))}")
+        return "; ".join(lines)
 
     def stop_workers(self) -> None:
         for proc in self.workers:
@@ -141,6 +170,14 @@ def collect_until(consumer: KafkaConsumer, done: Callable[[list[bytes]], bool],
     return got
 
 
+ALERTS_TIMEOUT = 240.0
+PART_WAY_TIMEOUT = 90.0
+DISTURBED_TIMEOUT = PART_WAY_TIMEOUT + ALERTS_TIMEOUT + 120
+"""pytest-timeout for a test that disturbs a worker part way, then waits for alerts: above
+the sum of its bounded waits, so running out of time is reported by the test's own
+message (with the workers' progress), not by a stack trace from the global timeout."""
+
+
 def one_worker_part_way(cluster: Cluster, log: Path, alerts: int
                         ) -> tuple[subprocess.Popen[bytes], KafkaConsumer, list[bytes]]:
     """Start one worker, send it the whole log, and return once ``alerts`` alerts are out:
@@ -148,16 +185,18 @@ def one_worker_part_way(cluster: Cluster, log: Path, alerts: int
     worker = cluster.start_worker()
     produce(read_lines(log), cluster.settings)
     recall = cluster.consumer(cluster.settings.topics.recall)
-    before = collect_until(recall, lambda r: len(r) >= alerts, timeout=90,
+    before = collect_until(recall, lambda r: len(r) >= alerts, timeout=PART_WAY_TIMEOUT,
                            alive=lambda: worker.poll() is None)
     return worker, recall, before
 
 
-ALERTS_TIMEOUT = 240.0
+def _iso(seconds: float) -> str:
+    return "none" if math.isnan(seconds) else datetime.fromtimestamp(seconds, UTC).isoformat()
 
 
 def alerts_after(consumer: KafkaConsumer, expected: list[dict], alive: Callable[[], bool],
-                 before: list[bytes] | None = None) -> list[dict]:
+                 before: list[bytes] | None = None,
+                 progress: Callable[[], str] = lambda: "") -> list[dict]:
     """Read alerts until every one of ``expected`` (replay's) that streaming must reproduce
     by id has arrived (see ``stable_ids``), then what is left of the same batches. One
     alert per id: at-least-once may send one twice, always with the same id."""
@@ -175,7 +214,7 @@ def alerts_after(consumer: KafkaConsumer, expected: list[dict], alive: Callable[
     assert not missing, (
         f"streaming had not reached replay's alerts after {ALERTS_TIMEOUT:.0f} s: "
         f"{len(missing)} of {len(stable)} missing, newest streamed alert at "
-        f"{max((a['time'] for a in got.values()), default=None)}")
+        f"{max((a['time'] for a in got.values()), default=None)}; {progress()}")
     seen += collect_until(consumer, lambda _: False, timeout=3)
     return list({a["id"]: a for a in map(orjson.loads, seen)}.values())
 

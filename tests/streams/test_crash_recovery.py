@@ -6,11 +6,20 @@ from __future__ import annotations
 import signal
 from pathlib import Path
 
-from tests.streams.conftest import Cluster, alerts_after, changelog_states, one_worker_part_way
+import pytest
+
+from tests.streams.conftest import (
+    DISTURBED_TIMEOUT,
+    Cluster,
+    alerts_after,
+    changelog_states,
+    one_worker_part_way,
+)
 from tests.streams.logs import make_log, replay_alerts, replay_states
 from tests.streams.test_replay_equivalence import assert_equivalent
 
 
+@pytest.mark.timeout(DISTURBED_TIMEOUT)
 def test_kill_9_mid_stream_then_restart(cluster: Cluster, tmp_path: Path) -> None:
     log = make_log(tmp_path, customers=200)
     expected = replay_alerts(log, tmp_path, cluster.settings)
@@ -19,7 +28,8 @@ def test_kill_9_mid_stream_then_restart(cluster: Cluster, tmp_path: Path) -> Non
     first.wait()
     assert len(before) < len(expected), "the worker finished before it could be killed"
     second = cluster.start_worker()
-    got = alerts_after(recall, expected, before=before, alive=lambda: second.poll() is None)
+    got = alerts_after(recall, expected, before=before, alive=lambda: second.poll() is None,
+                       progress=cluster.progress)
     assert_equivalent(expected, got)
     # No event counted twice: each customer's purchase history matches replay exactly.
     truth = replay_states(log, cluster.settings)

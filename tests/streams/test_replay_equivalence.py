@@ -49,6 +49,7 @@ def test_streaming_alerts_equal_replay(cluster: Cluster, tmp_path: Path, workers
         cluster.start_worker()
     produce(read_lines(log), cluster.settings)
     got = alerts_after(cluster.consumer(cluster.settings.topics.recall), expected,
-                       alive=lambda: all(w.poll() is None for w in cluster.workers))
+                       alive=lambda: all(w.poll() is None for w in cluster.workers),
+                       progress=cluster.progress)
     assert_equivalent(expected, got)
     assert late_refusals(cluster) == replay_late(log, tmp_path, cluster.settings)

@@ -94,7 +94,7 @@ def test_a_restarted_worker_with_nothing_new_pays_the_alerts_event_time_owes(
     assert first.wait(timeout=60) == 0
     second = cluster.start_worker()
     got = alerts_after(cluster.consumer(cluster.settings.topics.recall), expected,
-                       alive=lambda: second.poll() is None)
+                       alive=lambda: second.poll() is None, progress=cluster.progress)
     assert_equivalent(expected, got)
 
 

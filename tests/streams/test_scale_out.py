@@ -5,11 +5,20 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.streams.conftest import Cluster, alerts_after, late_refusals, one_worker_part_way
+import pytest
+
+from tests.streams.conftest import (
+    DISTURBED_TIMEOUT,
+    Cluster,
+    alerts_after,
+    late_refusals,
+    one_worker_part_way,
+)
 from tests.streams.logs import make_log, replay_alerts, replay_late
 from tests.streams.test_replay_equivalence import assert_equivalent
 
 
+@pytest.mark.timeout(DISTURBED_TIMEOUT)
 def test_a_worker_joining_mid_stream_changes_no_alert(cluster: Cluster, tmp_path: Path) -> None:
     log = make_log(tmp_path)
     expected = replay_alerts(log, tmp_path, cluster.settings)
@@ -17,6 +26,7 @@ def test_a_worker_joining_mid_stream_changes_no_alert(cluster: Cluster, tmp_path
     assert len(before) < len(expected), "the stream ended before the second worker joined"
     cluster.start_worker()
     got = alerts_after(recall, expected, before=before,
-                       alive=lambda: all(w.poll() is None for w in cluster.workers))
+                       alive=lambda: all(w.poll() is None for w in cluster.workers),
+                       progress=cluster.progress)
     assert_equivalent(expected, got)
     assert late_refusals(cluster) == replay_late(log, tmp_path, cluster.settings)
