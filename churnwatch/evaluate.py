@@ -73,6 +73,7 @@ class Report:
     mbgnbd_no_purchase: float  # the population model's own mean P(no purchase in the horizon)
     reliability: list[Bin]
     ece: float  # expected calibration error over the 10 reliability bins
+    ece_by_chance: tuple[float, float]  # a perfectly calibrated score's ECE: mean, 95th pct
     alerted_churners: float  # share of churners with a rule alert open at the cutoff
     weeks_alert_before_cutoff: float | None  # median, over alerted churners
     weeks_purchase_to_alert: float | None  # median: last purchase to first alert
@@ -120,6 +121,16 @@ def _ece(bins: list[Bin], customers: int) -> float:
     return sum(b.customers * abs(b.predicted - b.observed) for b in bins) / max(1, customers)
 
 
+def _ece_by_chance(risk: Array, draws: int = 200) -> tuple[float, float]:
+    """The ECE a perfectly calibrated score shows on these customers by chance alone
+    (outcomes drawn from the scores themselves, seeded): mean and 95th percentile. With a
+    few thousand customers it is not 0, so an ECE inside it is noise, not a bias."""
+    rng = np.random.default_rng(1)
+    eces = [_ece(_reliability(risk, (rng.random(len(risk)) < risk).astype(float)), len(risk))
+            for _ in range(draws)]
+    return float(np.mean(eces)), float(np.percentile(eces, 95))
+
+
 def _median(values: list[float]) -> float | None:
     return float(np.median(values)) if values else None
 
@@ -163,6 +174,7 @@ def evaluate(log: Path, settings: Settings, cutoff: float, horizon_weeks: float,
         mbgnbd_no_purchase=float(np.mean([p_no_purchase(p.customer.history, horizon_weeks,
                                                         scorer.mbg) for p in photos])),
         reliability=reliability, ece=_ece(reliability, len(ids)),
+        ece_by_chance=_ece_by_chance(risk),
         alerted_churners=len(alerted_churners) / max(1.0, float(churned.sum())),
         weeks_alert_before_cutoff=_median(
             [(cutoff - p.alerted_since) / WEEK for p in alerted_churners]),
@@ -204,7 +216,9 @@ def render(r: Report) -> str:
         f"median {_weeks(r.weeks_alert_before_cutoff)} weeks before the cutoff, "
         f"{_weeks(r.weeks_purchase_to_alert)} weeks after their last purchase",
         "",
-        f"calibration (Brier {r.brier:.4f}; ECE {r.ece:.3f}; mean risk {r.mean_risk:.3f} "
+        f"calibration (Brier {r.brier:.4f}; ECE {r.ece:.3f}, a perfectly calibrated score "
+        f"would show {r.ece_by_chance[0]:.3f} by chance here, 95 % below "
+        f"{r.ece_by_chance[1]:.3f}; mean risk {r.mean_risk:.3f} "
         f"against {r.churn_rate:.3f} observed, {r.mean_risk - r.churn_rate:+.3f}; MBG/NBD "
         f"mean P(no purchase) {r.mbgnbd_no_purchase:.3f}; risk trained on a "
         f"{r.train_weeks:.1f}-week horizon"

@@ -98,6 +98,8 @@ def test_cdnow_evaluation_at_the_design_cutoff(cdnow: Path) -> None:
     assert report.ece == pytest.approx(sum(
         b.customers * abs(b.predicted - b.observed) for b in report.reliability)
         / report.customers)
+    chance, chance_95 = report.ece_by_chance
+    assert 0 < chance < chance_95 < report.ece  # the extrapolation bias is more than noise
     assert report.model.fitted.as_of == "1997-10-01T00:00:00Z"  # nothing after the cutoff
 
 
