@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 
-.PHONY: demo test install system-deps lint typecheck golden bench cdnow evaluate
+.PHONY: demo test faults install system-deps lint typecheck golden bench cdnow evaluate
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,10 @@ lint: install
 
 test: install system-deps lint
 	$(BIN)/pytest
+
+# The fault suite in full (20 kills, bigger logs); make test runs its short version.
+faults: install
+	CHURNWATCH_FAULTS=full $(BIN)/pytest tests/faults
 
 # Regenerate the golden replay outputs after an intended, reviewed behaviour change.
 golden: install

@@ -27,7 +27,7 @@ from churnwatch.replayer import LATE_REASON
 from churnwatch.streams.admin import client_options
 from churnwatch.streams.broker import Broker, free_port, running_broker
 from churnwatch.streams.produce import produce, read_lines
-from tests.streams.logs import POPULATION_SIGNALS, stable_ids
+from tests.streams.logs import POPULATION_SIGNALS, replay_states, stable_ids
 
 ROOT = Path(__file__).parents[2]
 T = TypeVar("T")
@@ -247,3 +247,16 @@ def late_refusals(cluster: Cluster) -> int:
     dead = collect_until(cluster.consumer(cluster.settings.topics.dead_letter),
                          lambda _: False, timeout=3)
     return sum(orjson.loads(r)["reason"] == LATE_REASON for r in dead)
+
+
+def assert_counted_once(cluster: Cluster, log: Path) -> None:
+    """No event counted twice or lost: each customer's purchase history in the changelog
+    matches replay of ``log`` exactly."""
+    truth = replay_states(log, cluster.settings)
+    written = changelog_states(cluster)
+    assert written.keys() == truth.keys()
+    for cid, state in written.items():
+        want = truth[cid]
+        assert (state.orders, state.spend, state.counts, state.amounts, state.first_order,
+                state.last_order) == (want.orders, want.spend, want.counts, want.amounts,
+                                      want.first_order, want.last_order), cid

@@ -19,12 +19,14 @@ POPULATION_SIGNALS = {"segment_at_risk"}
 later than replay sees them (every tick instead of every update)."""
 
 
-def make_log(tmp: Path, customers: int = 150, days: int = 365, seed: int = 5) -> Path:
-    """A generated log with noise, closed by a filler visit a day after the last event so
-    that event time moves past every real event in replay and streaming alike."""
+def make_log(tmp: Path, customers: int = 150, days: int = 365, seed: int = 5,
+             noise: bool = True) -> Path:
+    """A generated log (with noise: duplicates, reordering, invalid lines), closed by a
+    filler visit a day after the last event so that event time moves past every real
+    event in replay and streaming alike."""
     log = tmp / "log.jsonl"
     generate(log, tmp / "labels.jsonl", customers=customers, days=days, seed=seed,
-             start=datetime(2024, 1, 1, tzinfo=UTC), noise=True)
+             start=datetime(2024, 1, 1, tzinfo=UTC), noise=noise)
     end = max(_event_time(line) for line in log.open("rb")) + 86_400
     filler = {"kind": "engagement", "event_id": "filler-1", "customer_id": "zz-filler",
               "occurred_at": datetime.fromtimestamp(end, UTC).isoformat(), "action": "visit"}

@@ -54,7 +54,7 @@ def test_a_new_owner_that_has_seen_nothing_keeps_what_the_old_one_reported() -> 
     """A worker killed moments after it forwarded the newest event of engagement/0 (the
     filler a day after the rest, in the crash test); the restarted worker resumes past it
     and sees nothing new there. Forgetting the old report held time a day short for good:
-    the last two alerts of the log never came (CI, test_kill_9_mid_stream_then_restart)."""
+    the last two alerts of the log never came (CI, the kill -9 test, now in tests/faults)."""
     clock = SourceClock(lateness=1, expected=ALL)
     clock.report(tick(orders_0=(50, False), orders_1=(60, False), engagement_0=(900, False),
                       engagement_1=(80, False)))

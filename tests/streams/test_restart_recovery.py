@@ -80,7 +80,7 @@ def test_a_restarted_worker_with_nothing_new_pays_the_alerts_event_time_owes(
     nothing new; it reads the first one's last ticks again (sent after its last commit),
     then reports every partition idle with no event seen. Those reports once replaced
     what the old ones said, every partition's newest event was forgotten and time never
-    moved again: the signature of a CI failure of test_kill_9_mid_stream_then_restart,
+    moved again: the signature of a CI failure of the kill -9 test (tests/faults),
     where the last two alerts of the log never came."""
     log = make_log(tmp_path, customers=60, days=120)
     expected = replay_alerts(log, tmp_path, cluster.settings)
