@@ -34,7 +34,7 @@ def build_alert(finding: Finding, ctx: Context, source: str, scorer: Scorer) -> 
     score = scorer.assess(ctx.state, ctx.now)
     reasons = [Reason(code=r.code, text=r.text) for r in finding.reasons]
     reasons += [Reason(code=f"risk.{name}", text=f"{shown}: raises risk by {part:.2f} log-odds")
-                for name, shown, part in (score.drivers if score else ())]
+                for name, shown, part in score.drivers]
     action = recommend(finding.signal, rfm.tier, rfm.segment)
     trigger = ctx.trigger
     return Alert(
@@ -56,9 +56,9 @@ def build_alert(finding: Finding, ctx: Context, source: str, scorer: Scorer) -> 
             respond_by=when + timedelta(hours=RESPOND_HOURS[rfm.tier]),
             as_of=when,
             risk_horizon_days=scorer.horizon_days,
-            p_alive=score.p_alive if score else None,
-            risk=score.risk if score else None,
-            value_at_risk=score.value_at_risk if score else None,
+            p_alive=score.p_alive,
+            risk=score.risk,
+            value_at_risk=score.value_at_risk,
             recommended_action=RecommendedAction(code=action.code, channel=action.channel,
                                                  text=action.text),
             trigger=Trigger(kind="time") if trigger is None else Trigger(

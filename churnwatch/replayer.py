@@ -229,9 +229,8 @@ def summaries(detector: Detector, as_of: float | None) -> Iterator[CustomerSumma
         yield CustomerSummary(
             customer_id=cid, recency_days=rfm.recency_days, frequency=rfm.frequency,
             monetary=rfm.monetary, segment=rfm.segment, tier=rfm.tier, as_of=as_of_time,
-            risk_horizon_days=detector.scorer.horizon_days,
-            p_alive=score.p_alive if score else None, risk=score.risk if score else None,
-            value_at_risk=score.value_at_risk if score else None)
+            risk_horizon_days=detector.scorer.horizon_days, p_alive=score.p_alive,
+            risk=score.risk, value_at_risk=score.value_at_risk)
 
 
 # --- reading input -------------------------------------------------------------------

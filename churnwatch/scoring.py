@@ -6,6 +6,7 @@ scoring (about 20 us) does not touch throughput.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from churnwatch.models.clv import History, expected_purchases_if_alive, expected_spend, p_alive
@@ -17,11 +18,18 @@ from churnwatch.signals.base import SIGNAL_NAMES
 
 @dataclass(frozen=True, slots=True)
 class Assessment:
-    p_alive: float
-    risk: float  # P(no purchase within the horizon)
-    clv: float  # expected spend within the horizon
-    value_at_risk: float  # risk x what the customer spends in the horizon if they stay
-    drivers: list[tuple[str, str, float]]  # (feature, readable value, log-odds contribution)
+    """The scores of one customer; all None (and no drivers) for one who never bought."""
+
+    p_alive: float | None
+    risk: float | None  # P(no purchase within the horizon)
+    clv: float | None  # expected spend within the horizon
+    value_at_risk: float | None  # risk x what the customer spends in the horizon if they stay
+    drivers: Sequence[tuple[str, str, float]]  # (feature, readable value, log-odds part)
+
+
+UNSCORED = Assessment(None, None, None, None, ())
+"""Every model here is of purchase behaviour: scoring a prospect's first visit as a first
+purchase invented a history. Whether a prospect will ever buy is not modelled here."""
 
 
 def customer(st: CustomerState, now: float) -> Customer:
@@ -48,12 +56,9 @@ class Scorer:
     def horizon_days(self) -> float:
         return round(self.risk.horizon_weeks * 7, 4)
 
-    def assess(self, st: CustomerState, now: float) -> Assessment | None:
-        """None for a customer who never bought: every model here is of purchase
-        behaviour, and scoring their first visit as a first purchase invented a history.
-        Whether a prospect will ever buy is another question, not modelled here."""
+    def assess(self, st: CustomerState, now: float) -> Assessment:
         if not st.first_order:
-            return None
+            return UNSCORED
         c = customer(st, now)
         h = c.history
         values = self.values(c)
