@@ -94,7 +94,6 @@ class Health:
         return [beat, agents]
 
 
-
 _INDEX = b"churnwatch worker: /metrics /livez /readyz\n"
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 

@@ -10,6 +10,7 @@ before the first event instead of an absent one.
 from __future__ import annotations
 
 import platform
+from collections.abc import Mapping
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
@@ -24,7 +25,6 @@ from churnwatch.signals.base import SIGNAL_NAMES
 # Alert latency spans a second (a live event crossing two agents) to an hour (a deadline
 # reached only when event time moves on): roughly x2 steps across that range.
 LATENCY_BUCKETS = (0.25, 0.5, 1, 2, 5, 10, 30, 60, 120, 300, 600, 1200, 1800, 3600, 7200)
-KINDS = ("order", "engagement", "complaint")
 _CGROUP_LIMITS = (Path("/sys/fs/cgroup/memory.max"),  # cgroup v2
                   Path("/sys/fs/cgroup/memory/memory.limit_in_bytes"))  # v1
 _NO_LIMIT = 1 << 60  # what cgroup v1 reports for "unlimited", roughly
@@ -106,17 +106,16 @@ class Metrics:
         if limit is not None:  # no series at all without a limit, rather than a false 0
             Gauge("churnwatch_memory_limit_bytes", "The container's memory limit (cgroup)",
                   registry=r).set(limit)
-        for kind in KINDS:
-            self.events_in.labels(kind)
         for signal in SIGNAL_NAMES:
             for tier in TIERS:
                 self.alerts.labels(signal, tier)
         for since in ("event_time", "received"):
             self.latency.labels(since)
 
-    def declare_topics(self, sources: tuple[str, ...], outputs: tuple[str, ...]) -> None:
-        """Zero series for the topics known at start."""
-        for topic in sources:
+    def declare_topics(self, sources: Mapping[str, str], outputs: tuple[str, ...]) -> None:
+        """Zero series for the topics known at start; ``sources``: topic -> event kind."""
+        for topic, kind in sources.items():
+            self.events_in.labels(kind)
             self.invalid.labels(topic)
             self.out_of_time.labels(topic)
         for topic in outputs:

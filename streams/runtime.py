@@ -116,7 +116,7 @@ class Runtime:
         self.stats = Stats()
         self.scorer = Scorer(settings.risk.doc())  # fail at start on a bad parameter file
         metrics.model.info({"version": self.scorer.version})
-        metrics.declare_topics(tuple(self.kinds), (
+        metrics.declare_topics(self.kinds, (
             topics.recall, topics.dead_letter, self.events.get_topic_name(),
             *(route.topic for route in rt.routes)))
         app.sensors.add(MetricsSensor(metrics))
