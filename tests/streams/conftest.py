@@ -101,14 +101,10 @@ class Cluster:
         for n, (proc, port) in enumerate(zip(self.workers, self.ports, strict=True)):
             if proc.poll() is not None:
                 continue
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as r:
-                    families = list(text_string_to_metric_families(r.read().decode()))
-            except OSError as exc:
-                lines.append(f"worker{n}: no metrics ({exc})")
+            values = metric_values(port)
+            if values is None:
+                lines.append(f"worker{n}: no metrics")
                 continue
-            values = {f.name: [s.value for s in f.samples if not s.name.endswith("_created")]
-                      for f in families}
             marks = values.get("churnwatch_watermark_seconds") or [float("nan")]
             lines.append(
                 f"worker{n}: taken in {sum(values.get('churnwatch_events', [])):.0f}, "
@@ -135,6 +131,23 @@ class Cluster:
     def logs(self) -> str:
         return "\n".join(p.read_text(errors="replace")[-3000:]
                          for p in sorted(self.tmp.glob("worker*.log")))
+
+
+def scrape(port: int) -> str:
+    """A worker's /metrics page."""
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as r:
+        return str(r.read().decode())
+
+
+def metric_values(port: int) -> dict[str, list[float]] | None:
+    """Each metric family's sample values from a worker's /metrics (a counter's total, not
+    its _created time); None while nothing serves it."""
+    try:
+        text = scrape(port)
+    except OSError:
+        return None
+    return {f.name: [s.value for s in f.samples if not s.name.endswith("_created")]
+            for f in text_string_to_metric_families(text)}
 
 
 @pytest.fixture

@@ -6,8 +6,6 @@ import asyncio
 import re
 import shutil
 import subprocess
-import time
-import urllib.request
 from pathlib import Path
 
 import orjson
@@ -17,12 +15,7 @@ from churnwatch.streams.broker import free_port
 from churnwatch.streams.metrics import Metrics, memory_limit
 from churnwatch.streams.produce import produce
 from churnwatch.streams.runtime import _guarded
-from tests.streams.conftest import Cluster, collect_until
-
-
-def scrape(port: int) -> str:
-    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as r:
-        return str(r.read().decode())
+from tests.streams.conftest import Cluster, collect_until, eventually, scrape
 
 
 def test_metrics_count_events_invalid_and_alerts_without_customer_ids(
@@ -36,17 +29,17 @@ def test_metrics_count_events_invalid_and_alerts_without_customer_ids(
     produce([*events, b"not json"], cluster.settings)
     collect_until(cluster.consumer(cluster.settings.topics.recall), lambda r: len(r) >= 2,
                   timeout=60)
-    text = ""
     collect_until(cluster.consumer(cluster.settings.topics.dead_letter),
                   lambda r: len(r) >= 1, timeout=30)
-    deadline = time.monotonic() + 15  # counters move right after the sends: poll briefly
-    while time.monotonic() < deadline:
+
+    def settled() -> str | None:
         text = scrape(port)
-        if ('churnwatch_alerts_total{signal="unfollowed",tier="basic"} 2.0' in text
-                and 'churnwatch_alert_latency_seconds_count{since="received"} 2.0' in text
-                and "churnwatch_consumer_lag_messages{" in text):
-            break
-        time.sleep(0.1)
+        return text if ('churnwatch_alerts_total{signal="unfollowed",tier="basic"} 2.0' in text
+                        and 'churnwatch_alert_latency_seconds_count{since="received"} 2.0'
+                        in text and "churnwatch_consumer_lag_messages{" in text) else None
+
+    # counters move right after the sends: poll briefly, then check the last page
+    text = eventually(settled, 15, every=0.1) or scrape(port)
     s = cluster.settings
     assert 'churnwatch_events_total{kind="engagement"} 4.0' in text
     assert 'churnwatch_events_total{kind="order"} 0.0' in text  # declared at start

@@ -12,18 +12,22 @@ partition's last batch + 1 (Faust recovers up to that "highwater"): measured com
 from __future__ import annotations
 
 import signal
-import urllib.request
 from datetime import UTC, datetime
 from pathlib import Path
 
 import orjson
-from prometheus_client.parser import text_string_to_metric_families
 
 from churnwatch.models.state import CustomerState
 from churnwatch.replayer import valid_events
 from churnwatch.streams.broker import free_port
 from churnwatch.streams.produce import produce, read_lines
-from tests.streams.conftest import Cluster, alerts_after, changelog_states, eventually
+from tests.streams.conftest import (
+    Cluster,
+    alerts_after,
+    changelog_states,
+    eventually,
+    metric_values,
+)
 from tests.streams.logs import make_log, replay_alerts, replay_states
 from tests.streams.test_replay_equivalence import assert_equivalent
 
@@ -100,13 +104,10 @@ def test_a_restarted_worker_with_nothing_new_pays_the_alerts_event_time_owes(
 
 def _all_detected(port: int, lines: int) -> bool:
     """Every line of the log taken in (or refused) and through the detect agent."""
-    try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as r:
-            text = r.read().decode()
-    except OSError:  # not serving yet
+    values = metric_values(port)
+    if values is None:  # not serving yet
         return False
-    total = {f.name: sum(s.value for s in f.samples if s.name.endswith("_total"))
-             for f in text_string_to_metric_families(text)}
+    total = {name: sum(samples) for name, samples in values.items()}
     taken = total["churnwatch_events"]
     refused = total["churnwatch_events_invalid"] + total["churnwatch_events_out_of_time"]
     return taken + refused == lines and total["churnwatch_events_detected"] == taken
