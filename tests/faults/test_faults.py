@@ -8,10 +8,12 @@ from __future__ import annotations
 import os
 import random
 import signal
+import subprocess
 from pathlib import Path
 
 import orjson
 import pytest
+from kafka import KafkaConsumer
 
 from churnwatch.models.events import InvalidEvent, parse_event
 from churnwatch.streams.produce import produce, read_lines
@@ -56,11 +58,7 @@ def test_kill_9_at_random_points_and_restart_each_time(cluster: Cluster,
         worker.send_signal(signal.SIGKILL)
         worker.wait()
         worker = cluster.start_worker()
-    last = worker
-    got = alerts_after(recall, expected, before=seen, alive=lambda: last.poll() is None,
-                       progress=cluster.progress)
-    assert_equivalent(expected, got)
-    assert_counted_once(cluster, log)
+    _assert_as_replayed(cluster, log, expected, recall, worker, before=seen)
 
 
 @pytest.mark.timeout(DISTURBED_TIMEOUT)
@@ -71,10 +69,7 @@ def test_a_worker_lost_for_good_is_taken_over(cluster: Cluster, tmp_path: Path) 
     doomed, recall, before = one_worker_part_way(cluster, log, len(expected) // 3)
     doomed.send_signal(signal.SIGKILL)
     doomed.wait()
-    got = alerts_after(recall, expected, before=before, alive=lambda: survivor.poll() is None,
-                       progress=cluster.progress)
-    assert_equivalent(expected, got)
-    assert_counted_once(cluster, log)
+    _assert_as_replayed(cluster, log, expected, recall, survivor, before=before)
 
 
 @pytest.mark.timeout(DISTURBED_TIMEOUT + 60)
@@ -89,10 +84,7 @@ def test_a_broker_paused_for_30_s_mid_stream(cluster: Cluster, tmp_path: Path) -
         assert not died, f"the worker died while the broker slept: {cluster.logs()}"
     finally:
         os.kill(pid, signal.SIGCONT)
-    got = alerts_after(recall, expected, before=before, alive=lambda: worker.poll() is None,
-                       progress=cluster.progress)
-    assert_equivalent(expected, got)
-    assert_counted_once(cluster, log)
+    _assert_as_replayed(cluster, log, expected, recall, worker, before=before)
 
 
 @pytest.mark.timeout(ALERTS_TIMEOUT + 120)
@@ -108,8 +100,17 @@ def test_duplicated_and_reordered_input_changes_nothing(cluster: Cluster,
     assert replay_alerts(messy, tmp_path / "messy", cluster.settings) == expected
     worker = cluster.start_worker()
     produce(read_lines(messy), cluster.settings)
-    got = alerts_after(cluster.consumer(cluster.settings.topics.recall), expected,
-                       alive=lambda: worker.poll() is None, progress=cluster.progress)
+    _assert_as_replayed(cluster, log, expected,
+                        cluster.consumer(cluster.settings.topics.recall), worker)
+
+
+def _assert_as_replayed(cluster: Cluster, log: Path, expected: list[dict],
+                        recall: KafkaConsumer, worker: subprocess.Popen[bytes],
+                        before: list[bytes] | None = None) -> None:
+    """What an undisturbed run gives: replay's alerts (by id) from ``worker``, the one
+    left running, and every customer's purchase history of replay of ``log``."""
+    got = alerts_after(recall, expected, before=before, alive=lambda: worker.poll() is None,
+                       progress=cluster.progress)
     assert_equivalent(expected, got)
     assert_counted_once(cluster, log)
 
