@@ -1,4 +1,4 @@
-"""Scores one customer's state with the fitted models: P(alive), risk, CLV, value at risk.
+"""Scores one customer's state with the fitted models: P(alive), risk, value at risk.
 
 Called only when an alert is built or a summary written, never per event, so the cost of
 scoring (about 20 us) does not touch throughput.
@@ -22,12 +22,11 @@ class Assessment:
 
     p_alive: float | None
     risk: float | None  # P(no purchase within the horizon)
-    clv: float | None  # expected spend within the horizon
     value_at_risk: float | None  # risk x what the customer spends in the horizon if they stay
     drivers: Sequence[tuple[str, str, float]]  # (feature, readable value, log-odds part)
 
 
-UNSCORED = Assessment(None, None, None, None, ())
+UNSCORED = Assessment(None, None, None, ())
 """Every model here is of purchase behaviour: scoring a prospect's first visit as a first
 purchase invented a history. Whether a prospect will ever buy is not modelled here."""
 
@@ -66,5 +65,5 @@ class Scorer:
         alive = p_alive(h, self.mbg)
         per_order = expected_spend(h.x + 1, c.mean_value, self.gg)
         if_retained = expected_purchases_if_alive(h, self.risk.horizon_weeks, self.mbg) * per_order
-        return Assessment(round(alive, 4), round(risk, 4), round(alive * if_retained, 2),
-                          round(risk * if_retained, 2), self.risk.drivers(values))
+        return Assessment(round(alive, 4), round(risk, 4), round(risk * if_retained, 2),
+                          self.risk.drivers(values))
