@@ -27,6 +27,7 @@ from pydantic import (
     Field,
     SecretStr,
     TypeAdapter,
+    model_validator,
 )
 from pydantic import ValidationError as _ValidationError
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
@@ -118,9 +119,16 @@ class GovernanceSettings(_Section):
 
 
 class PopulationSettings(_Section):
+    """Which customers segments, scores and tiers are relative to (README, "Streaming and
+    replay")."""
+
+    mode: Literal["live", "fitted"] = Field(
+        "live", description="live: every customer seen so far, kept current; fitted: the "
+        "customers of the log `churnwatch fit` was run on (risk.params_file), frozen, so "
+        "that streaming and replay classify identically")
     refresh_every: int = Field(
-        1000, ge=1, description="customer updates between recomputing means and quantiles"
-    )
+        1000, ge=1, description="live: customer updates between recomputing means and "
+        "quantiles")
 
 
 class EventTimeSettings(_Section):
@@ -236,6 +244,20 @@ class Settings(BaseSettings):
     topics: TopicSettings = TopicSettings()
     runtime: RuntimeSettings = RuntimeSettings()
     risk: RiskSettings = RiskSettings()
+
+    @model_validator(mode="after")
+    def _fitted_population_exists(self) -> Settings:
+        if self.detection.population.mode == "fitted":
+            pop = self.risk.doc().population
+            if pop is None:
+                raise ValueError(
+                    "detection.population.mode 'fitted' needs risk.params_file from "
+                    "`churnwatch fit` (0.3 or later): the model file has no population")
+            if pop.window_days != self.detection.window_days:
+                raise ValueError(
+                    f"detection.window_days is {self.detection.window_days:g}, the "
+                    f"fitted population was taken with {pop.window_days:g}: fit again")
+        return self
 
     @classmethod
     def build(cls, **values: Any) -> Settings:

@@ -23,7 +23,8 @@ from enum import StrEnum
 from churnwatch.alerting import build_alert
 from churnwatch.config import Settings
 from churnwatch.models.alert import Alert
-from churnwatch.models.events import AnyEvent
+from churnwatch.models.events import AnyEvent, parse_rfc3339
+from churnwatch.models.params import ModelDoc
 from churnwatch.models.population import EMPTY_VIEW, Population, PopulationView
 from churnwatch.models.rfm import SEGMENT_CODES, TIERS
 from churnwatch.models.state import DAY, N_BUCKETS, CustomerState
@@ -64,7 +65,11 @@ class Detector:
         self.population = Population()
         self.view: PopulationView = EMPTY_VIEW
         self.view_source: Callable[[], PopulationView] = self.population.view
-        """Where classifications get population statistics; streaming merges partitions."""
+        """Where classifications get live population statistics; streaming merges
+        partitions. Unused when they are fitted (``fitted``)."""
+        self.fitted = settings.detection.population.mode == "fitted"
+        if self.fitted:
+            self.view = fitted_view(settings.risk.doc())
         self.max_seen = -math.inf
         self.stats = stats or Stats()
         """Counters; detectors of several partitions may share one."""
@@ -205,5 +210,13 @@ class Detector:
             self.refresh_view()
 
     def refresh_view(self) -> None:
-        self.view = self.view_source()
+        if not self.fitted:
+            self.view = self.view_source()
         self._since_refresh = 0
+
+
+def fitted_view(doc: ModelDoc) -> PopulationView:
+    """The fitted log's population, frozen at the end of that log."""
+    if doc.population is None:
+        raise ValueError(f"model {doc.version} has no fitted population")
+    return doc.population.population().view(as_of=parse_rfc3339(doc.fitted.as_of).timestamp())

@@ -36,7 +36,7 @@ def load(uses: frozenset[str] = SECTIONS, env: Mapping[str, str] | None = None
                         "file)") from None
     except ValidationError as exc:
         errors = exc.errors(include_url=False)
-    fatal = [e for e in errors if _section(e) in uses]
+    fatal = [e for e in errors if _section(e) in uses or not e["loc"]]  # or across sections
     if fatal:
         raise UserError("\n".join(describe(e, env) for e in fatal))
     unused = {_section(e) for e in errors}
@@ -62,12 +62,14 @@ def _suggest(name: str) -> str:
 
 def describe(error: ErrorDetails, env: Mapping[str, str]) -> str:
     """One line: where the value came from, what it was, what is expected."""
+    message = error["msg"].removeprefix("Value error, ")
     path = [str(p) for p in error["loc"]]
+    if not path:  # a rule between sections: its message names the settings
+        return message
     where = _origin(path, env)
     if error["type"] == "extra_forbidden":
         return f"{where} is not a churnwatch setting{_suggest(where)}"
     shown = "***" if any("password" in p for p in path) else repr(error.get("input"))
-    message = error["msg"].removeprefix("Value error, ")
     return f"{where}={shown}: {message}"
 
 

@@ -143,7 +143,8 @@ def evaluate(log: Path, settings: Settings, cutoff: float, horizon_weeks: float,
     plan = Plan.within(first, cutoff, horizon_weeks)
     earlier, at_cutoff, outcome = snapshots(
         log, settings, [plan.train_at, cutoff, cutoff + horizon_weeks * WEEK])
-    doc = fit_models(earlier, at_cutoff, plan, horizon_weeks, log.name)
+    doc = fit_models(earlier, at_cutoff, plan, horizon_weeks, log.name,
+                     settings.detection.window_days)
     scorer = Scorer(doc)
 
     ids = sorted(at_cutoff)

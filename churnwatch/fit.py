@@ -1,5 +1,8 @@
 """``churnwatch fit``: the population models and the risk score, fitted to one log.
 
+It also keeps the population statistics of the log's end, for classifying against a
+fixed population (``detection.population.mode = fitted``).
+
 The log is photographed twice: at its end (``as_of``), to fit MBG/NBD and Gamma-Gamma on
 everything known, and one training horizon earlier, where the risk score learns which
 features told who would not buy again by the end. The training horizon is the requested
@@ -21,7 +24,15 @@ from churnwatch.config import Settings
 from churnwatch.models.alert import rfc3339
 from churnwatch.models.clv import WEEK, MbgNbdParams, p_no_purchase
 from churnwatch.models.fitting import Histories, fit_gamma_gamma, fit_mbgnbd
-from churnwatch.models.params import GammaGammaDoc, MbgNbdDoc, ModelDoc, Provenance, RiskDoc
+from churnwatch.models.params import (
+    GammaGammaDoc,
+    MbgNbdDoc,
+    ModelDoc,
+    PopulationDoc,
+    Provenance,
+    RiskDoc,
+)
+from churnwatch.models.population import Population
 from churnwatch.models.risk import raw_values, train
 from churnwatch.snapshots import Snapshot, snapshots, time_span
 
@@ -54,7 +65,7 @@ def _logit(p: float) -> float:
 
 
 def fit_models(earlier: Snapshot, end: Snapshot, plan: Plan, horizon_weeks: float,
-               source: str) -> ModelDoc:
+               source: str, window_days: float) -> ModelDoc:
     """Fit everything from two photos of the same log (see the module docstring)."""
     mbg, mbg_fit = fit_mbgnbd(_histories(end))
     photos = list(end.values())
@@ -79,7 +90,13 @@ def fit_models(earlier: Snapshot, end: Snapshot, plan: Plan, horizon_weeks: floa
                      names=risk.names, center=risk.center, scale=risk.scale,
                      weights=risk.weights, intercept=risk.intercept + shift,
                      customers=len(ids), churn_rate=float(churned.mean())),
+        population=_population(end.population, window_days),
     ).seal()
+
+
+def _population(pop: Population, window_days: float) -> PopulationDoc:
+    return PopulationDoc(window_days=window_days, customers=pop.n,
+                         sums=(pop.sum_last, pop.sum_f, pop.sum_m), bins=pop.sparse())
 
 
 def _horizon_shift(end: Snapshot, mbg: MbgNbdParams, trained: float, wanted: float) -> float:
@@ -102,5 +119,6 @@ def fit_log(log: Path, settings: Settings, horizon_weeks: float,
     first, last = time_span(log)
     plan = Plan.within(first, as_of if as_of is not None else last + 1, horizon_weeks)
     earlier, end = snapshots(log, settings, [plan.train_at, plan.end])
-    return fit_models(earlier, end, plan, horizon_weeks, log.name)
+    return fit_models(earlier, end, plan, horizon_weeks, log.name,
+                      settings.detection.window_days)
 

@@ -14,6 +14,7 @@ import orjson
 from churnwatch.config import Settings
 from churnwatch.detector import Detector
 from churnwatch.models.events import parse_rfc3339
+from churnwatch.models.population import Population
 from churnwatch.models.risk import Customer
 from churnwatch.replayer import valid_events
 from churnwatch.scoring import customer
@@ -26,7 +27,12 @@ class Photo:
     alerted_since: int  # first rule alert since the last purchase, 0 if none
 
 
-Snapshot = dict[str, Photo]
+class Snapshot(dict[str, Photo]):
+    """Photos by customer id, and the population statistics they were classified with."""
+
+    def __init__(self, photos: dict[str, Photo], population: Population) -> None:
+        super().__init__(photos)
+        self.population = population
 
 
 def time_span(log: Path) -> tuple[float, float]:
@@ -46,8 +52,10 @@ def time_span(log: Path) -> tuple[float, float]:
 
 def photograph(detector: Detector, at: float) -> Snapshot:
     """Every customer who had bought before ``at``, as of ``at``."""
-    return {cid: Photo(customer(st, at), st.last_order, st.open_since)
-            for cid, st in detector.states.items() if st.first_order and st.first_order < at}
+    return Snapshot({cid: Photo(customer(st, at), st.last_order, st.open_since)
+                     for cid, st in detector.states.items()
+                     if st.first_order and st.first_order < at},
+                    Population().merged([detector.population]))
 
 
 def snapshots(log: Path, settings: Settings, times: list[float]) -> list[Snapshot]:

@@ -17,6 +17,7 @@ import orjson
 from pydantic import BaseModel, ConfigDict, Field
 
 from churnwatch.models.clv import GammaGammaParams, MbgNbdParams
+from churnwatch.models.population import Population
 from churnwatch.models.risk import RiskModel
 
 FORMAT = "churnwatch.model/1"
@@ -55,6 +56,20 @@ class RiskDoc(_Doc):
     churn_rate: float = Field(description="share of them who did not buy in the horizon")
 
 
+class PopulationDoc(_Doc):
+    """The population statistics of the fitted log at its end, for classifying against a
+    fixed population (``detection.population.mode = fitted``)."""
+
+    window_days: float = Field(gt=0, description="rolling window of F and M they were taken with")
+    customers: int = Field(ge=1, description="buying customers")
+    sums: tuple[int, int, int] = Field(description="of last order time, F and M cents")
+    bins: dict[str, list[list[int]]] = Field(
+        description="non-empty bins, [bin, count], of the last, f and m histograms")
+
+    def population(self) -> Population:
+        return Population.from_sparse([self.customers, *self.sums], self.bins)
+
+
 class Provenance(_Doc):
     log: str = Field(description="file name of the fitted log")
     as_of: str = Field(description="event time the fit saw up to (RFC 3339)")
@@ -68,13 +83,17 @@ class ModelDoc(_Doc):
     mbgnbd: MbgNbdDoc
     gamma_gamma: GammaGammaDoc
     risk: RiskDoc
+    population: PopulationDoc | None = None  # files fitted before 0.3 have none
 
     def seal(self) -> ModelDoc:
-        body = orjson.dumps(self.model_dump(exclude={"version"}), option=orjson.OPT_SORT_KEYS)
+        # without None fields, so that a file fitted before a field existed keeps its version
+        body = orjson.dumps(self.model_dump(exclude={"version"}, exclude_none=True),
+                            option=orjson.OPT_SORT_KEYS)
         return self.model_copy(update={"version": hashlib.sha256(body).hexdigest()[:12]})
 
     def dump(self) -> bytes:
-        return orjson.dumps(self.model_dump(), option=orjson.OPT_INDENT_2) + b"\n"
+        return orjson.dumps(self.model_dump(exclude_none=True),
+                            option=orjson.OPT_INDENT_2) + b"\n"
 
     @property
     def mbg(self) -> MbgNbdParams:

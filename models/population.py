@@ -97,10 +97,28 @@ class Population:
         pop.h_last, pop.h_f, pop.h_m = arrays["h_last"], arrays["h_f"], arrays["h_m"]
         return pop
 
-    def view(self) -> PopulationView:
+    def sparse(self) -> dict[str, list[list[int]]]:
+        """The histograms as ``[bin, count]`` pairs of their non-empty bins (a fitted
+        model file carries them; most of the 8192 weeks are empty)."""
+        return {name: [[int(b), int(hist[b])] for b in np.flatnonzero(hist)]
+                for name, hist in (("last", self.h_last), ("f", self.h_f), ("m", self.h_m))}
+
+    @classmethod
+    def from_sparse(cls, sums: Sequence[int], bins: dict[str, list[list[int]]]) -> Population:
+        pop = cls()
+        pop.n, pop.sum_last, pop.sum_f, pop.sum_m = sums
+        for name, hist in (("last", pop.h_last), ("f", pop.h_f), ("m", pop.h_m)):
+            for b, count in bins[name]:
+                hist[b] = count
+        return pop
+
+    def view(self, as_of: float | None = None) -> PopulationView:
+        """Statistics to classify with; ``as_of`` freezes them at that event time (see
+        ``PopulationView.shift``)."""
         if self.n <= 0:
             return EMPTY_VIEW
         return PopulationView(
+            as_of=as_of,
             n=self.n,
             mean_last=self.sum_last / self.n,
             mean_f=self.sum_f / self.n,
@@ -131,6 +149,9 @@ def _tier_min_bins(hist: Histogram) -> tuple[int, ...]:
 class PopulationView:
     """An immutable snapshot that classifications read; refreshed now and then."""
 
+    as_of: float | None
+    """None: live statistics, refreshed as customers change. A time: statistics frozen
+    then (a fitted model's), which compare recency by age rather than by date."""
     n: int
     mean_last: float
     mean_f: float
@@ -139,6 +160,13 @@ class PopulationView:
     f_mid: npt.NDArray[np.float64]
     m_mid: npt.NDArray[np.float64]
     tier_min_bins: tuple[int, ...]
+
+    def shift(self, now: float) -> float:
+        """What to add to an event time before comparing it with these statistics: zero
+        when live; for frozen statistics, moves ``now`` back to ``as_of``, so a customer
+        who last bought 30 days ago is compared with those who had bought 30 days before
+        ``as_of``."""
+        return 0.0 if self.as_of is None else self.as_of - now
 
     def score(self, which: str, value: int) -> int:
         """1-5 quintile score; 5 = most recent, most frequent, highest spend."""
@@ -164,5 +192,5 @@ class PopulationView:
 
 
 _NONE = np.zeros(0)
-EMPTY_VIEW = PopulationView(0, 0.0, 0.0, 0.0, _NONE, _NONE, _NONE, ())
+EMPTY_VIEW = PopulationView(None, 0, 0.0, 0.0, 0.0, _NONE, _NONE, _NONE, ())
 """What classifications see before any customer has bought."""

@@ -51,10 +51,10 @@ class RfmSnapshot:
     tier: Tier
 
 
-def segment_of(state: CustomerState, f: int, m: int, view: PopulationView) -> str:
+def segment_of(state: CustomerState, now: float, f: int, m: int, view: PopulationView) -> str:
     if not state.first_order:
         return NO_PURCHASE
-    r_up = state.last_order <= view.mean_last
+    r_up = state.last_order + view.shift(now) <= view.mean_last
     return SEGMENTS[(r_up, f >= view.mean_f, m >= view.mean_m)]
 
 
@@ -67,9 +67,9 @@ def snapshot(state: CustomerState, now: float, view: PopulationView,
         recency_days=round((now - state.last_order) / DAY, 2) if bought else None,
         frequency=f,
         monetary=m / 100,
-        r_score=view.score("r", state.last_order) if bought else 1,
+        r_score=view.score("r", int(state.last_order + view.shift(now))) if bought else 1,
         f_score=view.score("f", f),
         m_score=view.score("m", m),
-        segment=segment_of(state, f, m, view),
+        segment=segment_of(state, now, f, m, view),
         tier=TIERS[view.tier_rank(m)],
     )

@@ -53,7 +53,7 @@ class SegmentAtRisk(Signal):
                       "peak_spend_in_tier": st.tier_peak / 100,
                       "from_tier": TIERS[st.tier], "to_tier": rfm.tier,
                       "population_mean_recency_days": round(
-                          (ctx.now - ctx.view.mean_last) / 86_400, 1),
+                          (ctx.now + ctx.view.shift(ctx.now) - ctx.view.mean_last) / 86_400, 1),
                       "population_mean_frequency": round(ctx.view.mean_f, 3),
                       "population_mean_monetary": round(ctx.view.mean_m / 100, 2)},
         )

@@ -64,3 +64,14 @@ def test_quintile_scores_rank_customers_and_split_ties() -> None:
     assert view.score("f", 50) == 3
     assert view.score("f", 100) == 5
     assert view.score("m", 100) == 3  # everyone ties on M: the middle score
+
+
+@given(triples)
+def test_sparse_statistics_are_identical(a: list) -> None:
+    pop = Population()
+    for t in a:
+        pop.add(t)
+    back = Population.from_sparse([pop.n, pop.sum_last, pop.sum_f, pop.sum_m], pop.sparse())
+    assert back.n == pop.n and back.sum_last == pop.sum_last
+    for mine, theirs in ((back.h_last, pop.h_last), (back.h_f, pop.h_f), (back.h_m, pop.h_m)):
+        assert np.array_equal(mine, theirs)
