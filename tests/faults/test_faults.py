@@ -1,7 +1,7 @@
 """Faults a worker must survive with the alerts and customer states of an undisturbed run:
 kills at random points, a worker lost for good, a paused broker, duplicated and reordered
-input. Each compares with replay of the same log (population-based alerts may differ, as
-documented in tests/streams/test_replay_equivalence.py)."""
+input. Each classifies against the population fitted on its log, so it can compare with
+replay of the same log exactly: every alert, byte for byte."""
 
 from __future__ import annotations
 
@@ -42,6 +42,7 @@ def test_kill_9_at_random_points_and_restart_each_time(cluster: Cluster,
     """Each restart recovers the tables from their changelogs and re-reads what was not
     committed: no alert lost or changed, no event counted twice."""
     log = make_log(tmp_path, customers=CUSTOMERS)
+    cluster.fit(log)
     expected = replay_alerts(log, tmp_path, cluster.settings)
     rnd = random.Random(KILLS)
     # kill once the recall topic holds this many alerts: random points while it works
@@ -64,6 +65,7 @@ def test_kill_9_at_random_points_and_restart_each_time(cluster: Cluster,
 @pytest.mark.timeout(DISTURBED_TIMEOUT)
 def test_a_worker_lost_for_good_is_taken_over(cluster: Cluster, tmp_path: Path) -> None:
     log = make_log(tmp_path, customers=CUSTOMERS)
+    cluster.fit(log)
     expected = replay_alerts(log, tmp_path, cluster.settings)
     survivor = cluster.start_worker()
     doomed, recall, before = one_worker_part_way(cluster, log, len(expected) // 3)
@@ -75,6 +77,7 @@ def test_a_worker_lost_for_good_is_taken_over(cluster: Cluster, tmp_path: Path) 
 @pytest.mark.timeout(DISTURBED_TIMEOUT + 60)
 def test_a_broker_paused_for_30_s_mid_stream(cluster: Cluster, tmp_path: Path) -> None:
     log = make_log(tmp_path, customers=CUSTOMERS)
+    cluster.fit(log)
     expected = replay_alerts(log, tmp_path, cluster.settings)
     worker, recall, before = one_worker_part_way(cluster, log, len(expected) // 3)
     pid = cluster.broker.process.pid
@@ -93,6 +96,7 @@ def test_duplicated_and_reordered_input_changes_nothing(cluster: Cluster,
     """20 % of the events sent twice, and the arrival order shuffled within the allowed
     lateness: the alerts and states of the clean log."""
     log = make_log(tmp_path, customers=CUSTOMERS, noise=False)
+    cluster.fit(log)
     expected = replay_alerts(log, tmp_path, cluster.settings)
     lateness = cluster.settings.detection.allowed_lateness.total_seconds()
     messy = _messy(log, tmp_path / "messy.jsonl", duplicated=0.2, within=lateness)
@@ -107,11 +111,12 @@ def test_duplicated_and_reordered_input_changes_nothing(cluster: Cluster,
 def _assert_as_replayed(cluster: Cluster, log: Path, expected: list[dict],
                         recall: KafkaConsumer, worker: subprocess.Popen[bytes],
                         before: list[bytes] | None = None) -> None:
-    """What an undisturbed run gives: replay's alerts (by id) from ``worker``, the one
-    left running, and every customer's purchase history of replay of ``log``."""
+    """What an undisturbed run gives: replay's alerts, every one byte for byte (fitted
+    statistics), from ``worker``, the one left running, and every customer's purchase
+    history of replay of ``log``."""
     got = alerts_after(recall, expected, before=before, alive=lambda: worker.poll() is None,
-                       progress=cluster.progress)
-    assert_equivalent(expected, got)
+                       progress=cluster.progress, exact=True)
+    assert_equivalent(expected, got, exact=True)
     assert_counted_once(cluster, log)
 
 

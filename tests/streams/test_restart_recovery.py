@@ -87,6 +87,7 @@ def test_a_restarted_worker_with_nothing_new_pays_the_alerts_event_time_owes(
     moved again: the signature of a CI failure of the kill -9 test (tests/faults),
     where the last two alerts of the log never came."""
     log = make_log(tmp_path, customers=60, days=120)
+    cluster.fit(log)
     expected = replay_alerts(log, tmp_path, cluster.settings)
     lines = sum(1 for _ in read_lines(log))
     port = free_port()
@@ -98,8 +99,9 @@ def test_a_restarted_worker_with_nothing_new_pays_the_alerts_event_time_owes(
     assert first.wait(timeout=60) == 0
     second = cluster.start_worker()
     got = alerts_after(cluster.consumer(cluster.settings.topics.recall), expected,
-                       alive=lambda: second.poll() is None, progress=cluster.progress)
-    assert_equivalent(expected, got)
+                       alive=lambda: second.poll() is None, progress=cluster.progress,
+                       exact=True)
+    assert_equivalent(expected, got, exact=True)
 
 
 def _all_detected(port: int, lines: int) -> bool:
