@@ -24,17 +24,32 @@ class ProduceResult:
 
 def route(line: bytes, settings: Settings) -> tuple[str, bytes | None, int | None]:
     """(topic, key, timestamp ms) of one log line. A line whose kind cannot be read goes
-    to the orders topic, where it is dead-lettered like any other invalid input."""
+    to the orders topic, where it is dead-lettered like any other invalid input; a line
+    without a usable customer id or time is sent without a key or timestamp. Never raises:
+    whatever a log holds must reach the worker, which says what is wrong with it."""
     topics = {kind: topic for topic, kind in source_topics(settings).items()}
     orders = topics["order"]
     try:
         data = orjson.loads(line)
-        kind, cid, when = data.get("kind"), data.get("customer_id"), data.get("occurred_at")
-        stamp = int(datetime.fromisoformat(when).timestamp() * 1000) if when else None
-    except (orjson.JSONDecodeError, AttributeError, TypeError, ValueError):
+    except orjson.JSONDecodeError:
         return orders, None, None
-    key = cid.encode() if isinstance(cid, str) and cid else None
-    return topics.get(kind, orders), key, stamp
+    if not isinstance(data, dict):
+        return orders, None, None
+    kind, cid = data.get("kind"), data.get("customer_id")
+    topic = topics.get(kind, orders) if isinstance(kind, str) else orders
+    key = cid.encode("utf-8", "replace") if isinstance(cid, str) and cid else None
+    return topic, key, _stamp(data.get("occurred_at"))
+
+
+def _stamp(when: object) -> int | None:
+    """A Kafka timestamp (ms since 1970) for ``occurred_at``, if it is one."""
+    if not isinstance(when, str):
+        return None
+    try:
+        stamp = int(datetime.fromisoformat(when).timestamp() * 1000)
+    except (ValueError, OverflowError, OSError):
+        return None
+    return stamp if stamp >= 0 else None
 
 
 def produce(lines: Iterable[bytes], settings: Settings, *, rate: float = 0.0,
