@@ -207,6 +207,10 @@ class RuntimeSettings(_Section):
         10.0, gt=0, description="wall-clock seconds without events before a source partition "
         "stops holding back the watermark")
     flush_every_events: int = Field(2000, ge=1, description="coalesce state writes per batch")
+    dead_letter_max_bytes: int = Field(
+        900_000, ge=4096, le=1_000_000, description="largest dead-letter record; a bigger "
+        "one keeps the head of the original bytes with their size and SHA-256. At most the "
+        "producer's max request size (1,000,000) and the topic's max.message.bytes")
     flush_every_seconds: float = Field(1.0, gt=0)
     data_dir: Path = Field(Path("."), description="where Faust keeps its {app_id}-data "
                            "directory (table offsets); states live in the changelog")
