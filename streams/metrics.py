@@ -92,7 +92,8 @@ class Metrics:
                          "for the topics the worker reads", ["topic", "partition"],
                          registry=r)
         self.flush_seconds = Histogram("churnwatch_state_flush_seconds",
-                                       "Time to write coalesced customer states",
+                                       "Time to get a batch's alerts, then the customer "
+                                       "states it touched, confirmed by the broker",
                                        registry=r)
         self.state_writes = Counter("churnwatch_state_writes_total",
                                     "Customer states written to the changelog table", registry=r)

@@ -29,6 +29,7 @@ from typing import Any, cast
 import faust
 from aiokafka.partitioner import murmur2
 from faust.streams import Stream
+from faust.types.tuples import FutureMessage
 from mode.types.signals import BaseSignalT
 
 from churnwatch.config import Settings
@@ -43,6 +44,7 @@ from churnwatch.replayer import LATE_REASON
 from churnwatch.scoring import Scorer
 from churnwatch.streams.admin import source_topics
 from churnwatch.streams.clock import SourceClock, SourceProgress
+from churnwatch.streams.delivery import delivered
 from churnwatch.streams.health import Health
 from churnwatch.streams.metrics import Metrics
 from churnwatch.streams.sensor import MetricsSensor
@@ -58,6 +60,12 @@ def partition_of(key: bytes, partitions: int) -> int:
     customer's events and its changelog records both land on."""
     partition: int = (murmur2(key) & 0x7FFFFFFF) % partitions
     return partition
+
+
+def _put(table: Any, key: bytes, value: bytes) -> FutureMessage:
+    """``table[key] = value``, returning the changelog record's delivery future."""
+    table.data[key] = value
+    return cast(FutureMessage, table.send_changelog(None, key, value))
 
 
 def _known(offset: object) -> int | None:
@@ -123,6 +131,8 @@ class Runtime:
         self._reported: dict[str, int] = {}
         self._decoded: dict[int, tuple[bytes, Population]] = {}
         self._unacked: list[faust.EventT[bytes]] = []
+        self._sent: list[FutureMessage] = []  # alerts not yet confirmed by a flush
+        self._flushing = asyncio.Lock()  # the detect agent's and the timer's flushes
         self._last_flush = time.monotonic()
         self._started = time.monotonic()
         app.agent(self.sources, name="churnwatch.ingest")(self.ingest)
@@ -199,7 +209,7 @@ class Runtime:
             self._unacked.append(event)
             due = time.monotonic() - self._last_flush >= self.settings.runtime.flush_every_seconds
             if due or len(self._unacked) >= self.settings.runtime.flush_every_events:
-                self._flush()
+                await self._flush()
 
     def _take(self, detector: Detector, msg: Any, headers: dict[str, bytes]) -> None:
         raw = msg.value or b""
@@ -225,28 +235,53 @@ class Runtime:
 
     async def flush_idle(self) -> None:
         """Flush when the stream has gone quiet, so the last events get acked too. Safe
-        outside stream iteration: both tables place records with the partitioner, and the
-        flush has no await, so it never interleaves with half-processed input."""
+        outside stream iteration: both tables place records with the partitioner."""
         if self._unacked and time.monotonic() - self._last_flush >= (
                 self.settings.runtime.flush_every_seconds):
-            self._flush()
+            await self._flush()
 
-    def _flush(self) -> None:
-        """Write every touched state, then ack the events that touched them."""
-        with self.metrics.flush_seconds.time():
-            writes = 0
-            for partition, detector in self.detectors.items():
-                for cid in detector.touched:
-                    self.table[cid.encode()] = detector.states[cid].to_bytes()
-                    writes += 1
-                detector.touched.clear()
-                self.populations[str(partition).encode()] = detector.population.to_bytes()
-            self.metrics.state_writes.inc(writes)
-            for event in self._unacked:
-                event.ack()
-            self._unacked.clear()
-            self._last_flush = time.monotonic()
+    async def _flush(self) -> None:
+        """Ack the events taken in so far, once what they caused is on the broker: first
+        their alerts, then the customer states they touched. In that order because a
+        restart skips an event its customer's state already holds: a state on the broker
+        before its alert would lose the alert in a crash. Faust commits only acked
+        offsets. If the broker does not confirm in time, the events stay unacked (read
+        again after a crash) and the states are written again next time."""
+        async with self._flushing:
+            with self.metrics.flush_seconds.time():
+                events, self._unacked = self._unacked, []
+                self._last_flush = time.monotonic()
+                while self._sent:  # alerts published while we waited are waited for too
+                    sent, self._sent = self._sent, []
+                    if not await delivered(sent):
+                        self._unacked[:0] = events
+                        return
+                written = self._write_states()
+                if not await delivered([fut for _, fut in written]):
+                    for key, _ in written:
+                        if key is not None:
+                            key[0].touched.add(key[1])
+                    self._unacked[:0] = events
+                    return
+                for event in events:
+                    event.ack()
         self.metrics.customers.set(sum(len(d.states) for d in self.detectors.values()))
+
+    def _write_states(self) -> list[tuple[tuple[Detector, str] | None, FutureMessage]]:
+        """Send every touched state and each partition's population statistics to their
+        changelogs; the delivery future of each, with the customer it is for. Written
+        through the tables' own changelog send (what setting a key does) to get those
+        futures."""
+        written: list[tuple[tuple[Detector, str] | None, FutureMessage]] = []
+        for partition, detector in self.detectors.items():
+            for cid in detector.touched:
+                written.append(((detector, cid), _put(
+                    self.table, cid.encode(), detector.states[cid].to_bytes())))
+            detector.touched.clear()
+            written.append((None, _put(self.populations, str(partition).encode(),
+                                       detector.population.to_bytes())))
+        self.metrics.state_writes.inc(sum(key is not None for key, _ in written))
+        return written
 
     def _clock(self, partition: int) -> SourceClock:
         """One clock per events partition, fed only by the ticks on that partition: order
@@ -328,9 +363,9 @@ class Runtime:
 
     # --- output -------------------------------------------------------------------------
 
-    # Output is buffered with send_soon, never awaited: the detect path then has no await,
-    # so a timer flush cannot land between an item's state change and its alerts. Faust
-    # flushes the producer before it commits offsets.
+    # Output is buffered with send_soon, never awaited: the detect path then has no await
+    # within an item, so a timer flush cannot land between an item's state change and its
+    # alerts. _flush waits for the broker to confirm them before acking (see delivery.py).
 
     def _publish(self, alert: Alert, received: float | None) -> None:
         """``received``: wall time (s) of the message that triggered the alert, as the
@@ -344,12 +379,13 @@ class Runtime:
             "ce_time": rfc3339(alert.time).encode(),
         }
         key = alert.subject.encode()
-        self.recall.send_soon(key=key, value=body, headers=headers, callback=partial(
-            self._acked, alert.time.timestamp(), received))
+        self._sent.append(self.recall.send_soon(
+            key=key, value=body, headers=headers,
+            callback=partial(self._acked, alert.time.timestamp(), received)))
         for route, topic in self.routes:
             if (not route.signals or alert.data.signal in route.signals) and (
                     not route.tiers or alert.data.tier in route.tiers):
-                topic.send_soon(key=key, value=body, headers=headers)
+                self._sent.append(topic.send_soon(key=key, value=body, headers=headers))
         self.metrics.alerts.labels(alert.data.signal, alert.data.tier).inc()
 
     def _acked(self, triggered: float, received: float | None, _: Any) -> None:
@@ -360,7 +396,8 @@ class Runtime:
 
     def _dead_letter(self, reason: str, raw: bytes, topic: str, partition: int,
                      offset: int) -> None:
-        body = dead_letter_record(reason, raw, topic=topic, partition=partition, offset=offset)
+        body = dead_letter_record(reason, raw, limit=self.settings.runtime.dead_letter_max_bytes,
+                                  topic=topic, partition=partition, offset=offset)
         self.dead.send_soon(value=body, headers={
             "cw-reason": reason.encode()[:1000], "cw-topic": topic.encode(),
             "cw-partition": str(partition).encode(), "cw-offset": str(offset).encode()})
