@@ -5,19 +5,27 @@ replay of the same log exactly: every alert, byte for byte."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import os
 import random
 import signal
 import subprocess
+import threading
+from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 
 import orjson
 import pytest
-from kafka import KafkaConsumer
+from kafka import KafkaConsumer, KafkaProducer
+from prometheus_client.parser import text_string_to_metric_families
 
 from churnwatch.models.events import InvalidEvent, parse_event
-from churnwatch.streams.produce import produce, read_lines
+from churnwatch.streams.admin import client_options
+from churnwatch.streams.produce import produce, read_lines, route
 from tests.faults.conftest import FULL
+from tests.hostile import corpus, is_refused
 from tests.streams.conftest import (
     ALERTS_TIMEOUT,
     DISTURBED_TIMEOUT,
@@ -27,13 +35,16 @@ from tests.streams.conftest import (
     assert_counted_once,
     collect_until,
     eventually,
+    metric_values,
     one_worker_part_way,
+    scrape,
 )
 from tests.streams.logs import make_log, replay_alerts
 from tests.streams.test_replay_equivalence import assert_equivalent
 
 KILLS = 20 if FULL else 1
 CUSTOMERS = 200 if FULL else 100
+HOSTILE_MESSAGES = 100_000 if FULL else 10_000
 
 
 @pytest.mark.timeout(KILLS * PART_WAY_TIMEOUT + DISTURBED_TIMEOUT)
@@ -90,6 +101,84 @@ def test_a_broker_paused_for_30_s_mid_stream(cluster: Cluster, tmp_path: Path) -
     _assert_as_replayed(cluster, log, expected, recall, worker, before=before)
 
 
+@pytest.mark.timeout(DISTURBED_TIMEOUT + 120)
+def test_a_stalling_broker_holds_the_worker_back_and_a_slow_reader_loses_nothing(
+        cluster: Cluster, tmp_path: Path) -> None:
+    """Back-pressure: the broker stalls for half of every second while the log streams
+    in. The worker must wait for it rather than ack what the broker has not stored: some
+    flushes (alerts, then states, confirmed) must take longer than a stall, or this
+    tested nothing. The alerts are read by a consumer that takes 20 ms per alert. Nothing
+    is lost: the reader gets every alert of replay, byte for byte."""
+    log = make_log(tmp_path, customers=CUSTOMERS)
+    cluster.fit(log)
+    expected = replay_alerts(log, tmp_path, cluster.settings)
+    lines = sum(1 for _ in read_lines(log))
+    worker, recall, before = one_worker_part_way(cluster, log, 1)
+    reader = _SlowReader(recall, before, per_record=0.02)
+    reader.start()
+    pid, port = cluster.broker.process.pid, cluster.ports[0]
+    stalls = 0
+    try:
+        while stalls < 60 and not _all_taken_in(port, lines):
+            os.kill(pid, signal.SIGSTOP)
+            eventually(lambda: worker.poll() is not None, timeout=0.5, every=0.5)
+            os.kill(pid, signal.SIGCONT)
+            eventually(lambda: worker.poll() is not None, timeout=0.5, every=0.5)
+            stalls += 1
+    finally:
+        os.kill(pid, signal.SIGCONT)
+    assert worker.poll() is None, cluster.logs()
+    held_back = _flushes_slower_than(port, 0.25)
+    assert held_back, f"no flush waited for the broker in {stalls} stalls"
+    got = reader.finish(lambda: {a["id"] for a in expected} <= reader.ids(),
+                        timeout=ALERTS_TIMEOUT)
+    assert_equivalent(expected, got, exact=True)
+
+
+def _all_taken_in(port: int, lines: int) -> bool:
+    values = metric_values(port) or {}
+    taken = sum(values.get("churnwatch_events", [])) + sum(
+        values.get("churnwatch_events_invalid", []))
+    return taken >= lines - 1  # -1: the worker had not seen the first line's partition
+
+
+def _flushes_slower_than(port: int, seconds: float) -> float:
+    """How many flushes took longer than ``seconds`` (a bucket bound of the histogram)."""
+    for family in text_string_to_metric_families(scrape(port)):
+        if family.name == "churnwatch_state_flush_seconds":
+            buckets = {s.labels.get("le"): s.value for s in family.samples
+                       if s.name.endswith("_bucket")}
+            return buckets["+Inf"] - buckets[str(seconds)]
+    raise AssertionError("no churnwatch_state_flush_seconds")
+
+
+class _SlowReader(threading.Thread):
+    """Reads a topic ``per_record`` seconds per record, in its own thread."""
+
+    def __init__(self, consumer: KafkaConsumer, before: list[bytes], per_record: float):
+        super().__init__(daemon=True)
+        self.consumer, self.per_record = consumer, per_record
+        self.read: list[bytes] = list(before)
+        self.stop = threading.Event()
+
+    def run(self) -> None:
+        while not self.stop.is_set():
+            for records in self.consumer.poll(timeout_ms=200, max_records=20).values():
+                for record in records:
+                    self.stop.wait(self.per_record)  # the slow part of a slow consumer
+                    self.read.append(record.value)
+
+    def ids(self) -> set[str]:
+        return {orjson.loads(raw)["id"] for raw in list(self.read)}
+
+    def finish(self, done: Callable[[], bool], timeout: float) -> list[dict]:
+        finished = eventually(done, timeout=timeout, every=0.5)
+        self.stop.set()
+        self.join()
+        assert finished, f"the reader has {len(self.ids())} alerts after {timeout:.0f} s"
+        return list({a["id"]: a for a in map(orjson.loads, self.read)}.values())
+
+
 @pytest.mark.timeout(ALERTS_TIMEOUT + 120)
 def test_duplicated_and_reordered_input_changes_nothing(cluster: Cluster,
                                                         tmp_path: Path) -> None:
@@ -106,6 +195,74 @@ def test_duplicated_and_reordered_input_changes_nothing(cluster: Cluster,
     produce(read_lines(messy), cluster.settings)
     _assert_as_replayed(cluster, log, expected,
                         cluster.consumer(cluster.settings.topics.recall), worker)
+
+
+@pytest.mark.timeout(ALERTS_TIMEOUT + 900)
+def test_hostile_messages_on_the_source_topics(cluster: Cluster, tmp_path: Path) -> None:
+    """Hostile messages (tests/hostile.py, a few of 1-3 MB, empty and null values, odd
+    keys) mixed into a clean log on the source topics: the worker never dies, every one
+    is in the dead-letter topic with its bytes, the valid events give the clean log's
+    alerts, and the worker's memory stays bounded."""
+    log = make_log(tmp_path, customers=CUSTOMERS, noise=False)
+    cluster.fit(log)
+    expected = replay_alerts(log, tmp_path, cluster.settings)
+    clean = [line.rstrip(b"\n") for line in read_lines(log)]
+    hostile = [*corpus(clean, HOSTILE_MESSAGES - 2, seed=17, huge=3), b"", None]
+    rnd = random.Random(17)
+    mixed: list[bytes | None] = [*clean]
+    for raw in hostile:
+        mixed.insert(rnd.randrange(1, len(mixed)), raw)
+    worker = cluster.start_worker()
+    _produce_raw(cluster, mixed, rnd)
+    _assert_as_replayed(cluster, log, expected, cluster.consumer(cluster.settings.topics.recall),
+                        worker)
+    dead = cluster.consumer(cluster.settings.topics.dead_letter)
+    rows = collect_until(dead, lambda r: len(r) >= len(hostile), timeout=ALERTS_TIMEOUT,
+                         alive=lambda: worker.poll() is None)
+    kept = Counter(_fingerprint(orjson.loads(row)) for row in rows)
+    assert kept == Counter(hashlib.sha256(raw or b"").hexdigest() for raw in hostile), (
+        f"{len(rows)} dead letters for {len(hostile)} hostile messages")
+    peak = _peak_rss(worker.pid)
+    print(f"worker peak RSS {peak / 2**20:.0f} MiB")
+    assert peak < 600 * 2**20
+
+
+def _produce_raw(cluster: Cluster, lines: list[bytes | None], rnd: random.Random) -> None:
+    """Send as they are, routed like ``produce``; some with hostile keys. A producer that
+    allows messages of a few MB, as a topic for them must."""
+    settings = cluster.settings
+    keys = [b"", b"\xff\xfe", b"k" * 10_000, b"\x00"]
+    producer = KafkaProducer(**client_options(settings), linger_ms=20, acks="all",
+                             max_request_size=8 << 20)
+    try:
+        for raw in lines:
+            topic, key, stamp = route(raw or b"", settings)
+            if raw is None:
+                key = b"a tombstone"  # a null value needs a key
+            elif is_refused(raw):
+                key = rnd.choice([key, *keys])
+            producer.send(topic, value=raw, key=key, timestamp_ms=stamp)
+        producer.flush()
+    finally:
+        producer.close()
+
+
+def _fingerprint(row: dict) -> str:
+    """SHA-256 of the original bytes a dead-letter record holds, or of the message too
+    big to hold (then its head must be there)."""
+    if "raw_sha256" in row:
+        assert base64.b64decode(row["raw_head_base64"]) and row["raw_bytes"] > 900_000
+        return str(row["raw_sha256"])
+    raw = row["raw"].encode() if "raw" in row else base64.b64decode(row["raw_base64"])
+    return hashlib.sha256(raw).hexdigest()
+
+
+def _peak_rss(pid: int) -> int:
+    """Peak resident memory of a running process (VmHWM), in bytes."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) * 1024
+    raise AssertionError("no VmHWM")
 
 
 def _assert_as_replayed(cluster: Cluster, log: Path, expected: list[dict],
