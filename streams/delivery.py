@@ -23,17 +23,23 @@ DELIVERY_TIMEOUT = 120.0
 """Seconds to wait for the broker (a paused broker holds the worker this long at most)."""
 
 
+class DeliveryFailed(RuntimeError):
+    """The broker refused a record (after the producer's own retries)."""
+
+
 async def delivered(futures: Sequence[asyncio.Future[object]],
                     timeout: float = DELIVERY_TIMEOUT) -> bool:
-    """True once the broker has acknowledged every record; False if one failed or some
-    are still unconfirmed after ``timeout`` (logged with the count)."""
+    """True once the broker has acknowledged every record; False if some are still
+    unconfirmed after ``timeout``. Raises :class:`DeliveryFailed` if one failed."""
     if not futures:
         return True
     done, pending = await asyncio.wait(futures, timeout=timeout)
-    failed = sum(1 for f in done if f.cancelled() or f.exception() is not None)
-    if pending or failed:
-        log.warning("%d of %d records not confirmed by the broker (%d failed, %d still "
-                    "waiting after %.0f s): their events stay unacked", len(pending) + failed,
-                    len(futures), failed, len(pending), timeout)
+    failed = [f for f in done if f.cancelled() or f.exception() is not None]
+    if failed:
+        raise DeliveryFailed(f"{len(failed)} of {len(futures)} records refused by the "
+                             f"broker, e.g. {failed[0].exception()!r}")
+    if pending:
+        log.warning("%d of %d records not confirmed by the broker after %.0f s: their "
+                    "events stay unacked", len(pending), len(futures), timeout)
         return False
     return True

@@ -44,7 +44,7 @@ from churnwatch.replayer import LATE_REASON
 from churnwatch.scoring import Scorer
 from churnwatch.streams.admin import source_topics
 from churnwatch.streams.clock import SourceClock, SourceProgress
-from churnwatch.streams.delivery import delivered
+from churnwatch.streams.delivery import DeliveryFailed, delivered
 from churnwatch.streams.health import Health
 from churnwatch.streams.metrics import Metrics
 from churnwatch.streams.sensor import MetricsSensor
@@ -245,19 +245,32 @@ class Runtime:
         their alerts, then the customer states they touched. In that order because a
         restart skips an event its customer's state already holds: a state on the broker
         before its alert would lose the alert in a crash. Faust commits only acked
-        offsets. If the broker does not confirm in time, the events stay unacked (read
-        again after a crash) and the states are written again next time."""
+        offsets. Unconfirmed in time: the events stay unacked and everything is waited
+        for (states written) again next time. An alert the broker refused stops acking
+        for good and crashes the detect agent (``/livez`` fails): only a restart, which
+        reads the unacked events again, can send it again."""
         async with self._flushing:
             with self.metrics.flush_seconds.time():
                 events, self._unacked = self._unacked, []
                 self._last_flush = time.monotonic()
                 while self._sent:  # alerts published while we waited are waited for too
                     sent, self._sent = self._sent, []
-                    if not await delivered(sent):
+                    try:
+                        confirmed = await delivered(sent)
+                    except DeliveryFailed:
+                        self._sent[:0], self._unacked[:0] = sent, events
+                        raise
+                    if not confirmed:
+                        self._sent[:0] = [f for f in sent if not f.done()]
                         self._unacked[:0] = events
                         return
                 written = self._write_states()
-                if not await delivered([fut for _, fut in written]):
+                try:
+                    confirmed = await delivered([fut for _, fut in written])
+                except DeliveryFailed as exc:
+                    log.warning("customer states not written (%s): writing them again", exc)
+                    confirmed = False
+                if not confirmed:
                     for key, _ in written:
                         if key is not None:
                             key[0].touched.add(key[1])

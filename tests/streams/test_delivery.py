@@ -7,9 +7,10 @@ import asyncio
 from types import SimpleNamespace
 from typing import Any
 
+import pytest
 from faust.transport.producer import ProducerBuffer
 
-from churnwatch.streams.delivery import delivered
+from churnwatch.streams.delivery import DeliveryFailed, delivered
 
 
 class _SlowBuffer(ProducerBuffer):
@@ -53,15 +54,20 @@ def test_delivered_waits_for_every_confirmation() -> None:
     assert asyncio.run(run()) == (True, True)
 
 
-def test_a_failed_or_unconfirmed_record_is_not_delivered() -> None:
-    async def run() -> tuple[bool, bool, bool]:
+def test_an_unconfirmed_record_is_not_delivered_and_a_refused_one_raises() -> None:
+    async def run() -> tuple[bool, bool, str]:
         loop = asyncio.get_running_loop()
-        failed: asyncio.Future[object] = loop.create_future()
-        failed.set_exception(RuntimeError("broker said no"))
         ok: asyncio.Future[object] = loop.create_future()
         ok.set_result(1)
         never: asyncio.Future[object] = loop.create_future()
-        return (await delivered([ok, failed], timeout=1), await delivered([ok, never], 0.2),
-                await delivered([], timeout=0))
+        failed: asyncio.Future[object] = loop.create_future()
+        failed.set_exception(RuntimeError("broker said no"))
+        waiting = await delivered([ok, never], timeout=0.2)
+        nothing = await delivered([], timeout=0)
+        with pytest.raises(DeliveryFailed) as refused:
+            await delivered([ok, failed], timeout=1)
+        return waiting, nothing, str(refused.value)
 
-    assert asyncio.run(run()) == (False, False, True)
+    waiting, nothing, refused = asyncio.run(run())
+    assert (waiting, nothing) == (False, True)
+    assert "1 of 2 records refused" in refused and "broker said no" in refused
