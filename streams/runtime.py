@@ -133,6 +133,7 @@ class Runtime:
         self._unacked: list[faust.EventT[bytes]] = []
         self._sent: list[FutureMessage] = []  # alerts not yet confirmed by a flush
         self._flushing = asyncio.Lock()  # the detect agent's and the timer's flushes
+        self._assignment = 0  # counts revocations: a flush spanning one must not ack
         self._last_flush = time.monotonic()
         self._started = time.monotonic()
         app.agent(self.sources, name="churnwatch.ingest")(self.ingest)
@@ -253,6 +254,7 @@ class Runtime:
             with self.metrics.flush_seconds.time():
                 events, self._unacked = self._unacked, []
                 self._last_flush = time.monotonic()
+                assignment = self._assignment
                 while self._sent:  # alerts published while we waited are waited for too
                     sent, self._sent = self._sent, []
                     try:
@@ -260,6 +262,8 @@ class Runtime:
                     except DeliveryFailed:
                         self._sent[:0], self._unacked[:0] = sent, events
                         raise
+                    if assignment != self._assignment:
+                        return  # revoked meanwhile: the states are gone, the events unacked
                     if not confirmed:
                         self._sent[:0] = [f for f in sent if not f.done()]
                         self._unacked[:0] = events
@@ -270,6 +274,8 @@ class Runtime:
                 except DeliveryFailed as exc:
                     log.warning("customer states not written (%s): writing them again", exc)
                     confirmed = False
+                if assignment != self._assignment:
+                    return
                 if not confirmed:
                     for key, _ in written:
                         if key is not None:
@@ -334,7 +340,10 @@ class Runtime:
     async def on_revoked(self, sender: Any, /, *args: Any, signal: BaseSignalT[Any],
                          **kwargs: Any) -> None:
         """Forget everything not yet written: the new owner replays it from the log. That
-        includes the clocks: kept, they would be ahead of the events read again."""
+        includes the clocks: kept, they would be ahead of the events read again. A flush
+        waiting for the broker meanwhile must not ack: its states are among the forgotten,
+        and the new owner would skip events whose effect was never stored."""
+        self._assignment += 1
         self.detectors.clear()
         self.clocks.clear()
         self._unacked.clear()

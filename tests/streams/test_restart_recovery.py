@@ -74,7 +74,7 @@ def test_a_restarted_worker_resumes_from_every_state_it_wrote(
     after = replay_states(both, settings, finish=False)
     resumed = changelog_states(cluster, matches(after), timeout=120,
                                alive=lambda: second.poll() is None)
-    assert matches(after)(resumed), _differences(after, resumed)
+    assert matches(after)(resumed), f"{_differences(after, resumed)}; {cluster.progress()}"
 
 
 def test_a_restarted_worker_with_nothing_new_pays_the_alerts_event_time_owes(
