@@ -69,7 +69,7 @@ class Detector:
         partitions. Unused when they are fitted (``fitted``)."""
         self.fitted = settings.detection.population.mode == "fitted"
         if self.fitted:
-            self.view = fitted_view(settings.risk.doc())
+            self.view = fitted_view(self.scorer.doc)
         self.max_seen = -math.inf
         self.stats = stats or Stats()
         """Counters; detectors of several partitions may share one."""

@@ -45,6 +45,7 @@ class Scorer:
     """The models of one parameter file, ready to score."""
 
     def __init__(self, doc: ModelDoc) -> None:
+        self.doc = doc  # also holds the fitted population (detection.population.mode)
         self.version = doc.version
         self.mbg, self.gg, self.risk = doc.mbg, doc.gg, doc.risk_model
 
