@@ -4,6 +4,7 @@ events aimed at real customers."""
 
 from __future__ import annotations
 
+import base64
 import random
 from collections.abc import Iterator
 
@@ -65,6 +66,11 @@ BAD_VALUES: tuple[bytes, ...] = (
     b"[]", b"{}", b'{"a":' * 200 + b"1" + b"}" * 200, b'"2024-03-01T10:00:00"',
     b'"0001-01-01T00:00:00Z"', b'"9999-12-31T23:59:59Z"', b'"yesterday"', b"20240301",
 )
+
+
+def original(row: dict[str, str]) -> bytes:
+    """The original bytes a dead-letter record holds in full (``raw`` or ``raw_base64``)."""
+    return row["raw"].encode() if "raw" in row else base64.b64decode(row["raw_base64"])
 
 
 def is_refused(raw: bytes) -> bool:

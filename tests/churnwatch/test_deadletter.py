@@ -10,6 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from churnwatch.deadletter import dead_letter_record
+from tests.hostile import original
 
 WHERE = {"topic": "orders", "partition": 3, "offset": 12345}
 
@@ -17,8 +18,7 @@ WHERE = {"topic": "orders", "partition": 3, "offset": 12345}
 @given(st.binary(max_size=2000), st.integers(4096, 10_000))
 def test_a_record_within_the_limit_keeps_the_bytes_exactly(raw: bytes, limit: int) -> None:
     row = orjson.loads(dead_letter_record("bad", raw, limit=limit, **WHERE))
-    kept = row["raw"].encode() if "raw" in row else base64.b64decode(row["raw_base64"])
-    assert kept == raw
+    assert original(row) == raw
 
 
 @given(st.binary(min_size=1, max_size=64).map(lambda b: b * 400), st.integers(4096, 20_000),

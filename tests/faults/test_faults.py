@@ -25,17 +25,17 @@ from churnwatch.models.events import InvalidEvent, parse_event
 from churnwatch.streams.admin import client_options
 from churnwatch.streams.produce import produce, read_lines, route
 from tests.faults.conftest import FULL
-from tests.hostile import corpus, is_refused
+from tests.hostile import corpus, is_refused, original
 from tests.streams.conftest import (
     ALERTS_TIMEOUT,
     DISTURBED_TIMEOUT,
     PART_WAY_TIMEOUT,
     Cluster,
     alerts_after,
+    all_detected,
     assert_counted_once,
     collect_until,
     eventually,
-    metric_values,
     one_worker_part_way,
     scrape,
 )
@@ -119,7 +119,7 @@ def test_a_stalling_broker_holds_the_worker_back_and_a_slow_reader_loses_nothing
     pid, port = cluster.broker.process.pid, cluster.ports[0]
     stalls = 0
     try:
-        while stalls < 60 and not _all_taken_in(port, lines):
+        while stalls < 60 and not all_detected(port, lines):
             os.kill(pid, signal.SIGSTOP)
             eventually(lambda: worker.poll() is not None, timeout=0.5, every=0.5)
             os.kill(pid, signal.SIGCONT)
@@ -133,13 +133,6 @@ def test_a_stalling_broker_holds_the_worker_back_and_a_slow_reader_loses_nothing
     got = reader.finish(lambda: {a["id"] for a in expected} <= reader.ids(),
                         timeout=ALERTS_TIMEOUT)
     assert_equivalent(expected, got, exact=True)
-
-
-def _all_taken_in(port: int, lines: int) -> bool:
-    values = metric_values(port) or {}
-    taken = sum(values.get("churnwatch_events", [])) + sum(
-        values.get("churnwatch_events_invalid", []))
-    return taken >= lines - 1  # -1: the worker had not seen the first line's partition
 
 
 def _flushes_slower_than(port: int, seconds: float) -> float:
@@ -253,8 +246,7 @@ def _fingerprint(row: dict) -> str:
     if "raw_sha256" in row:
         assert base64.b64decode(row["raw_head_base64"]) and row["raw_bytes"] > 900_000
         return str(row["raw_sha256"])
-    raw = row["raw"].encode() if "raw" in row else base64.b64decode(row["raw_base64"])
-    return hashlib.sha256(raw).hexdigest()
+    return hashlib.sha256(original(row)).hexdigest()
 
 
 def _peak_rss(pid: int) -> int:

@@ -168,6 +168,17 @@ def cluster(broker: Broker, tmp_path: Path) -> Iterator[Cluster]:
     c.stop_workers()
 
 
+def all_detected(port: int, lines: int) -> bool:
+    """Every line of the log taken in (or refused) and through the detect agent."""
+    values = metric_values(port)
+    if values is None:  # not serving yet
+        return False
+    total = {name: sum(samples) for name, samples in values.items()}
+    taken = total["churnwatch_events"]
+    refused = total["churnwatch_events_invalid"] + total["churnwatch_events_out_of_time"]
+    return taken + refused == lines and total["churnwatch_events_detected"] == taken
+
+
 def eventually(check: Callable[[], T], timeout: float, every: float = 0.2) -> T | None:
     """What ``check()`` returns once it is truthy, or None after ``timeout`` seconds: a
     bounded wait on an observable condition, not a sleep."""

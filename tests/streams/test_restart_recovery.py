@@ -24,9 +24,9 @@ from churnwatch.streams.produce import produce, read_lines
 from tests.streams.conftest import (
     Cluster,
     alerts_after,
+    all_detected,
     changelog_states,
     eventually,
-    metric_values,
 )
 from tests.streams.logs import make_log, replay_alerts, replay_states
 from tests.streams.test_replay_equivalence import assert_equivalent
@@ -94,7 +94,7 @@ def test_a_restarted_worker_with_nothing_new_pays_the_alerts_event_time_owes(
     first = cluster.start_worker(metrics_port=port,
                                  env={"CHURNWATCH_RUNTIME__IDLE_AFTER": "86400"})
     produce(read_lines(log), cluster.settings)
-    assert eventually(lambda: _all_detected(port, lines), timeout=120), cluster.logs()
+    assert eventually(lambda: all_detected(port, lines), timeout=120), cluster.logs()
     first.send_signal(signal.SIGTERM)
     assert first.wait(timeout=60) == 0
     second = cluster.start_worker()
@@ -102,17 +102,6 @@ def test_a_restarted_worker_with_nothing_new_pays_the_alerts_event_time_owes(
                        alive=lambda: second.poll() is None, progress=cluster.progress,
                        exact=True)
     assert_equivalent(expected, got, exact=True)
-
-
-def _all_detected(port: int, lines: int) -> bool:
-    """Every line of the log taken in (or refused) and through the detect agent."""
-    values = metric_values(port)
-    if values is None:  # not serving yet
-        return False
-    total = {name: sum(samples) for name, samples in values.items()}
-    taken = total["churnwatch_events"]
-    refused = total["churnwatch_events_invalid"] + total["churnwatch_events_out_of_time"]
-    return taken + refused == lines and total["churnwatch_events_detected"] == taken
 
 
 def _with_wave(log: Path, out: Path, customers: list[str], at: float, name: str) -> Path:
