@@ -38,8 +38,10 @@ faults: install
 golden: install
 	$(BIN)/pytest -q tests/churnwatch/test_replay_golden.py --churnwatch-update-golden
 
+# Replay throughput on five log shapes, then the worker against a no-op Faust agent.
 bench: install
-	$(BIN)/python bench/replay_bench.py
+	$(BIN)/python bench/replay_matrix.py
+	$(BIN)/python bench/stream_bench.py
 
 # The full CDNOW master log (23,570 customers) from the lifetimes wheel, hash-checked.
 CDNOW_WHEEL_SHA256 := 261e3dc89977c2b60767ca6728aaa29d429de0c814635070a749c36555895da8
