@@ -107,7 +107,8 @@ class Cluster:
 
     def progress(self) -> str:
         """Where each running worker is, from its metrics: tells a slow worker (events
-        still to detect, lag) from a stuck one (all detected, event time not moving)."""
+        still to detect, lag) from a stuck one (all detected, event time not moving), and
+        shows events refused as late (a lost alert's likeliest cause after a restart)."""
         lines = []
         for n, (proc, port) in enumerate(zip(self.workers, self.ports, strict=True)):
             if proc.poll() is not None:
@@ -121,6 +122,7 @@ class Cluster:
                 f"worker{n}: taken in {sum(values.get('churnwatch_events', [])):.0f}, "
                 f"detected {sum(values.get('churnwatch_events_detected', [])):.0f}, "
                 f"lag {sum(values.get('churnwatch_consumer_lag_messages', [])):.0f}, "
+                f"refused as late {sum(values.get('churnwatch_events_late', [])):.0f}, "
                 f"watermarks {_iso(min(marks))} .. {_iso(max(marks))}")
         return "; ".join(lines)
 
