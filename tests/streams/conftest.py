@@ -28,6 +28,7 @@ from churnwatch.replayer import LATE_REASON
 from churnwatch.streams.admin import client_options
 from churnwatch.streams.broker import Broker, free_port, running_broker
 from churnwatch.streams.produce import produce, read_lines
+from tests.conftest import FAILED
 from tests.streams.logs import POPULATION_SIGNALS, replay_states, stable_ids
 
 ROOT = Path(__file__).parents[2]
@@ -126,6 +127,16 @@ class Cluster:
                 f"watermarks {_iso(min(marks))} .. {_iso(max(marks))}")
         return "; ".join(lines)
 
+    def dump_stacks(self) -> None:
+        """Have each running worker write every thread's and asyncio task's stack to its
+        log (mode's worker does that on SIGUSR1): where a stuck worker waits."""
+        running = [(p, self.tmp / f"worker{n}.log") for n, p in enumerate(self.workers)
+                   if p.poll() is None]
+        for proc, _ in running:
+            proc.send_signal(signal.SIGUSR1)
+        for _, log in running:
+            eventually(lambda log=log: b"TASKS" in log.read_bytes(), timeout=30)
+
     def stop_workers(self) -> None:
         for proc in self.workers:
             if proc.poll() is None:
@@ -164,9 +175,12 @@ def metric_values(port: int) -> dict[str, list[float]] | None:
 
 
 @pytest.fixture
-def cluster(broker: Broker, tmp_path: Path) -> Iterator[Cluster]:
+def cluster(broker: Broker, tmp_path: Path, request: pytest.FixtureRequest
+            ) -> Iterator[Cluster]:
     c = Cluster(broker, tmp_path)
     yield c
+    if request.node.stash.get(FAILED, False):
+        c.dump_stacks()
     c.stop_workers()
 
 
