@@ -267,10 +267,15 @@ def alerts_after(consumer: KafkaConsumer, expected: list[dict], alive: Callable[
                and a["subject"] not in population}
     # Running out of time is not a difference in the alerts: say which it is (measured
     # under two busy cores: a restarted worker took over 120 s for the last 2/3 of a log)
+    reread = ""
+    if missing:  # lost by the broker, or only skipped by this reader? read it again
+        consumer.seek_to_beginning()
+        again = {orjson.loads(x)["id"] for x in collect_until(consumer, lambda _: False, 10)}
+        reread = f"; read again from the start, the topic has {len(missing & again)} of them"
     assert not missing, (
         f"streaming had not reached replay's alerts after {ALERTS_TIMEOUT:.0f} s: "
         f"{len(missing)} of {len(stable)} missing, newest streamed alert at "
-        f"{max((a['time'] for a in got.values()), default=None)}; {progress()}")
+        f"{max((a['time'] for a in got.values()), default=None)}; {progress()}{reread}")
     seen += collect_until(consumer, lambda _: False, timeout=3)
     return list({a["id"]: a for a in map(orjson.loads, seen)}.values())
 
