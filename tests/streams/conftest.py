@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import math
 import os
 import signal
@@ -18,6 +19,7 @@ from typing import TypeVar
 
 import orjson
 import pytest
+from aiokafka import AIOKafkaConsumer
 from kafka import KafkaConsumer
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -271,13 +273,33 @@ def alerts_after(consumer: KafkaConsumer, expected: list[dict], alive: Callable[
     if missing:  # lost by the broker, or only skipped by this reader? read it again
         consumer.seek_to_beginning()
         again = {orjson.loads(x)["id"] for x in collect_until(consumer, lambda _: False, 10)}
-        reread = f"; read again from the start, the topic has {len(missing & again)} of them"
+        other = asyncio.run(_ids_by_aiokafka(consumer.config["bootstrap_servers"],
+                                             *consumer.subscription()))
+        reread = (f"; read again from the start, the topic has {len(missing & again)} of "
+                  f"them, and {len(missing & other)} read with aiokafka")
     assert not missing, (
         f"streaming had not reached replay's alerts after {ALERTS_TIMEOUT:.0f} s: "
         f"{len(missing)} of {len(stable)} missing, newest streamed alert at "
         f"{max((a['time'] for a in got.values()), default=None)}; {progress()}{reread}")
     seen += collect_until(consumer, lambda _: False, timeout=3)
     return list({a["id"]: a for a in map(orjson.loads, seen)}.values())
+
+
+async def _ids_by_aiokafka(servers: str | list[str], *topics: str) -> set[str]:
+    """Alert ids on ``topics`` as another client library reads them (10 s): a second
+    witness when kafka-python misses records."""
+    reader = AIOKafkaConsumer(*topics, bootstrap_servers=servers, group_id=None,
+                              auto_offset_reset="earliest", enable_auto_commit=False)
+    await reader.start()
+    ids: set[str] = set()
+    try:
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            for records in (await reader.getmany(timeout_ms=500)).values():
+                ids |= {orjson.loads(r.value)["id"] for r in records}
+    finally:
+        await reader.stop()
+    return ids
 
 
 def changelog_states(cluster: Cluster,
