@@ -62,7 +62,8 @@ def main() -> None:
     began = time.perf_counter()
     for n in range(args.customers):
         key = f"c{n:09d}"
-        value = bytes(templates[n % len(templates)])  # its own copy, as a changelog read
+        value = bytes(memoryview(templates[n % len(templates)]))  # a copy, as a changelog
+        # read makes (bytes(b) would return b itself and share it between customers)
         table[key.encode()] = value
         detector.restore(key, CustomerState.from_bytes(value))
     seconds = time.perf_counter() - began
