@@ -131,7 +131,7 @@ class Runtime:
         self._reported: dict[str, int] = {}
         self._decoded: dict[int, tuple[bytes, Population]] = {}
         self._unacked: list[faust.EventT[bytes]] = []
-        self._sent: list[FutureMessage] = []  # alerts not yet confirmed by a flush
+        self._sent: list[FutureMessage] = []  # alerts, dead letters not yet confirmed
         self._flushing = asyncio.Lock()  # the detect agent's and the timer's flushes
         self._assignment = 0  # counts revocations: a flush spanning one must not ack
         self._last_flush = time.monotonic()
@@ -161,12 +161,14 @@ class Runtime:
                 parsed = parse_event(raw, kind=kind)
             except InvalidEvent as exc:
                 self.metrics.invalid.labels(msg.topic).inc()
-                self._dead_letter(str(exc), raw, msg.topic, msg.partition, msg.offset)
+                await self.dead.send(**self._dead_letter(
+                    str(exc), raw, msg.topic, msg.partition, msg.offset))
                 continue
             why = self.guard.refuse(parsed.ts, parsed.customer_id, wall=time.time())
             if why is not None:  # never let it move the clock
                 self.metrics.out_of_time.labels(msg.topic).inc()
-                self._dead_letter(why, raw, msg.topic, msg.partition, msg.offset)
+                await self.dead.send(**self._dead_letter(
+                    why, raw, msg.topic, msg.partition, msg.offset))
                 continue
             self.metrics.events_in.labels(kind).inc()
             self.progress.observe(source, parsed.ts)
@@ -217,8 +219,9 @@ class Runtime:
         try:
             event = parse_event(raw, kind=headers[KIND_HEADER].decode())
         except (InvalidEvent, KeyError) as exc:  # only if someone else wrote to the topic
-            self._dead_letter(f"unreadable repartitioned event: {exc}", raw, msg.topic,
-                              msg.partition, msg.offset)
+            self._sent.append(self.dead.send_soon(**self._dead_letter(
+                f"unreadable repartitioned event: {exc}", raw, msg.topic, msg.partition,
+                msg.offset)))
             return
         self.metrics.detected.inc()
         state = detector.states.get(event.customer_id)
@@ -230,7 +233,8 @@ class Runtime:
             self.metrics.duplicates.inc()
         elif outcome is Outcome.LATE:
             self.metrics.late.inc()
-            self._dead_letter(LATE_REASON, raw, msg.topic, msg.partition, msg.offset)
+            self._sent.append(self.dead.send_soon(**self._dead_letter(
+                LATE_REASON, raw, msg.topic, msg.partition, msg.offset)))
         detector.states[event.customer_id].seq = msg.offset
         detector.touched.add(event.customer_id)
 
@@ -243,19 +247,19 @@ class Runtime:
 
     async def _flush(self) -> None:
         """Ack the events taken in so far, once what they caused is on the broker: first
-        their alerts, then the customer states they touched. In that order because a
-        restart skips an event its customer's state already holds: a state on the broker
-        before its alert would lose the alert in a crash. Faust commits only acked
-        offsets. Unconfirmed in time: the events stay unacked and everything is waited
-        for (states written) again next time. An alert the broker refused stops acking
-        for good and crashes the detect agent (``/livez`` fails): only a restart, which
-        reads the unacked events again, can send it again."""
+        their alerts and dead letters, then the customer states they touched. In that
+        order because a restart skips an event its customer's state already holds: a
+        state on the broker before its alert would lose the alert in a crash. Faust
+        commits only acked offsets. Unconfirmed in time: the events stay unacked and
+        everything is waited for (states written) again next time. An alert the broker
+        refused stops acking for good and crashes the detect agent (``/livez`` fails):
+        only a restart, which reads the unacked events again, can send it again."""
         async with self._flushing:
             with self.metrics.flush_seconds.time():
                 events, self._unacked = self._unacked, []
                 self._last_flush = time.monotonic()
                 assignment = self._assignment
-                while self._sent:  # alerts published while we waited are waited for too
+                while self._sent:  # records published while we waited are waited for too
                     sent, self._sent = self._sent, []
                     try:
                         confirmed = await delivered(sent)
@@ -417,12 +421,15 @@ class Runtime:
             self.metrics.latency.labels("received").observe(max(0.0, now - received))
 
     def _dead_letter(self, reason: str, raw: bytes, topic: str, partition: int,
-                     offset: int) -> None:
+                     offset: int) -> dict[str, Any]:
+        """Value and headers of a dead letter, for ``self.dead``. It must be on the broker
+        before its event is acked, like an alert: ingest awaits the send (Faust's commit
+        waits for aiokafka's flush), detect waits for it in ``_flush``."""
         body = dead_letter_record(reason, raw, limit=self.settings.runtime.dead_letter_max_bytes,
                                   topic=topic, partition=partition, offset=offset)
-        self.dead.send_soon(value=body, headers={
+        return {"value": body, "headers": {
             "cw-reason": reason.encode()[:1000], "cw-topic": topic.encode(),
-            "cw-partition": str(partition).encode(), "cw-offset": str(offset).encode()})
+            "cw-partition": str(partition).encode(), "cw-offset": str(offset).encode()}}
 
     async def measure(self) -> None:
         """Partitions and consumer lag (high-water mark minus position) of the topics the
