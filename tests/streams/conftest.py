@@ -11,7 +11,7 @@ import sys
 import time
 import urllib.request
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -27,6 +27,7 @@ from churnwatch.config import Settings
 from churnwatch.fit import fit_log
 from churnwatch.models.state import CustomerState
 from churnwatch.replayer import LATE_REASON
+from churnwatch.signals.base import SIGNAL_NAMES
 from churnwatch.streams.admin import client_options
 from churnwatch.streams.broker import Broker, free_port, running_broker
 from churnwatch.streams.produce import produce, read_lines
@@ -108,11 +109,14 @@ class Cluster:
         self.ports.append(port)
         return proc
 
-    def progress(self) -> str:
+    def progress(self, subjects: Collection[str] = ()) -> str:
         """Where each running worker is, from its metrics: tells a slow worker (events
         still to detect, lag) from a stuck one (all detected, event time not moving), and
-        shows events refused as late (a lost alert's likeliest cause after a restart)."""
-        lines = []
+        shows events refused as late (a lost alert's likeliest cause after a restart).
+        With ``subjects``, also what the changelog holds for those customers: whether the
+        detector fired the missing alerts (then the transport lost them) or never got
+        that far."""
+        lines = [self._changelog_view(subjects)] if subjects else []
         for n, (proc, port) in enumerate(zip(self.workers, self.ports, strict=True)):
             if proc.poll() is not None:
                 continue
@@ -128,6 +132,14 @@ class Cluster:
                 f"refused as late {sum(values.get('churnwatch_events_late', [])):.0f}, "
                 f"watermarks {_iso(min(marks))} .. {_iso(max(marks))}")
         return "; ".join(lines)
+
+    def _changelog_view(self, subjects: Collection[str]) -> str:
+        states = changelog_states(self, timeout=3)
+        return "changelog: " + "; ".join(
+            f"{c}: through {_iso(st.through)}, seq {st.seq}, pending {len(st.pending)}, "
+            "fired " + ", ".join(f"{SIGNAL_NAMES[code]} {_iso(at)}"
+                                 for code, at in sorted(st.fired.items()))
+            if (st := states.get(c)) else f"{c}: no state" for c in sorted(subjects))
 
     def dump_stacks(self) -> None:
         """Have each running worker write every thread's and asyncio task's stack to its
@@ -249,7 +261,8 @@ def _iso(seconds: float) -> str:
 
 def alerts_after(consumer: KafkaConsumer, expected: list[dict], alive: Callable[[], bool],
                  before: list[bytes] | None = None,
-                 progress: Callable[[], str] = lambda: "", *, exact: bool = False
+                 progress: Callable[[Collection[str]], str] = lambda _: "", *,
+                 exact: bool = False
                  ) -> list[dict]:
     """Read alerts until every one of ``expected`` (replay's) that streaming must reproduce
     by id has arrived (all of them when ``exact``, as with fitted statistics, else see
@@ -276,11 +289,13 @@ def alerts_after(consumer: KafkaConsumer, expected: list[dict], alive: Callable[
         other = asyncio.run(_ids_by_aiokafka(consumer.config["bootstrap_servers"],
                                              *consumer.subscription()))
         reread = (f"; read again from the start, the topic has {len(missing & again)} of "
-                  f"them, and {len(missing & other)} read with aiokafka")
+                  f"them ({len(again)} alerts in all), and {len(missing & other)} read "
+                  f"with aiokafka ({len(other)})")
     assert not missing, (
         f"streaming had not reached replay's alerts after {ALERTS_TIMEOUT:.0f} s: "
         f"{len(missing)} of {len(stable)} missing, newest streamed alert at "
-        f"{max((a['time'] for a in got.values()), default=None)}; {progress()}{reread}")
+        f"{max((a['time'] for a in got.values()), default=None)}; "
+        f"{progress({a['subject'] for a in expected if a['id'] in missing})}{reread}")
     seen += collect_until(consumer, lambda _: False, timeout=3)
     return list({a["id"]: a for a in map(orjson.loads, seen)}.values())
 
