@@ -1,6 +1,7 @@
 """A Faust app whose agent does nothing but count: the floor a Faust worker costs.
 
-Run by bench/stream_bench.py as a subprocess; prints DONE <seconds> after N events.
+Run by bench/stream_bench.py as a subprocess (broker, topics, N, data directory); prints
+DONE <seconds> after N events.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import faust
 
 broker, topics, expected = sys.argv[1], sys.argv[2].split(","), int(sys.argv[3])
 app = faust.App(f"noop-{time.time_ns()}", broker=f"kafka://{broker}", env={},
+                datadir=sys.argv[4],
                 web_enabled=False, store="memory://", consumer_auto_offset_reset="earliest",
                 broker_session_timeout=2.0, broker_heartbeat_interval=0.5,
                 broker_rebalance_timeout=2.0)

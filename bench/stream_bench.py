@@ -1,11 +1,18 @@
-"""Worker throughput against a no-op Faust agent, same broker, same topics, same run.
+"""The streaming worker measured on the embedded broker: throughput against a no-op Faust
+agent, scale-out, producer batching, and event-to-alert latency.
 
-    python bench/stream_bench.py [--customers 600]
+    python bench/stream_bench.py [--customers 600] [--workers 1,2,4] [--latency-seconds 60]
 
-Produces a generated log into the source topics of a fresh embedded broker, then times
-(1) a no-op Faust agent consuming all of it and (2) a churnwatch worker (validate,
-repartition, detect, coalesced table writes, alerts) until its detector has taken in
-every valid event. Times run from the first event consumed to the last one.
+Writes a generated log into the source topics of a fresh embedded broker, then times
+(1) a no-op Faust agent consuming all of it; (2) 1, 2, 4... churnwatch workers in one
+group (validate, repartition, detect, coalesced table writes, alerts) until their
+detectors have taken in every event, from the first event detected to the last; (3) one
+worker with the producer batching production uses (the embedded defaults send one record
+per batch, see streams/app.py); (4) one worker fed a second log at half the one-worker
+rate, reporting ``churnwatch_alert_latency_seconds{since="received"}``: from when the
+worker took in the message that released an alert to the broker's acknowledgement of the
+alert. Event time waits ``allowed_lateness`` by design; that wait is in event time and
+not part of this figure.
 """
 
 from __future__ import annotations
@@ -18,6 +25,8 @@ import sys
 import tempfile
 import time
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -28,36 +37,122 @@ from churnwatch.streams.broker import free_port, running_broker
 from churnwatch.streams.produce import produce, read_lines
 
 ROOT = Path(__file__).parents[1]
+STALL = 30.0  # seconds without progress after which a run is reported as stuck
+STARTUP = 180.0  # the same before the first event (a production-timeout group join)
 
 
-def metric(port: int, name: str) -> float:
+def scrape(port: int) -> str:
     with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as r:
-        text = r.read().decode()
-    total = 0.0
-    for m in re.finditer(rf"^{name}(?:{{[^}}]*}})? ([0-9.e+]+)$", text, re.M):
-        total += float(m.group(1))
-    return total
+        return str(r.read().decode())
+
+
+def metric(port: int, name: str, labels: str = "") -> float:
+    """Sum of a metric's samples whose label set contains ``labels``; 0 while down."""
+    try:
+        text = scrape(port)
+    except OSError:
+        return 0.0
+    return sum(float(m.group(2)) for m in re.finditer(
+        rf"^{name}(?:{{([^}}]*)}})? ([0-9.e+]+)$", text, re.M) if labels in (m.group(1) or ""))
+
+
+@contextmanager
+def workers(count: int, tmp: Path, env: dict[str, str]) -> Iterator[list[int]]:
+    """``count`` worker processes in one group; yields their metrics ports."""
+    ports = [free_port() for _ in range(count)]
+    for port in ports:
+        (tmp / f"w{port}").mkdir()
+    procs = [subprocess.Popen(
+        [sys.executable, "-m", "churnwatch.cli", "worker", "--loglevel", "warning"],
+        env={**os.environ, **env, "CHURNWATCH_RUNTIME__METRICS_PORT": str(port),
+             "CHURNWATCH_RUNTIME__DATA_DIR": str(tmp / f"w{port}")},
+        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for port in ports]
+    try:
+        yield ports
+    finally:
+        for proc in procs:
+            proc.terminate()
+        for proc in procs:
+            proc.wait(timeout=60)
+
+
+def detected(ports: list[int]) -> float:
+    return sum(metric(p, "churnwatch_events_detected_total") for p in ports)
+
+
+def time_to_detect(ports: list[int], n: int) -> tuple[float, float]:
+    """Seconds from the first event detected to the n-th, and events detected: fewer than
+    ``n`` if nothing moved for STALL seconds (STARTUP before the first event)."""
+    start, last_change, done = None, time.monotonic(), 0.0
+    while done < n:
+        now, seen = time.monotonic(), detected(ports)
+        if seen > done:
+            done, last_change = seen, now
+            start = start or now
+        elif now - last_change > (STALL if start else STARTUP):
+            return last_change - (start or last_change), done
+        time.sleep(0.2)
+    return time.monotonic() - (start or time.monotonic()), done
+
+
+def histogram_quantile(q: float, buckets: list[tuple[float, float]]) -> float:
+    """Prometheus' estimate: linear within the bucket holding the q-th observation."""
+    total = buckets[-1][1]
+    rank, lower, below = q * total, 0.0, 0.0
+    for bound, count in buckets:
+        if count >= rank:
+            if bound == float("inf"):
+                return lower
+            return lower + (bound - lower) * (rank - below) / max(count - below, 1e-9)
+        lower, below = bound, count
+    return lower
+
+
+def latency_buckets(port: int) -> list[tuple[float, float]]:
+    text = scrape(port)
+    rows = re.findall(r'^churnwatch_alert_latency_seconds_bucket\{le="([^"]+)",'
+                      r'since="received"\} ([0-9.e+]+)$', text, re.M)
+    return sorted((float(le), float(count)) for le, count in rows)
+
+
+def run_workers(label: str, count: int, n: int, tmp: Path, env: dict[str, str]) -> float:
+    with workers(count, tmp, env) as ports:
+        seconds, done = time_to_detect(ports, n)
+        alerts = sum(metric(p, "churnwatch_alerts_total") for p in ports)
+        writes = sum(metric(p, "churnwatch_state_writes_total") for p in ports)
+    rate = done / seconds if seconds else 0.0
+    stuck = "" if done >= n else f", STOPPED at {done:,.0f} of {n:,} events"
+    print(f"{label}: {rate:,.0f} events/s ({seconds:.1f} s), {alerts:,.0f} alerts, "
+          f"{writes:,.0f} state writes ({writes / max(done, 1):.2f} per event){stuck}",
+          flush=True)
+    return rate
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--customers", type=int, default=600)
+    ap.add_argument("--workers", default="1,2,4", help="group sizes to time")
+    ap.add_argument("--latency-seconds", type=float, default=60.0,
+                    help="length of the latency run; 0 skips it")
     args = ap.parse_args()
-    with tempfile.TemporaryDirectory() as tmp, running_broker(log=Path(tmp) / "b.log") as b:
-        log = Path(tmp) / "log.jsonl"
-        made = generate(log, Path(tmp) / "l.jsonl", customers=args.customers, days=730,
+    with tempfile.TemporaryDirectory() as name, running_broker(
+            log=Path(name) / "b.log") as b:
+        tmp = Path(name)
+        log = tmp / "log.jsonl"
+        made = generate(log, tmp / "l.jsonl", customers=args.customers, days=730,
                         seed=3, start=datetime(2024, 1, 1, tzinfo=UTC), noise=False)
-        env = {"CHURNWATCH_KAFKA__BROKERS": b.url, "CHURNWATCH_RUNTIME__FAST_GROUP_JOIN": "true"}
-        os.environ.update(env)
+        os.environ.update({"CHURNWATCH_KAFKA__BROKERS": b.url,
+                           "CHURNWATCH_RUNTIME__FAST_GROUP_JOIN": "true"})
         settings = Settings()
         ensure_topics(settings)
         produce(read_lines(log), settings)
         n = made.events
-        print(f"{n:,} events in the source topics ({settings.topics.partitions} partitions each)")
+        print(f"{n:,} events in the source topics ({settings.topics.partitions} partitions "
+              "each)", flush=True)
         topics = ",".join([settings.topics.orders, settings.topics.engagement,
                            settings.topics.complaints])
         proc = subprocess.Popen([sys.executable, str(ROOT / "bench" / "noop_agent.py"), b.url,
-                                 topics, str(n)], stdout=subprocess.PIPE,
+                                 topics, str(n), str(tmp)], stdout=subprocess.PIPE,
                                 stderr=subprocess.STDOUT, text=True)
         assert proc.stdout is not None
         # Faust routes print() through its logger: the marker sits inside a log line
@@ -65,33 +160,46 @@ def main() -> None:
                       if "DONE " in line)
         proc.terminate()
         proc.wait()
-        print(f"no-op Faust agent: {n / noop_s:,.0f} events/s ({noop_s:.1f} s)")
-        port = free_port()
-        worker = subprocess.Popen(
-            [sys.executable, "-m", "churnwatch.cli", "worker", "--loglevel", "warning"],
-            env={**os.environ, "CHURNWATCH_RUNTIME__METRICS_PORT": str(port)}, cwd=ROOT,
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        try:
-            start = None
-            while True:
-                try:
-                    done = metric(port, "churnwatch_events_detected_total")
-                except OSError:
-                    done = 0.0
-                if done > 0 and start is None:
-                    start = time.monotonic()
-                if done >= n:
-                    break
-                time.sleep(0.2)
-            seconds = time.monotonic() - (start or time.monotonic())
-            alerts = metric(port, "churnwatch_alerts_total")
-            writes = metric(port, "churnwatch_state_writes_total")
-        finally:
-            worker.terminate()
-            worker.wait(timeout=60)
-        print(f"churnwatch worker: {n / seconds:,.0f} events/s ({seconds:.1f} s), "
-              f"{alerts:,.0f} alerts, {writes:,.0f} state writes "
-              f"({writes / n:.2f} per event)")
+        noop = n / noop_s
+        print(f"no-op Faust agent: {noop:,.0f} events/s ({noop_s:.1f} s)", flush=True)
+        one = 0.0
+        for count in (int(c) for c in args.workers.split(",")):
+            rate = run_workers(f"{count} churnwatch worker(s)", count, n, tmp,
+                               {"CHURNWATCH_RUNTIME__APP_ID": f"bench-{count}"})
+            print(f"  = {rate / noop:.2f}x the no-op agent", flush=True)
+            one = one or rate
+        # production batching: fast_group_join also sets one record per producer batch
+        run_workers("1 worker, production producer batching", 1, n, tmp,
+                    {"CHURNWATCH_RUNTIME__APP_ID": "bench-batched",
+                     "CHURNWATCH_RUNTIME__FAST_GROUP_JOIN": "false"})
+        if args.latency_seconds > 0 and one:
+            measure_latency(tmp, one / 2, args.latency_seconds, args.customers)
+
+
+def measure_latency(tmp: Path, rate: float, seconds: float, customers: int) -> None:
+    """A worker on fresh topics, fed a log at ``rate`` events/s for ``seconds``."""
+    names = {f"CHURNWATCH_TOPICS__{t}": f"latency-{t.lower()}"
+             for t in ("ORDERS", "ENGAGEMENT", "COMPLAINTS", "RECALL", "DEAD_LETTER")}
+    os.environ.update(names)
+    settings = Settings()
+    ensure_topics(settings)
+    log = tmp / "latency.jsonl"
+    generate(log, tmp / "latency.labels.jsonl", customers=customers, days=730, seed=4,
+             start=datetime(2024, 1, 1, tzinfo=UTC), noise=False)
+    lines = list(read_lines(log))[: int(rate * seconds)]
+    with workers(1, tmp, {"CHURNWATCH_RUNTIME__APP_ID": "bench-latency"}) as (port,):
+        while metric(port, "churnwatch_ready") < 1:
+            time.sleep(0.2)
+        sent = produce(lines, settings, rate=rate)
+        time_to_detect([port], len(lines))
+        buckets = latency_buckets(port)
+    alerts = buckets[-1][1]
+    p50, p99 = (histogram_quantile(q, buckets) for q in (0.5, 0.99))
+    within = {bound: count / max(alerts, 1) for bound, count in buckets if bound <= 2}
+    print(f"latency at {sent.sent / sent.seconds:,.0f} events/s ({sent.sent:,} events, "
+          f"{alerts:,.0f} alerts): received -> alert acknowledged p50 {p50:.2f} s, "
+          f"p99 {p99:.2f} s (histogram estimate); share within "
+          + ", ".join(f"{b:g} s: {s:.1%}" for b, s in within.items()), flush=True)
 
 
 if __name__ == "__main__":
