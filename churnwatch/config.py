@@ -213,7 +213,12 @@ class RuntimeSettings(_Section):
         "producer's max request size (1,000,000) and the topic's max.message.bytes")
     flush_every_seconds: float = Field(1.0, gt=0)
     data_dir: Path = Field(Path("."), description="where Faust keeps its {app_id}-data "
-                           "directory (table offsets); states live in the changelog")
+                           "directory (table offsets, and the states with table_store "
+                           "'rocksdb'); the changelog is the states' source of truth")
+    table_store: Literal["memory", "rocksdb"] = Field(
+        "memory", description="'memory': every start rebuilds the customer states from the "
+        "changelog; 'rocksdb': they stay on local disk under data_dir, so a restart reads "
+        "only the changelog written since (give the worker a persistent volume)")
     metrics_host: str = "127.0.0.1"
     metrics_port: int = Field(9108, ge=0, le=65535, description="0 disables /metrics")
     fast_group_join: bool | None = Field(

@@ -8,6 +8,7 @@ import faust
 
 from churnwatch.config import Settings
 from churnwatch.streams.admin import ssl_context
+from churnwatch.streams.store import store_url
 
 
 def create_app(settings: Settings) -> faust.App:
@@ -19,7 +20,7 @@ def create_app(settings: Settings) -> faust.App:
         # Faust reads env vars that override constructor arguments (a Kubernetes service
         # named `web` crashes it): every setting comes from our Settings, none from env.
         "env": {},
-        "store": "memory://",
+        "store": store_url(settings),
         "datadir": str(rt.data_dir / f"{rt.app_id}-data"),
         "web_enabled": False,
         "topic_partitions": settings.topics.partitions,

@@ -27,7 +27,6 @@ from functools import partial
 from typing import Any, cast
 
 import faust
-from aiokafka.partitioner import murmur2
 from faust.streams import Stream
 from faust.types.tuples import FutureMessage
 from mode.types.signals import BaseSignalT
@@ -48,18 +47,12 @@ from churnwatch.streams.delivery import DeliveryFailed, delivered
 from churnwatch.streams.health import Health
 from churnwatch.streams.metrics import Metrics
 from churnwatch.streams.sensor import MetricsSensor
+from churnwatch.streams.store import partition_of
 
 log = logging.getLogger(__name__)
 
 KIND_HEADER = "cw-kind"
 TICK_HEADER = "cw-tick"
-
-
-def partition_of(key: bytes, partitions: int) -> int:
-    """The producer's default partitioner (murmur2, as the Java client): the partition a
-    customer's events and its changelog records both land on."""
-    partition: int = (murmur2(key) & 0x7FFFFFFF) % partitions
-    return partition
 
 
 def _put(table: Any, key: bytes, value: bytes) -> FutureMessage:
@@ -227,6 +220,9 @@ class Runtime:
         state = detector.states.get(event.customer_id)
         if state is not None and msg.offset <= state.seq:
             self.metrics.redelivered.inc()
+            # written again: with a local store, the state that holds this event may be
+            # from a flush that crashed before the changelog confirmed it
+            detector.touched.add(event.customer_id)
             return
         outcome = detector.ingest(event)
         if outcome is Outcome.DUPLICATE:

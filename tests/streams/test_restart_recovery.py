@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import orjson
+import pytest
 
 from churnwatch.models.state import CustomerState
 from churnwatch.replayer import valid_events
@@ -49,8 +50,12 @@ def matches(truth: dict[str, CustomerState]):  # type: ignore[no-untyped-def]
         own(states[c]) == own(t) for c, t in truth.items())
 
 
+@pytest.mark.parametrize("store", ["memory", "rocksdb"])
 def test_a_restarted_worker_resumes_from_every_state_it_wrote(
-        cluster: Cluster, tmp_path: Path) -> None:
+        cluster: Cluster, tmp_path: Path, store: str) -> None:
+    """With ``rocksdb`` the second worker starts from the states the first left on disk
+    (and the changelog written since), not from the whole changelog."""
+    cluster.overrides["CHURNWATCH_RUNTIME__TABLE_STORE"] = store
     log = make_log(tmp_path, customers=80, days=240)
     customers = sorted({e.customer_id for e in valid_events(log)})
     end = max(e.ts for e in valid_events(log))
@@ -67,6 +72,8 @@ def test_a_restarted_worker_resumes_from_every_state_it_wrote(
     assert matches(before)(written), _differences(before, written)
     first.send_signal(signal.SIGTERM)
     assert first.wait(timeout=60) == 0
+    on_disk = list(settings.runtime.data_dir.glob(f"{settings.runtime.app_id}-data/**/*.db"))
+    assert bool(on_disk) == (store == "rocksdb"), on_disk
 
     both = _with_wave(first_part, tmp_path / "both.jsonl", customers, end + 2 * DAY, "wave2")
     second = cluster.start_worker()
