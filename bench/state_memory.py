@@ -6,7 +6,7 @@ A worker in memory mode holds every customer twice: the serialized state in the 
 table (bytes, what the changelog carries) and the live ``CustomerState`` in its detector.
 This replays a generated log (2,000 customers, one year) for realistic states, then
 adopts ``--customers`` of them under new ids the way a restarted worker does
-(``CustomerState.from_bytes`` then ``Detector.restore``), and reports the resident memory
+(``Detector.restore``, which decodes each), and reports the resident memory
 that added per customer and how long the adoption took. Reading the changelog from the
 broker is not included: that part depends on the broker and the network.
 """
@@ -24,7 +24,6 @@ from pathlib import Path
 from churnwatch.config import Settings
 from churnwatch.detector import Detector
 from churnwatch.generate import generate
-from churnwatch.models.state import CustomerState
 from churnwatch.replayer import valid_events
 
 
@@ -61,11 +60,9 @@ def main() -> None:
     before = rss_bytes()
     began = time.perf_counter()
     for n in range(args.customers):
-        key = f"c{n:09d}"
-        value = bytes(memoryview(templates[n % len(templates)]))  # a copy, as a changelog
-        # read makes (bytes(b) would return b itself and share it between customers)
-        table[key.encode()] = value
-        detector.restore(key, CustomerState.from_bytes(value))
+        # a copy, as a changelog read makes (bytes(b) would return b itself)
+        table[f"c{n:09d}".encode()] = bytes(memoryview(templates[n % len(templates)]))
+    detector.restore((key.decode(), value) for key, value in table.items())
     seconds = time.perf_counter() - began
     gc.collect()
     added = rss_bytes() - before

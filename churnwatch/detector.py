@@ -13,10 +13,12 @@ proportional to the customers that are due, not to all customers.
 
 from __future__ import annotations
 
+import gc
 import heapq
 import math
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -104,11 +106,14 @@ class Detector:
         self._schedule(cid, st)
         return Outcome.ACCEPTED
 
-    def restore(self, customer_id: str, state: CustomerState) -> None:
-        """Adopt a state recovered from storage (a changelog), with its deadlines."""
-        self.states[customer_id] = state
-        self.population.replace([], state.contribution)
-        self._schedule(customer_id, state)
+    def restore(self, stored: Iterable[tuple[str, bytes]]) -> None:
+        """Adopt customer states recovered from storage (a changelog), with their
+        deadlines: ``(customer id, CustomerState.to_bytes())`` pairs."""
+        with _collector_paused():
+            for customer_id, data in stored:
+                state = self.states[customer_id] = CustomerState.from_bytes(data)
+                self.population.replace([], state.contribution)
+                self._schedule(customer_id, state)
 
     # --- processing -----------------------------------------------------------------
 
@@ -213,6 +218,23 @@ class Detector:
         if not self.fitted:
             self.view = self.view_source()
         self._since_refresh = 0
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Adopting a partition creates millions of long-lived objects, and Python's cyclic
+    collector would scan them all again at every full collection: three quarters of the
+    time (measured: 40 us per customer with it, 10 without). Nothing made here forms a
+    cycle; afterwards the adopted states are frozen out of later collections too."""
+    gc.collect()  # frozen garbage would never be freed: start from none
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.freeze()
+        if enabled:
+            gc.enable()
 
 
 def fitted_view(doc: ModelDoc) -> PopulationView:

@@ -38,7 +38,6 @@ from churnwatch.eventtime import EventTimeGuard
 from churnwatch.models.alert import Alert, rfc3339
 from churnwatch.models.events import InvalidEvent, parse_event
 from churnwatch.models.population import Population, PopulationView
-from churnwatch.models.state import CustomerState
 from churnwatch.replayer import LATE_REASON
 from churnwatch.scoring import Scorer
 from churnwatch.streams.admin import source_topics
@@ -316,9 +315,8 @@ class Runtime:
         """Adopt a partition: rebuild its customers and their deadlines from the table."""
         detector = Detector(self.settings, self.scorer, stats=self.stats)
         detector.view_source = self._population_view
-        for key, value in self.table.data.items():
-            if partition_of(key, self.partitions) == partition:
-                detector.restore(key.decode(), CustomerState.from_bytes(value))
+        detector.restore((key.decode(), value) for key, value in self.table.data.items()
+                         if partition_of(key, self.partitions) == partition)
         detector.refresh_view()
         self.detectors[partition] = detector
         log.info("partition %d: %d customers restored", partition, len(detector.states))

@@ -1,3 +1,4 @@
+import gc
 from datetime import timedelta
 
 from churnwatch.config import Settings
@@ -76,3 +77,19 @@ def test_alert_ids_are_deterministic_and_distinct() -> None:
     again = [a.id for a in detect(events, as_of_day=200)]
     assert first == again
     assert len(set(first)) == len(first) == 2
+
+
+def test_restored_states_equal_the_originals_and_the_collector_is_left_on() -> None:
+    """Restoring pauses the cyclic collector (see ``_collector_paused``); it must come back
+    on, with the adopted states frozen out of later full collections."""
+    d = Detector(Settings())
+    for day in (1, 30, 60):
+        d.ingest(order(day, customer=f"c{day}"))
+    d.advance(T0 + 90 * DAY)
+    gc.unfreeze()
+    new = Detector(Settings())
+    new.restore((cid, st.to_bytes()) for cid, st in d.states.items())
+    assert gc.isenabled() and gc.get_freeze_count() > 0
+    gc.unfreeze()
+    assert {c: s.to_bytes() for c, s in new.states.items()} == {
+        c: s.to_bytes() for c, s in d.states.items()}

@@ -22,7 +22,6 @@ from churnwatch.fit import fit_log
 from churnwatch.generate import generate
 from churnwatch.models.events import AnyEvent
 from churnwatch.models.population import Population
-from churnwatch.models.state import CustomerState
 from churnwatch.replayer import valid_events
 
 PARTITIONS = 4
@@ -85,8 +84,7 @@ def partitioned(events: list[AnyEvent], s: Settings, restart_at: int | None = No
 
 def _restarted(old: Detector, s: Settings) -> Detector:
     new = Detector(s)
-    for cid, state in old.states.items():
-        new.restore(cid, CustomerState.from_bytes(state.to_bytes()))
+    new.restore((cid, state.to_bytes()) for cid, state in old.states.items())
     return new
 
 
