@@ -23,6 +23,7 @@ import logging
 import math
 import time
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from functools import partial
 from typing import Any, cast
 
@@ -319,7 +320,13 @@ class Runtime:
                          if partition_of(key, self.partitions) == partition)
         detector.refresh_view()
         self.detectors[partition] = detector
-        log.info("partition %d: %d customers restored", partition, len(detector.states))
+        states = detector.states.values()
+        log.info("partition %d: %d customers restored, event time through %s, newest "
+                 "offset %d, %d events pending", partition, len(states),
+                 rfc3339(datetime.fromtimestamp(max((st.through for st in states),
+                                                    default=0.0), UTC)),
+                 max((st.seq for st in states), default=-1),
+                 sum(len(st.pending) for st in states))
         return detector
 
     def _population_view(self) -> PopulationView:
