@@ -23,8 +23,9 @@ RUN groupadd --system --gid ${UID} churnwatch \
  && mkdir -p /var/lib/churnwatch && chown ${UID}:${UID} /var/lib/churnwatch
 RUN --mount=type=bind,from=build,source=/wheels,target=/wheels \
     pip install --no-cache-dir --no-index --find-links=/wheels /wheels/churnwatch-*.whl
-# Faust's data directory (table offsets) lives in the volume, so the root filesystem can
-# be read-only; metrics and health listen on all interfaces inside the container.
+# Faust's data directory (table offsets; the states with table_store "rocksdb") lives in
+# the volume, so the root filesystem can be read-only; metrics and health listen on all
+# interfaces inside the container.
 ENV PYTHONUNBUFFERED=1 \
     PYTHONDONTWRITEBYTECODE=1 \
     CHURNWATCH_RUNTIME__DATA_DIR=/var/lib/churnwatch \
