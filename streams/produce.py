@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from pathlib import Path
+from typing import Any
 
 import orjson
 from kafka import KafkaProducer
@@ -53,8 +55,12 @@ def _stamp(when: object) -> int | None:
 
 
 def produce(lines: Iterable[bytes], settings: Settings, *, rate: float = 0.0,
-            stop: threading.Event | None = None) -> ProduceResult:
-    """``rate`` events per second (0 = as fast as possible); ``stop`` ends early."""
+            stop: threading.Event | None = None,
+            on_stored: Callable[[bytes, Any], None] | None = None) -> ProduceResult:
+    """``rate`` events per second (0 = as fast as possible); ``stop`` ends early.
+    ``on_stored(line, metadata)`` runs, on the producer's thread, when the broker has
+    stored a line (kafka-python's ``RecordMetadata``: topic, partition, offset): the
+    latency benchmark's start of an event's journey."""
     producer = KafkaProducer(**client_options(settings), linger_ms=20, batch_size=262_144,
                              acks="all")
     result, began = ProduceResult(), time.monotonic()
@@ -66,7 +72,9 @@ def produce(lines: Iterable[bytes], settings: Settings, *, rate: float = 0.0,
             if not body:
                 continue
             topic, key, stamp = route(body, settings)
-            producer.send(topic, value=body, key=key, timestamp_ms=stamp)
+            future = producer.send(topic, value=body, key=key, timestamp_ms=stamp)
+            if on_stored is not None:
+                future.add_callback(partial(on_stored, body))
             result.sent += 1
             if rate > 0:
                 ahead = result.sent / rate - (time.monotonic() - began)

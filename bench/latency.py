@@ -1,0 +1,122 @@
+"""Event-to-alert latency seen from outside the worker: from the moment the broker stored
+the event that let event time pass an alert's trigger to the moment a subscriber of the
+recall topic received the alert.
+
+The worker releases an alert triggered at event time T once its watermark passes T:
+every source partition has shown an event later than T + allowed lateness, or has been
+quiet for ``idle_after`` seconds (streams/clock.py). ``WatermarkOracle`` applies that rule
+to the wall times at which the broker stored each event, so the figure covers all the
+worker adds: consuming, the events-topic hop, waiting for a tick, detecting, publishing.
+(The worker's own histogram, ``since="received"``, starts at the tick that released the
+alert and so leaves the tick wait out.)
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+import threading
+import time
+from collections.abc import Collection
+from dataclasses import dataclass, field
+from types import TracebackType
+from typing import Any
+
+import orjson
+from kafka import KafkaConsumer
+
+from churnwatch.config import Settings
+from churnwatch.models.events import parse_rfc3339
+from churnwatch.streams.admin import client_options
+
+
+@dataclass
+class StoredEvents:
+    """What ``produce(on_stored=...)`` reports: (wall time, topic/partition, event time)."""
+
+    rows: list[tuple[float, str, float]] = field(default_factory=list)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def __call__(self, line: bytes, metadata: Any) -> None:
+        when = parse_rfc3339(orjson.loads(line)["occurred_at"]).timestamp()
+        with self._lock:
+            self.rows.append((time.time(), f"{metadata.topic}/{metadata.partition}", when))
+
+
+class WatermarkOracle:
+    """The watermark a worker with no delays would have had, over wall time."""
+
+    def __init__(self, stored: list[tuple[float, str, float]], sources: Collection[str],
+                 lateness: float, idle_after: float) -> None:
+        rows = sorted(stored)
+        start = rows[0][0]
+        # the watermark changes when an event is stored or a partition falls quiet
+        last: dict[str, float] = {}
+        quiet_at: list[float] = []
+        for wall, source, _ in rows:
+            if source in last and wall - last[source] > idle_after:
+                quiet_at.append(last[source] + idle_after + 1e-6)
+            last[source] = wall
+        quiet_at += [wall + idle_after + 1e-6 for wall in (*last.values(), start)]
+        moments = sorted([(wall, 0, source, ts) for wall, source, ts in rows]
+                         + [(wall, 1, "", 0.0) for wall in quiet_at])
+        newest: dict[str, float] = {}
+        last.clear()
+        self.walls: list[float] = []
+        self.marks: list[float] = []  # non-decreasing: processed stays processed
+        mark = -math.inf
+        for wall, is_quiet, source, ts in moments:
+            if not is_quiet:
+                newest[source] = max(newest.get(source, ts), ts)
+                last[source] = wall
+            active = [s for s in sources if wall - last.get(s, start) <= idle_after]
+            if any(s not in newest for s in active):
+                continue  # a partition not heard from yet may hold old events
+            holding = [newest[s] for s in active]
+            if holding:
+                now = min(holding) - lateness
+            elif newest:
+                now = max(newest.values()) - lateness
+            else:
+                continue
+            if now > mark:
+                mark = now
+                self.walls.append(wall)
+                self.marks.append(mark)
+
+    def released(self, trigger: float) -> float | None:
+        """Wall time at which event time passed ``trigger``; None if it never did."""
+        i = bisect.bisect_right(self.marks, trigger)
+        return self.walls[i] if i < len(self.walls) else None
+
+
+class Subscriber:
+    """Reads the recall topic on a thread, noting when each alert id first arrived."""
+
+    def __init__(self, settings: Settings) -> None:
+        # a short fetch wait: the broker may hold an empty fetch that long
+        self._consumer = KafkaConsumer(
+            settings.topics.recall, **client_options(settings), group_id=None,
+            auto_offset_reset="earliest", enable_auto_commit=False, fetch_max_wait_ms=10)
+        self.arrived: dict[str, tuple[float, float]] = {}  # id -> (wall, trigger time)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> Subscriber:
+        self._thread.start()
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self._stop.set()
+        self._thread.join()
+        self._consumer.close()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            for records in self._consumer.poll(timeout_ms=100).values():
+                now = time.time()
+                for record in records:
+                    alert = orjson.loads(record.value)
+                    trigger = parse_rfc3339(alert["time"]).timestamp()
+                    self.arrived.setdefault(alert["id"], (now, trigger))
