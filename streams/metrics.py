@@ -67,7 +67,8 @@ class Metrics:
             "Seconds from the alert's trigger to the broker's acknowledgement of the recall "
             "record: since='event_time' counts from the trigger's event time (includes the "
             "allowed lateness by design), since='received' from when the worker took in "
-            "the message that triggered it", ["since"], buckets=LATENCY_BUCKETS, registry=r)
+            "the message that triggered it (the event-time tick, for an alert released by event "
+            "time passing)", ["since"], buckets=LATENCY_BUCKETS, registry=r)
         self.publish_errors = Counter("churnwatch_publish_errors_total",
                                       "Records the producer failed to send, by topic",
                                       ["topic"], registry=r)
