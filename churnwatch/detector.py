@@ -30,6 +30,7 @@ from churnwatch.models.params import ModelDoc
 from churnwatch.models.population import EMPTY_VIEW, Population, PopulationView
 from churnwatch.models.rfm import SEGMENT_CODES, TIERS
 from churnwatch.models.state import DAY, N_BUCKETS, CustomerState
+from churnwatch.models.states import CustomerStates
 from churnwatch.scoring import Scorer
 from churnwatch.signals import ALL_SIGNALS, Context
 from churnwatch.signals.governance import record, suppression
@@ -53,17 +54,35 @@ class Stats:
     suppressed: Counter[str] = field(default_factory=Counter)
 
 
+@dataclass
+class Restored:
+    """What ``Detector.restore`` adopted, for the log (no customer ids)."""
+
+    customers: int = 0
+    through: float = 0.0  # newest event time processed
+    newest_offset: int = -1
+    pending: int = 0
+
+    def add(self, state: CustomerState) -> None:
+        self.customers += 1
+        self.through = max(self.through, state.through)
+        self.newest_offset = max(self.newest_offset, state.seq)
+        self.pending += len(state.pending)
+
+
 class Detector:
     """Owns customer states, the due queue and the population statistics."""
 
     def __init__(self, settings: Settings, scorer: Scorer | None = None,
-                 stats: Stats | None = None) -> None:
+                 stats: Stats | None = None, live_limit: int | None = None) -> None:
+        """``live_limit``: customer states kept decoded between batches (``compact``);
+        ``None`` keeps all (models/states.py)."""
         self.settings = settings.detection
         self.source = settings.source
         self.scorer = scorer or Scorer(settings.risk.doc())
         self.lateness = self.settings.allowed_lateness.total_seconds()
         self.bucket_seconds = self.settings.window_days * DAY / N_BUCKETS
-        self.states: dict[str, CustomerState] = {}
+        self.states = CustomerStates(live_limit)
         self.population = Population()
         self.view: PopulationView = EMPTY_VIEW
         self.view_source: Callable[[], PopulationView] = self.population.view
@@ -106,14 +125,22 @@ class Detector:
         self._schedule(cid, st)
         return Outcome.ACCEPTED
 
-    def restore(self, stored: Iterable[tuple[str, bytes]]) -> None:
+    def restore(self, stored: Iterable[tuple[str, bytes]]) -> Restored:
         """Adopt customer states recovered from storage (a changelog), with their
         deadlines: ``(customer id, CustomerState.to_bytes())`` pairs."""
+        restored = Restored()
         with _collector_paused():
             for customer_id, data in stored:
-                state = self.states[customer_id] = CustomerState.from_bytes(data)
+                state = self.states.adopt(customer_id, data)
                 self.population.replace([], state.contribution)
                 self._schedule(customer_id, state)
+                restored.add(state)
+        return restored
+
+    def compact(self) -> int:
+        """Encode the least recently used customer states beyond the live limit. Only
+        between items: a state being processed must stay live."""
+        return self.states.compact()
 
     # --- processing -----------------------------------------------------------------
 

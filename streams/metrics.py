@@ -85,6 +85,8 @@ class Metrics:
                            registry=r)
         self.customers = Gauge("churnwatch_customers", "Customers held by this worker",
                                registry=r)
+        self.decoded = Gauge("churnwatch_customers_decoded", "Customers held decoded, "
+                             "after the last flush (runtime.live_customers)", registry=r)
         self.watermark = Gauge("churnwatch_watermark_seconds",
                                "Event-time watermark (POSIX seconds) per events partition",
                                ["partition"], registry=r)

@@ -269,6 +269,8 @@ class Runtime:
                         self._unacked[:0] = events
                         return
                 written = self._write_states()
+                for detector in self.detectors.values():  # between items: see compact()
+                    detector.compact()
                 try:
                     confirmed = await delivered([fut for _, fut in written])
                 except DeliveryFailed as exc:
@@ -285,6 +287,7 @@ class Runtime:
                 for event in events:
                     event.ack()
         self.metrics.customers.set(sum(len(d.states) for d in self.detectors.values()))
+        self.metrics.decoded.set(sum(d.states.live for d in self.detectors.values()))
 
     def _write_states(self) -> list[tuple[tuple[Detector, str] | None, FutureMessage]]:
         """Send every touched state and each partition's population statistics to their
@@ -295,7 +298,7 @@ class Runtime:
         for partition, detector in self.detectors.items():
             for cid in detector.touched:
                 written.append(((detector, cid), _put(
-                    self.table, cid.encode(), detector.states[cid].to_bytes())))
+                    self.table, cid.encode(), detector.states.encoded(cid))))
             detector.touched.clear()
             written.append((None, _put(self.populations, str(partition).encode(),
                                        detector.population.to_bytes())))
@@ -314,19 +317,19 @@ class Runtime:
 
     def _load(self, partition: int) -> Detector:
         """Adopt a partition: rebuild its customers and their deadlines from the table."""
-        detector = Detector(self.settings, self.scorer, stats=self.stats)
+        live = self.settings.runtime.live_customers
+        detector = Detector(self.settings, self.scorer, stats=self.stats,
+                            live_limit=None if live is None else max(1, live // self.partitions))
         detector.view_source = self._population_view
-        detector.restore((key.decode(), value) for key, value in self.table.data.items()
-                         if partition_of(key, self.partitions) == partition)
+        restored = detector.restore((key.decode(), value)
+                                    for key, value in self.table.data.items()
+                                    if partition_of(key, self.partitions) == partition)
         detector.refresh_view()
         self.detectors[partition] = detector
-        states = detector.states.values()
         log.info("partition %d: %d customers restored, event time through %s, newest "
-                 "offset %d, %d events pending", partition, len(states),
-                 rfc3339(datetime.fromtimestamp(max((st.through for st in states),
-                                                    default=0.0), UTC)),
-                 max((st.seq for st in states), default=-1),
-                 sum(len(st.pending) for st in states))
+                 "offset %d, %d events pending", partition, restored.customers,
+                 rfc3339(datetime.fromtimestamp(restored.through, UTC)),
+                 restored.newest_offset, restored.pending)
         return detector
 
     def _population_view(self) -> PopulationView:

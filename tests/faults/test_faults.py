@@ -54,6 +54,8 @@ def test_kill_9_at_random_points_and_restart_each_time(cluster: Cluster,
     committed: no alert lost or changed, no event counted twice."""
     log = make_log(tmp_path, customers=CUSTOMERS)
     cluster.fit(log)
+    # most customers encoded between flushes, as in a worker holding millions
+    cluster.overrides["CHURNWATCH_RUNTIME__LIVE_CUSTOMERS"] = "20"
     expected = replay_alerts(log, tmp_path, cluster.settings)
     rnd = random.Random(KILLS)
     # kill once the recall topic holds this many alerts: random points while it works
