@@ -1,14 +1,15 @@
-"""Event-to-alert latency seen from outside the worker: from the moment the broker stored
-the event that let event time pass an alert's trigger to the moment a subscriber of the
-recall topic received the alert.
+"""Event-to-alert latency seen from outside the worker: from the moment the event that
+let event time pass an alert's trigger was sent to a source topic to the moment a
+subscriber of the recall topic received the alert.
 
 The worker releases an alert triggered at event time T once its watermark passes T:
 every source partition has shown an event later than T + allowed lateness, or has been
 quiet for ``idle_after`` seconds (streams/clock.py). ``WatermarkOracle`` applies that rule
-to the wall times at which the broker stored each event, so the figure covers all the
-worker adds: consuming, the events-topic hop, waiting for a tick, detecting, publishing.
-(The worker's own histogram, ``since="received"``, starts at the tick that released the
-alert and so leaves the tick wait out.)
+to the wall times at which each event was handed to the producer, so the figure covers
+all the worker adds (consuming, the events-topic hop, waiting for a tick, detecting,
+publishing) and the source producer's own batching (``linger_ms`` 20). (The worker's
+own histogram, ``since="received"``, starts at the tick that released the alert and so
+leaves the tick wait out.)
 """
 
 from __future__ import annotations
@@ -31,37 +32,39 @@ from churnwatch.streams.admin import client_options
 
 
 @dataclass
-class StoredEvents:
-    """What ``produce(on_stored=...)`` reports: (wall time, topic/partition, event time)."""
+class SentEvents:
+    """What ``produce(on_sent=...)`` reports: (wall time sent, topic/partition, event time)."""
 
     rows: list[tuple[float, str, float]] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def __call__(self, line: bytes, metadata: Any) -> None:
+    def __call__(self, line: bytes, wall: float, metadata: Any) -> None:
         when = parse_rfc3339(orjson.loads(line)["occurred_at"]).timestamp()
         with self._lock:
-            self.rows.append((time.time(), f"{metadata.topic}/{metadata.partition}", when))
+            self.rows.append((wall, f"{metadata.topic}/{metadata.partition}", when))
 
 
 class WatermarkOracle:
     """The watermark a worker with no delays would have had, over wall time."""
 
-    def __init__(self, stored: list[tuple[float, str, float]], sources: Collection[str],
-                 lateness: float, idle_after: float) -> None:
-        rows = sorted(stored)
-        start = rows[0][0]
-        # the watermark changes when an event is stored or a partition falls quiet
-        last: dict[str, float] = {}
-        quiet_at: list[float] = []
+    def __init__(self, sent: list[tuple[float, str, float]], sources: Collection[str],
+                 lateness: float, idle_after: float, started: float) -> None:
+        """``started``: wall time the worker was launched; a partition it has heard nothing
+        from counts as quiet from then on (a worker waiting for its first events has
+        already marked them all quiet)."""
+        rows = sorted(sent)
+        # the watermark changes when an event is sent or a partition falls quiet
+        last: dict[str, float] = dict.fromkeys(sources, started)
+        quiet_at = [started + idle_after]
         for wall, source, _ in rows:
-            if source in last and wall - last[source] > idle_after:
-                quiet_at.append(last[source] + idle_after + 1e-6)
+            if wall - last[source] > idle_after:
+                quiet_at.append(last[source] + idle_after)
             last[source] = wall
-        quiet_at += [wall + idle_after + 1e-6 for wall in (*last.values(), start)]
-        moments = sorted([(wall, 0, source, ts) for wall, source, ts in rows]
-                         + [(wall, 1, "", 0.0) for wall in quiet_at])
+        quiet_at += [wall + idle_after for wall in last.values()]
+        moments = sorted([(wall, False, source, ts) for wall, source, ts in rows]
+                         + [(wall + 1e-6, True, "", 0.0) for wall in quiet_at])
         newest: dict[str, float] = {}
-        last.clear()
+        last = dict.fromkeys(sources, started)
         self.walls: list[float] = []
         self.marks: list[float] = []  # non-decreasing: processed stays processed
         mark = -math.inf
@@ -69,12 +72,11 @@ class WatermarkOracle:
             if not is_quiet:
                 newest[source] = max(newest.get(source, ts), ts)
                 last[source] = wall
-            active = [s for s in sources if wall - last.get(s, start) <= idle_after]
+            active = [s for s in sources if wall - last[s] <= idle_after]
             if any(s not in newest for s in active):
                 continue  # a partition not heard from yet may hold old events
-            holding = [newest[s] for s in active]
-            if holding:
-                now = min(holding) - lateness
+            if active:
+                now = min(newest[s] for s in active) - lateness
             elif newest:
                 now = max(newest.values()) - lateness
             else:

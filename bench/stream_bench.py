@@ -2,6 +2,7 @@
 agent, scale-out, producer batching, and event-to-alert latency.
 
     python bench/stream_bench.py [--customers 600] [--workers 1,2,4] [--latency-seconds 60]
+                                 [--latency-at EMBEDDED,BATCHED]
 
 Writes a generated log into the source topics of a fresh embedded broker, then times
 (1) a no-op Faust agent consuming all of it; (2) 1, 2, 4... churnwatch workers in one
@@ -34,7 +35,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
-from latency import StoredEvents, Subscriber, WatermarkOracle
+from latency import SentEvents, Subscriber, WatermarkOracle
 
 from churnwatch.config import Settings
 from churnwatch.generate import generate
@@ -139,56 +140,68 @@ def main() -> None:
     ap.add_argument("--customers", type=int, default=600)
     ap.add_argument("--workers", default="1,2,4", help="group sizes to time")
     ap.add_argument("--latency-seconds", type=float, default=60.0,
-                    help="length of the latency run; 0 skips it")
+                    help="length of each latency run; 0 skips them")
+    ap.add_argument("--latency-at", metavar="EMBEDDED,BATCHED",
+                    help="events/s of the two latency runs; skips the throughput runs "
+                    "(default: half of what each producer setting reached)")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as name, running_broker(
             log=Path(name) / "b.log") as b:
         tmp = Path(name)
-        log = tmp / "log.jsonl"
-        made = generate(log, tmp / "l.jsonl", customers=args.customers, days=730,
-                        seed=3, start=datetime(2024, 1, 1, tzinfo=UTC), noise=False)
         os.environ.update({"CHURNWATCH_KAFKA__BROKERS": b.url,
                            "CHURNWATCH_RUNTIME__FAST_GROUP_JOIN": "true"})
-        settings = Settings()
-        ensure_topics(settings)
-        produce(read_lines(log), settings)
-        n = made.events
-        print(f"{n:,} events in the source topics ({settings.topics.partitions} partitions "
-              "each)", flush=True)
-        topics = ",".join([settings.topics.orders, settings.topics.engagement,
-                           settings.topics.complaints])
-        proc = subprocess.Popen([sys.executable, str(ROOT / "bench" / "noop_agent.py"), b.url,
-                                 topics, str(n), str(tmp)], stdout=subprocess.PIPE,
-                                stderr=subprocess.STDOUT, text=True)
-        assert proc.stdout is not None
-        # Faust routes print() through its logger: the marker sits inside a log line
-        noop_s = next(float(line.split("DONE ")[1].split()[0]) for line in proc.stdout
-                      if "DONE " in line)
-        proc.terminate()
-        proc.wait()
-        noop = n / noop_s
-        print(f"no-op Faust agent: {noop:,.0f} events/s ({noop_s:.1f} s)", flush=True)
-        one = 0.0
-        for count in (int(c) for c in args.workers.split(",")):
-            rate = run_workers(f"{count} churnwatch worker(s)", count, n, tmp,
-                               {"CHURNWATCH_RUNTIME__APP_ID": f"bench-{count}"})
-            print(f"  = {rate / noop:.2f}x the no-op agent", flush=True)
-            one = one or rate
-        # production batching: fast_group_join also sets one record per producer batch
-        batched = run_workers("1 worker, production producer batching", 1, n, tmp,
-                              {"CHURNWATCH_RUNTIME__APP_ID": "bench-batched",
-                               "CHURNWATCH_RUNTIME__FAST_GROUP_JOIN": "false"})
-        if args.latency_seconds > 0 and one:
+        if args.latency_at:
+            one, batched = (2 * float(rate) for rate in args.latency_at.split(","))
+        else:
+            one, batched = throughput(args.customers, args.workers, tmp, b.url)
+        if args.latency_seconds > 0:
             log = tmp / "latency.jsonl"
             generate(log, tmp / "latency.labels.jsonl", customers=args.customers, days=730,
                      seed=4, start=datetime(2024, 1, 1, tzinfo=UTC), noise=False)
             lines = list(read_lines(log))
-            measure_latency("embedded defaults", lines, one / 2, args.latency_seconds, tmp,
-                            {"CHURNWATCH_RUNTIME__FAST_GROUP_JOIN": "true"})
-            if batched:
-                measure_latency("production batching", lines, batched / 2,
-                                args.latency_seconds, tmp,
-                                {"CHURNWATCH_RUNTIME__FAST_GROUP_JOIN": "false"})
+            for label, rate, batching in (("embedded defaults", one / 2, "true"),
+                                          ("production batching", batched / 2, "false")):
+                if rate:
+                    measure_latency(label, lines, rate, args.latency_seconds, tmp,
+                                    {"CHURNWATCH_RUNTIME__FAST_GROUP_JOIN": batching})
+
+
+def throughput(customers: int, group_sizes: str, tmp: Path, url: str) -> tuple[float, float]:
+    """Events/s of the no-op agent and of each group size; returns the one-worker rates
+    with the embedded producer defaults and with production batching."""
+    log = tmp / "log.jsonl"
+    made = generate(log, tmp / "l.jsonl", customers=customers, days=730,
+                    seed=3, start=datetime(2024, 1, 1, tzinfo=UTC), noise=False)
+    settings = Settings()
+    ensure_topics(settings)
+    produce(read_lines(log), settings)
+    n = made.events
+    print(f"{n:,} events in the source topics ({settings.topics.partitions} partitions "
+          "each)", flush=True)
+    topics = ",".join([settings.topics.orders, settings.topics.engagement,
+                       settings.topics.complaints])
+    proc = subprocess.Popen([sys.executable, str(ROOT / "bench" / "noop_agent.py"), url,
+                             topics, str(n), str(tmp)], stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
+    assert proc.stdout is not None
+    # Faust routes print() through its logger: the marker sits inside a log line
+    noop_s = next(float(line.split("DONE ")[1].split()[0]) for line in proc.stdout
+                  if "DONE " in line)
+    proc.terminate()
+    proc.wait()
+    noop = n / noop_s
+    print(f"no-op Faust agent: {noop:,.0f} events/s ({noop_s:.1f} s)", flush=True)
+    one = 0.0
+    for count in (int(c) for c in group_sizes.split(",")):
+        rate = run_workers(f"{count} churnwatch worker(s)", count, n, tmp,
+                           {"CHURNWATCH_RUNTIME__APP_ID": f"bench-{count}"})
+        print(f"  = {rate / noop:.2f}x the no-op agent", flush=True)
+        one = one or rate
+    # production batching: fast_group_join also sets one record per producer batch
+    batched = run_workers("1 worker, production producer batching", 1, n, tmp,
+                          {"CHURNWATCH_RUNTIME__APP_ID": "bench-batched",
+                           "CHURNWATCH_RUNTIME__FAST_GROUP_JOIN": "false"})
+    return one, batched
 
 
 def measure_latency(label: str, lines: list[bytes], rate: float, seconds: float, tmp: Path,
@@ -200,30 +213,36 @@ def measure_latency(label: str, lines: list[bytes], rate: float, seconds: float,
     settings = Settings()
     ensure_topics(settings)
     lines = lines[: int(rate * seconds)]
-    stored = StoredEvents()
+    events = SentEvents()
+    started = time.time()
     with workers(1, tmp, {**env, "CHURNWATCH_RUNTIME__APP_ID": f"bench-{slug}"}) as (port,), \
             Subscriber(settings) as subscriber:
         while metric(port, "churnwatch_ready") < 1:
             time.sleep(0.2)
-        sent = produce(lines, settings, rate=rate, on_stored=stored)
+        began = time.monotonic()
+        sent = produce(lines, settings, rate=rate, on_sent=events)
         time_to_detect([port], len(lines))
+        busy = time.monotonic() - began
+        flushes = [metric(port, f"churnwatch_state_flush_seconds_{part}")
+                   for part in ("count", "sum")]
         time.sleep(settings.runtime.idle_after + 5)  # the last alerts come when it is quiet
         buckets = latency_buckets(port)
     sources = [f"{topic}/{p}" for topic in source_topics(settings)
                for p in range(settings.topics.partitions)]
-    oracle = WatermarkOracle(stored.rows, sources,
+    oracle = WatermarkOracle(events.rows, sources,
                              settings.detection.allowed_lateness.total_seconds(),
-                             settings.runtime.idle_after)
+                             settings.runtime.idle_after, started)
     waits = [(wall - released) for wall, trigger in subscriber.arrived.values()
              if (released := oracle.released(trigger)) is not None]
     x0, x50, x99, x100 = np.percentile(waits, [0, 50, 99, 100]) if waits else [math.nan] * 4
     p50, p99 = (histogram_quantile(q, buckets) for q in (0.5, 0.99))
     print(f"latency, {label}, at {sent.sent / sent.seconds:,.0f} events/s ({sent.sent:,} "
-          f"events, {len(subscriber.arrived):,} alerts): event stored -> alert received by a "
+          f"events, {len(subscriber.arrived):,} alerts): event sent -> alert received by a "
           f"subscriber, beyond the allowed lateness: min {x0:.2f} s, p50 {x50:.2f} s, "
           f"p99 {x99:.2f} s, max {x100:.2f} s ({len(waits):,} alerts, "
           f"{sum(w <= 1 for w in waits):,} within 1 s); the worker's histogram (from the "
-          f"releasing tick): p50 {p50:.2f} s, p99 {p99:.2f} s", flush=True)
+          f"releasing tick): p50 {p50:.2f} s, p99 {p99:.2f} s; the detect agent waited "
+          f"{flushes[1]:.1f} s of {busy:.1f} s in {flushes[0]:,.0f} flushes", flush=True)
 
 
 if __name__ == "__main__":

@@ -56,10 +56,11 @@ def _stamp(when: object) -> int | None:
 
 def produce(lines: Iterable[bytes], settings: Settings, *, rate: float = 0.0,
             stop: threading.Event | None = None,
-            on_stored: Callable[[bytes, Any], None] | None = None) -> ProduceResult:
+            on_sent: Callable[[bytes, float, Any], None] | None = None) -> ProduceResult:
     """``rate`` events per second (0 = as fast as possible); ``stop`` ends early.
-    ``on_stored(line, metadata)`` runs, on the producer's thread, when the broker has
-    stored a line (kafka-python's ``RecordMetadata``: topic, partition, offset): the
+    ``on_sent(line, wall, metadata)`` runs, on the producer's thread, once the broker has
+    stored a line: ``wall`` is when it was handed to the producer (``time.time()``),
+    ``metadata`` kafka-python's ``RecordMetadata`` (topic, partition, offset). The
     latency benchmark's start of an event's journey."""
     producer = KafkaProducer(**client_options(settings), linger_ms=20, batch_size=262_144,
                              acks="all")
@@ -73,8 +74,8 @@ def produce(lines: Iterable[bytes], settings: Settings, *, rate: float = 0.0,
                 continue
             topic, key, stamp = route(body, settings)
             future = producer.send(topic, value=body, key=key, timestamp_ms=stamp)
-            if on_stored is not None:
-                future.add_callback(partial(on_stored, body))
+            if on_sent is not None:
+                future.add_callback(partial(on_sent, body, time.time()))
             result.sent += 1
             if rate > 0:
                 ahead = result.sent / rate - (time.monotonic() - began)
