@@ -28,7 +28,7 @@ from churnwatch.models.rfm import TIERS
 from churnwatch.signals import SIGNAL_NAMES
 from churnwatch.streams.admin import client_options, ensure_topics
 from churnwatch.streams.broker import free_port, running_broker
-from churnwatch.streams.children import die_with_parent, sigterm_as_interrupt
+from churnwatch.streams.children import die_with_parent, stop_requested
 from churnwatch.streams.produce import produce, read_lines
 
 
@@ -63,10 +63,9 @@ def run_demo(settings: Settings, *, customers: int, rate: float, seconds: float 
         sent.start()
         stack.callback(sent.join, 15)  # let the producer close before the broker goes
         stack.callback(stop.set)
-        try:
-            with sigterm_as_interrupt():
-                _live_view(settings, rate, seconds, worker)
-        except KeyboardInterrupt:
+        with stop_requested() as stopping:
+            _live_view(settings, rate, seconds, worker, stopping)
+        if stopping.is_set():
             click.echo("\nstopping ...")
 
 
@@ -96,7 +95,7 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
 
 
 def _live_view(settings: Settings, rate: float, seconds: float | None,
-               worker: subprocess.Popen[bytes]) -> None:
+               worker: subprocess.Popen[bytes], stopping: threading.Event) -> None:
     consumer = KafkaConsumer(settings.topics.recall, **client_options(settings),
                              auto_offset_reset="earliest", group_id=None)
     counts: Counter[tuple[str, str]] = Counter()
@@ -105,7 +104,8 @@ def _live_view(settings: Settings, rate: float, seconds: float | None,
     tty = sys.stdout.isatty()
     printed = -10.0
     try:
-        while seconds is None or time.monotonic() - began < seconds:
+        while not stopping.is_set() and (seconds is None
+                                         or time.monotonic() - began < seconds):
             if worker.poll() is not None:
                 raise click.ClickException(f"the worker exited ({worker.returncode}); "
                                            "see its log")

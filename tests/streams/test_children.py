@@ -93,6 +93,8 @@ def test_the_demo_stops_everything(command: str, how: signal.Signals, target: st
         demo.wait(timeout=60)
         left = [p for p in ports if not eventually(lambda p=p: not _listening(p), 20, every=0.05)]
         assert left == [], f"still listening on {left} after {signal.Signals(how).name}"
+        said = out.read_text(errors="replace")
+        assert "stopping ..." in said and "Error" not in said, said[-2000:]
     finally:
         if demo.poll() is None:
             os.killpg(demo.pid, signal.SIGKILL)
