@@ -60,12 +60,14 @@ class Restored:
 
     customers: int = 0
     through: float = 0.0  # newest event time processed
+    newest: float = -math.inf  # newest event time held, processed or pending
     newest_offset: int = -1
     pending: int = 0
 
     def add(self, state: CustomerState) -> None:
         self.customers += 1
         self.through = max(self.through, state.through)
+        self.newest = max(self.newest, state.through, *(e.ts for e in state.pending))
         self.newest_offset = max(self.newest_offset, state.seq)
         self.pending += len(state.pending)
 

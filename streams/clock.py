@@ -26,10 +26,18 @@ import orjson
 class SourceClock:
     """Collects tick reports; answers with the watermark."""
 
-    def __init__(self, lateness: float, expected: Collection[str]) -> None:
+    def __init__(self, lateness: float, expected: Collection[str],
+                 held: float = -math.inf) -> None:
         """``expected``: the source partitions (``topic/partition``) known at start. Any
-        partition a tick mentions later (one added to a topic) is waited for too."""
+        partition a tick mentions later (one added to a topic) is waited for too.
+        ``held``: the newest event time the partition's detector already held when it was
+        adopted (restored from the changelog). When every source is idle and caught up,
+        all there is has been seen, that included: a restarted worker with nothing new to
+        read, whose ticks all say "nothing seen", must still release what the previous
+        owner left pending (the reports of the old events may be behind the committed
+        offset, never to be read again)."""
         self.lateness = lateness
+        self._held = held
         self._expected = set(expected)
         self._max: dict[str, float | None] = {}  # newest event time seen per source
         self._idle: dict[str, bool] = {}
@@ -57,8 +65,8 @@ class SourceClock:
         if active:
             return min(t for t in active if t is not None) - self.lateness
         # every source is idle and caught up: all there is has been seen
-        seen = [t for t in self._max.values() if t is not None]
-        return max(seen) - self.lateness if seen else -math.inf
+        seen = max((t for t in self._max.values() if t is not None), default=-math.inf)
+        return max(seen, self._held) - self.lateness
 
 
 class SourceProgress:

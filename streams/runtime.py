@@ -306,14 +306,10 @@ class Runtime:
         return written
 
     def _clock(self, partition: int) -> SourceClock:
-        """One clock per events partition, fed only by the ticks on that partition: order
-        holds within a partition, so a tick there follows every event it vouches for."""
-        clock = self.clocks.get(partition)
-        if clock is None:
-            clock = self.clocks[partition] = SourceClock(
-                self.settings.detection.allowed_lateness.total_seconds(),
-                self.source_partitions)
-        return clock
+        """One clock per events partition (made when the partition is adopted), fed only
+        by the ticks on that partition: order holds within a partition, so a tick there
+        follows every event it vouches for."""
+        return self.clocks[partition]
 
     def _load(self, partition: int) -> Detector:
         """Adopt a partition: rebuild its customers and their deadlines from the table."""
@@ -326,6 +322,9 @@ class Runtime:
                                     if partition_of(key, self.partitions) == partition)
         detector.refresh_view()
         self.detectors[partition] = detector
+        self.clocks[partition] = SourceClock(
+            self.settings.detection.allowed_lateness.total_seconds(), self.source_partitions,
+            held=restored.newest)
         log.info("partition %d: %d customers restored, event time through %s, newest "
                  "offset %d, %d events pending", partition, restored.customers,
                  rfc3339(datetime.fromtimestamp(restored.through, UTC)),

@@ -64,6 +64,22 @@ def test_a_new_owner_that_has_seen_nothing_keeps_what_the_old_one_reported() -> 
     assert clock.watermark() == 899
 
 
+def test_a_restarted_owner_with_nothing_new_releases_what_its_detector_holds() -> None:
+    """The previous owner's ticks were all committed, so the restarted worker never reads
+    them: every report says "nothing seen". What the restored customer states hold (up
+    to event time 900) was all seen; without it time stood still for good (a fresh-clone
+    run of the "nothing new" restart test: one events partition never got a watermark)."""
+    idle = {s.replace("/", "_"): (None, True) for s in ALL}
+    forgetful = SourceClock(lateness=1, expected=ALL)
+    forgetful.report(tick(**idle))
+    assert forgetful.watermark() == -math.inf
+    clock = SourceClock(lateness=1, expected=ALL, held=900)
+    clock.report(tick(**idle))
+    assert clock.watermark() == 899
+    clock.report(tick(orders_0=(950, True)))
+    assert clock.watermark() == 949
+
+
 def test_a_partition_added_later_is_waited_for_once_mentioned() -> None:
     clock = SourceClock(lateness=0, expected=ALL)
     clock.report(tick(orders_0=(50, False), orders_1=(60, False), engagement_0=(70, False),
