@@ -67,7 +67,8 @@ class Restored:
     def add(self, state: CustomerState) -> None:
         self.customers += 1
         self.through = max(self.through, state.through)
-        self.newest = max(self.newest, state.through, *(e.ts for e in state.pending))
+        self.newest = max(self.newest, state.through,
+                          state.pending[-1].ts if state.pending else -math.inf)  # sorted
         self.newest_offset = max(self.newest_offset, state.seq)
         self.pending += len(state.pending)
 
