@@ -67,9 +67,9 @@ class KeepQueuesOnResume(FlowControlEvent):
     consumer's position and Faust's read offset have moved past them, so the agents never
     see them (faust-streaming 0.15.3: a restarted worker took in 64 of 82 new messages
     and reported no lag). Table recovery resumes the flow the same way after resuming
-    the changelog partitions, and the tables' changelog buffer is such a queue too: a
-    record lost there restores a customer from an older state. Stale records are what
-    the clearing is for, and Faust already
+    the changelog partitions, and the tables' changelog buffer is such a queue too (a
+    record dropped there would restore a customer from an older state; reasoned from
+    the code, not seen). Stale records are what the clearing is for, and Faust already
     clears on revocation; what is kept here at most arrives twice, which the detector's
     state makes harmless."""
 
