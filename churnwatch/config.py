@@ -132,19 +132,20 @@ class PopulationSettings(_Section):
 
 
 class EventTimeSettings(_Section):
-    """Which event times are believable (churnwatch/eventtime.py). A refused event goes to
-    the dead-letter output with the reason and never moves event time."""
+    """Which event times are believable, and how event time moves (churnwatch/eventtime.py).
+    A refused event goes to the dead-letter output with the reason."""
 
     earliest: AwareDatetime = Field(datetime(1970, 1, 1, tzinfo=UTC),
                                     description="events before this are refused")
     latest: AwareDatetime = Field(datetime(2100, 1, 1, tzinfo=UTC),
                                   description="events after this are refused")
-    max_ahead: Duration = Field(timedelta(days=365), description="replay: refuse events "
-                                "this far ahead of the newest accepted event time...")
-    quorum: int = Field(3, ge=1, description="...unless this many distinct customers sent "
-                        "such events: then the whole stream moved on (a quiet period)")
-    max_ahead_of_wall: Duration = Field(timedelta(days=1), description="live workers, "
-                                        "instead: refuse events this far ahead of the clock")
+    max_held: int = Field(1000, ge=1, description="events one customer may have waiting "
+                          "for event time; more are refused (bounds what a customer with "
+                          "its clock ahead holds, and the size of its stored state)")
+    quorum: int = Field(3, ge=1, description="distinct customers that must reach a time "
+                        "before it is event time: fewer can never move it")
+    max_ahead_of_wall: Duration = Field(timedelta(days=1), description="live workers: "
+                                        "also refuse events this far ahead of the clock")
 
 
 class DetectionSettings(_Section):

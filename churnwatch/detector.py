@@ -1,7 +1,7 @@
 """The detection engine shared by ``churnwatch replay`` and the streaming workers.
 
 Event time drives everything. Accepted events wait in their customer's ``pending`` list
-until the watermark (newest event time seen minus the allowed lateness) passes them; then
+until the watermark (event time minus the allowed lateness) passes them; then
 every customer's due items, events and time-driven reviews alike, are processed one at a
 time in global event-time order ``(time, customer, event before review, event id)``. So a
 log reordered within the lateness bound is processed in exactly the same order and gives
@@ -9,6 +9,9 @@ exactly the same alerts, and silence is noticed when event time passes a deadlin
 
 The due queue is a heap of ``(due time, customer)``: the work per watermark step is
 proportional to the customers that are due, not to all customers.
+
+Event time is the newest time a quorum of customers has reached (churnwatch/eventtime.py),
+so no single customer's clock moves anyone else's: its early events just wait.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from enum import StrEnum
 
 from churnwatch.alerting import build_alert
 from churnwatch.config import Settings
+from churnwatch.eventtime import Quorum
 from churnwatch.models.alert import Alert
 from churnwatch.models.events import AnyEvent, parse_rfc3339
 from churnwatch.models.params import ModelDoc
@@ -40,6 +44,7 @@ class Outcome(StrEnum):
     ACCEPTED = "accepted"
     DUPLICATE = "duplicate"
     LATE = "late"
+    AHEAD = "ahead"  # ahead of event time while its customer already holds max_held
 
 
 @dataclass
@@ -56,19 +61,20 @@ class Stats:
 
 @dataclass
 class Restored:
-    """What ``Detector.restore`` adopted, for the log (no customer ids)."""
+    """What ``Detector.restore`` adopted: counts for the log (no customer ids), and how far
+    a quorum of its customers had got."""
 
+    quorum: Quorum
     customers: int = 0
     through: float = 0.0  # newest event time processed
-    newest: float = -math.inf  # newest event time held, processed or pending
     newest_offset: int = -1
     pending: int = 0
 
-    def add(self, state: CustomerState) -> None:
+    def add(self, customer_id: str, state: CustomerState) -> None:
         self.customers += 1
         self.through = max(self.through, state.through)
-        self.newest = max(self.newest, state.through,
-                          state.pending[-1].ts if state.pending else -math.inf)  # sorted
+        self.quorum.observe(customer_id, max(  # pending is sorted: the last is the newest
+            state.through, state.pending[-1].ts if state.pending else -math.inf))
         self.newest_offset = max(self.newest_offset, state.seq)
         self.pending += len(state.pending)
 
@@ -94,7 +100,11 @@ class Detector:
         self.fitted = settings.detection.population.mode == "fitted"
         if self.fitted:
             self.view = fitted_view(self.scorer.doc)
-        self.max_seen = -math.inf
+        self.quorum = Quorum(self.settings.event_time.quorum)
+        """Replay's event time; a worker's comes from its source clock instead."""
+        self.max_held = self.settings.event_time.max_held
+        self.end = -math.inf
+        """Where ``finish`` stopped event time."""
         self.stats = stats or Stats()
         """Counters; detectors of several partitions may share one."""
         self.touched: set[str] = set()
@@ -107,23 +117,31 @@ class Detector:
 
     @property
     def watermark(self) -> float:
-        return self.max_seen - self.lateness
+        return self.quorum.time - self.lateness
 
-    def ingest(self, event: AnyEvent) -> Outcome:
-        """Accept an event into its customer's pending list, or say why not."""
+    def ingest(self, event: AnyEvent, event_time: float | None = None) -> Outcome:
+        """Accept an event into its customer's pending list, or say why not.
+        ``event_time``: where event time stands (a worker's clock); None in replay, where
+        it is the detector's own quorum."""
         cid = event.customer_id
         st = self.states.get(cid)
-        if st is None:
-            st = self.states[cid] = CustomerState()
-        if st.seen(event.event_id):
+        if st is not None and st.seen(event.event_id):
             self.stats.duplicates += 1
             return Outcome.DUPLICATE
-        if event.ts < st.through:
+        if st is not None and event.ts < st.through:
             self.stats.late += 1
             return Outcome.LATE
+        if event_time is None:
+            self.quorum.observe(cid, event.ts)
+            event_time = self.quorum.time
+        if st is not None and len(st.pending) >= self.max_held and \
+                event.ts > event_time > -math.inf:
+            self.stats.out_of_time += 1
+            return Outcome.AHEAD
+        if st is None:
+            st = self.states[cid] = CustomerState()
         st.hold(event)
         self.stats.accepted += 1
-        self.max_seen = max(self.max_seen, event.ts)
         self.touched.add(cid)
         self._schedule(cid, st)
         return Outcome.ACCEPTED
@@ -131,13 +149,13 @@ class Detector:
     def restore(self, stored: Iterable[tuple[str, bytes]]) -> Restored:
         """Adopt customer states recovered from storage (a changelog), with their
         deadlines: ``(customer id, CustomerState.to_bytes())`` pairs."""
-        restored = Restored()
+        restored = Restored(Quorum(self.quorum.size))
         with _collector_paused():
             for customer_id, data in stored:
                 state = self.states.adopt(customer_id, data)
                 self.population.replace([], state.contribution)
                 self._schedule(customer_id, state)
-                restored.add(state)
+                restored.add(customer_id, state)
         return restored
 
     def compact(self) -> int:
@@ -163,12 +181,24 @@ class Detector:
         return alerts
 
     def finish(self, as_of: float | None = None) -> list[Alert]:
-        """End of input: process everything, and let event time run on to ``as_of``."""
-        end = self.max_seen if as_of is None else max(as_of, self.max_seen)
-        return self.advance(end, inclusive=True)
+        """End of input: let event time run on to where the quorum stands (or ``as_of``,
+        if later), then run what customers ahead of it still hold, each on its own: their
+        events and reviews up to their last event, without moving anyone else's time."""
+        self.end = max(self.quorum.end(), -math.inf if as_of is None else as_of)
+        alerts = self.advance(self.end, inclusive=True)
+        ahead = [(due, cid) for cid, due in self._scheduled.items()
+                 if self.states[cid].pending]
+        heapq.heapify(ahead)
+        while ahead:
+            _, cid = heapq.heappop(ahead)
+            st = self.states[cid]
+            alerts.extend(self._step(cid, st))
+            if st.pending:
+                heapq.heappush(ahead, (_due(st), cid))
+        return alerts
 
     def _schedule(self, cid: str, st: CustomerState) -> None:
-        due = min(st.pending[0].ts if st.pending else math.inf, st.next_review or math.inf)
+        due = _due(st)
         if due == math.inf or self._scheduled.get(cid) == due:
             return
         self._scheduled[cid] = due
@@ -248,6 +278,11 @@ class Detector:
         if not self.fitted:
             self.view = self.view_source()
         self._since_refresh = 0
+
+
+def _due(st: CustomerState) -> float:
+    """When the customer's next item is due: its earliest pending event or its review."""
+    return min(st.pending[0].ts if st.pending else math.inf, st.next_review or math.inf)
 
 
 @contextmanager

@@ -1,80 +1,119 @@
-"""Which event times are believable, so that one bad timestamp cannot move event time.
+"""Event time that no single customer can move.
 
-Event time is the newest event seen. A single event dated 9999-12-31 would move it to the
-end of time: every event after it would be late, every silence deadline would pass at
-once, and an alert storm would follow. So an event time must lie between a floor and a
-ceiling, and must not run more than ``max_ahead`` past the newest accepted event time.
+Event time is not the newest event seen: one device with its clock months fast, one test
+account with a future date, would then move every customer's time, make everyone else's
+events late and release every silence deadline at once (an alert storm). Instead event
+time is the newest time that at least ``quorum`` distinct customers have reached
+(:class:`Quorum`). A customer ahead of it is not refused: its events wait in its pending
+list until event time gets there, so a legitimate early event loses nothing. Fewer than
+``quorum`` customers can hold time back (never push it), so a quiet period of any length
+is crossed as soon as ``quorum`` customers come back.
 
-Live input is bounded by the clock instead (``wall``): no real event is from the future,
-and a worker reads its topics and partitions in no event-time order (a backfill may run
-one topic months ahead of another), so "ahead of the newest event seen" means nothing
-there. Replay has no clock to ask and reads the log's own order, so it uses the newest
-accepted event time.
-
-A real stream can fall silent for longer than ``max_ahead`` (a shop closed for the
-summer). Then the events after the gap are all "ahead"; once ``quorum`` distinct
-customers have sent such events, time is taken to have moved on and events are accepted
-again. A lone outlier never gathers a quorum: the memory of refused customers is cleared
-after ``PATIENCE`` accepted events. Everything here is driven by the input's order, never
-the wall clock, except the optional live check against ``wall``.
-
-Known limit: the first event anchors event time. If it is itself an outlier inside the
-floor and ceiling, only the live wall-clock check catches it.
+Cheap first lines stay in front (:class:`EventTimeGuard`): an event time outside the floor
+and ceiling is refused, and a live worker refuses events too far ahead of the wall clock.
+No refusal may depend on event time itself: a customer whose clock runs *behind* can hold
+the quorum's time back, and a rule like "refuse what is far ahead of event time" would then
+refuse everyone else's events. What one customer can park ahead is bounded per customer
+instead (``max_held`` events), which touches that customer alone. Everything here is driven
+by the input, never the wall clock, except the optional live check against ``wall``.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from datetime import UTC, datetime
 
 from churnwatch.config import EventTimeSettings
 from churnwatch.models.alert import rfc3339
 
-PATIENCE = 1000
-"""Accepted events after which customers refused as "ahead" are forgotten."""
+
+class Quorum:
+    """The newest event time that at least ``size`` distinct customers have reached.
+
+    Each customer's newest time only grows, so the ``size`` customers with the newest
+    times are enough to know the answer: O(size) memory, whatever the number of customers.
+    """
+
+    __slots__ = ("_top", "size")
+
+    def __init__(self, size: int, pairs: Iterable[tuple[str, float]] = ()) -> None:
+        self.size = size
+        self._top: list[tuple[str, float]] = []  # (customer, newest time), newest first
+        for customer, ts in pairs:
+            self.observe(customer, ts)
+
+    def observe(self, customer: str, ts: float) -> None:
+        top = self._top
+        for i, (who, seen) in enumerate(top):
+            if who == customer:
+                if ts > seen:
+                    top[i] = (customer, ts)
+                    top.sort(key=_newest_first)
+                return
+        if len(top) < self.size:
+            top.append((customer, ts))
+        elif ts > top[-1][1]:
+            top[-1] = (customer, ts)
+        else:
+            return
+        top.sort(key=_newest_first)
+
+    @property
+    def reached(self) -> bool:
+        """Whether ``size`` distinct customers have been seen at all."""
+        return len(self._top) >= self.size
+
+    @property
+    def time(self) -> float:
+        """The newest time ``size`` customers have reached; -inf until there are that many."""
+        return self._top[-1][1] if self.reached else -math.inf
+
+    @property
+    def newest(self) -> float:
+        """The newest time any customer has reached."""
+        return self._top[0][1] if self._top else -math.inf
+
+    def end(self) -> float:
+        """Where event time stands once all input has been seen: the quorum's time, or
+        the newest time if fewer customers than the quorum ever sent anything (with so
+        few there is no majority to protect, and a test log of one customer must run)."""
+        return self.time if self.reached else self.newest
+
+    def pairs(self) -> list[tuple[str, float]]:
+        """What to merge elsewhere (``Quorum(size, pairs)``) for the same answer."""
+        return list(self._top)
+
+
+def _newest_first(pair: tuple[str, float]) -> tuple[float, str]:
+    return -pair[1], pair[0]
 
 
 class EventTimeGuard:
+    """The cheap first lines: the floor and the ceiling, and the clock for live input."""
+
     def __init__(self, settings: EventTimeSettings) -> None:
         self.earliest = settings.earliest.timestamp()
         self.latest = settings.latest.timestamp()
-        self.max_ahead = settings.max_ahead.total_seconds()
         self.max_ahead_of_wall = settings.max_ahead_of_wall.total_seconds()
-        self.quorum = settings.quorum
-        self.newest = -math.inf
-        """the newest accepted event time"""
-        self._ahead: set[str] = set()  # customers refused as ahead, not yet forgotten
-        self._since_first_ahead = 0
 
-    def refuse(self, ts: float, customer_id: str, wall: float | None = None) -> str | None:
-        """Why this event time is not believable, or None to accept it (and remember it).
-        ``wall``: the wall clock, for live input only; it replaces the bound relative to
-        the newest event time."""
+    def refuse(self, ts: float, wall: float | None = None) -> str | None:
+        """Why this event time is not believable, or None. ``wall``: the wall clock, for
+        live input only (no real event is from the future)."""
         if not self.earliest <= ts <= self.latest:
             return (f"occurred_at {_time(ts)} is outside the accepted range "
                     f"{_time(self.earliest)} to {_time(self.latest)}")
-        if wall is not None:
-            if ts > wall + self.max_ahead_of_wall:
-                return (f"occurred_at {_time(ts)} is more than "
-                        f"{_span(self.max_ahead_of_wall)} ahead of the clock")
-        elif self.newest > -math.inf and ts > self.newest + self.max_ahead:
-            self._ahead.add(customer_id)
-            if len(self._ahead) < self.quorum:
-                return (f"occurred_at {_time(ts)} is more than "
-                        f"{_span(self.max_ahead)} ahead of the newest event time "
-                        f"{_time(self.newest)}")
-            self._forget()  # enough customers agree: the stream moved on
-        elif self._ahead:
-            self._since_first_ahead += 1
-            if self._since_first_ahead >= PATIENCE:
-                self._forget()
-        self.newest = max(self.newest, ts)
+        if wall is not None and ts > wall + self.max_ahead_of_wall:
+            return (f"occurred_at {_time(ts)} is more than "
+                    f"{_span(self.max_ahead_of_wall)} ahead of the clock")
         return None
 
-    def _forget(self) -> None:
-        """Start afresh: patience counts from the next customer refused as ahead."""
-        self._ahead.clear()
-        self._since_first_ahead = 0
+
+def ahead_reason(ts: float, event_time: float, max_held: int) -> str:
+    """Why the detector refused to hold an event (``Outcome.AHEAD``)."""
+    return (f"occurred_at {_time(ts)} is ahead of event time {_time(event_time)} (the newest "
+            f"time a quorum of customers has reached) and its customer already has "
+            f"{max_held} events waiting for it")
 
 
 def _time(ts: float) -> str:

@@ -24,7 +24,7 @@ from tqdm import tqdm
 from churnwatch.config import EventTimeSettings, Settings
 from churnwatch.deadletter import dead_letter_record
 from churnwatch.detector import Detector, Outcome, Stats
-from churnwatch.eventtime import EventTimeGuard
+from churnwatch.eventtime import EventTimeGuard, ahead_reason
 from churnwatch.models.alert import Alert
 from churnwatch.models.events import AnyEvent, InvalidEvent, parse_event, parse_rfc3339
 from churnwatch.models.rfm import snapshot
@@ -157,7 +157,7 @@ def replay(events: Events, *, settings: Settings | Mapping[str, Any] | None = No
                 alerts.append(out)
             else:
                 dead.append(out)
-    lines = list(summaries(detector, end))
+    lines = list(summaries(detector))
     counts = _counts(detector.stats, items.lines, items.invalid, len(lines))
     return ReplayResult(alerts, lines, dead, counts, time.perf_counter() - began)
 
@@ -187,7 +187,7 @@ def replay_files(log: Path | BinaryIO, alerts_path: Path, customers_path: Path, 
             dl.close()
     written = 0
     with customers_path.open("wb") as cust:
-        for line in summaries(detector, end):
+        for line in summaries(detector):
             cust.write(_summary_line(line))
             written += 1
     counts = _counts(detector.stats, items.lines, items.invalid, written)
@@ -203,27 +203,32 @@ def _run(detector: Detector, items: Iterable[Parsed], as_of: float | None
         if isinstance(event, InvalidEvent):
             yield DeadLetter(lineno, str(event), raw)
             continue
-        if (why := guard.refuse(event.ts, event.customer_id)) is not None:
+        if (why := guard.refuse(event.ts)) is not None:
             detector.stats.out_of_time += 1
             yield DeadLetter(lineno, why, raw)
             continue
-        if detector.ingest(event) is Outcome.LATE:
+        outcome = detector.ingest(event)
+        if outcome is Outcome.LATE:
             yield DeadLetter(lineno, LATE_REASON, raw)
+        elif outcome is Outcome.AHEAD:
+            yield DeadLetter(lineno, ahead_reason(
+                event.ts, detector.quorum.time, detector.max_held), raw)
         yield from detector.advance()
     yield from detector.finish(as_of)
 
 
-def summaries(detector: Detector, as_of: float | None) -> Iterator[CustomerSummary]:
-    """One line per customer as of the end (or ``as_of``), sorted by customer id."""
+def summaries(detector: Detector) -> Iterator[CustomerSummary]:
+    """One line per customer as of where ``finish`` left event time (a customer run on
+    ahead of it: as of its own time), sorted by customer id."""
     if not detector.states:
         return
-    now = max(detector.max_seen, as_of or detector.max_seen)
-    as_of_time = datetime.fromtimestamp(now, UTC)
     detector.refresh_view()
     for cid in sorted(detector.states):
         st = detector.states[cid]
         if not st.first_seen:
             continue
+        now = max(detector.end, float(st.through))
+        as_of_time = datetime.fromtimestamp(now, UTC)
         rfm = snapshot(st, now, detector.view, st.window(now, detector.bucket_seconds))
         score = detector.scorer.assess(st, now)
         yield CustomerSummary(
@@ -260,8 +265,7 @@ def valid_events(log: Path, event_time: EventTimeSettings | None = None
     guard = EventTimeGuard(event_time or EventTimeSettings())
     with log.open("rb") as src:
         for _, _, event in read_log(src):
-            if not isinstance(event, InvalidEvent) and \
-                    guard.refuse(event.ts, event.customer_id) is None:
+            if not isinstance(event, InvalidEvent) and guard.refuse(event.ts) is None:
                 yield event
 
 

@@ -50,7 +50,27 @@ Timestamp = Annotated[
     BeforeValidator(parse_rfc3339),
     WithJsonSchema({"type": "string", "format": "date-time"}),
 ]
-Id = Annotated[str, StringConstraints(min_length=1, max_length=128, pattern=r"\S")]
+_CONTROL = "\x00-\x1f\x7f-\x9f\u2028\u2029"
+"""C0 and C1 control characters, DEL and the Unicode line and paragraph separators."""
+_HAS_CONTROL = re.compile(f"[{_CONTROL}]")
+
+
+def _printable(value: Any) -> Any:
+    """Ids become Kafka keys, alert subjects and lines in other systems' files: a NUL, a
+    bell or a line break in one splits or corrupts them downstream."""
+    if not isinstance(value, str):
+        return value  # the type check says why
+    if found := _HAS_CONTROL.search(value):
+        raise ValueError(f"must not contain control characters (found U+{ord(found[0]):04X})")
+    if not value.strip():
+        raise ValueError("must not be blank")
+    return value
+
+
+Id = Annotated[str, StringConstraints(
+    min_length=1, max_length=128, pattern=f"^[^{_CONTROL}]*[^\\s{_CONTROL}][^{_CONTROL}]*$"),
+    BeforeValidator(_printable)]
+"""Non-blank, printable, at most 128 characters."""
 Label = Annotated[str, StringConstraints(min_length=1, max_length=128)]
 
 

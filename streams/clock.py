@@ -1,8 +1,11 @@
 """Event time across partitions: the watermark the streaming detector advances to.
 
 Ingest workers tell, in ticks, how far event time has got on each source partition they
-read. The watermark is the *slowest* source partition minus the allowed lateness, so a
-lagging partition holds time back instead of having its events arrive late. Every
+read: the newest event time seen there, and the customers with the newest times (a
+:class:`~churnwatch.eventtime.Quorum`). The watermark is the *slowest* source partition
+minus the allowed lateness, so a lagging partition holds time back instead of having its
+events arrive late; and never past the newest time a quorum of customers has reached
+across all source partitions, so no single customer moves it (replay's rule). Every
 partition of every source topic must have been reported before time moves at all: with
 several workers each tick covers only the reporter's share, and a share not yet heard
 from may still hold the oldest events. A source partition that has sent nothing for
@@ -18,43 +21,54 @@ before a crash was forgotten, and event time never reached it again.)
 from __future__ import annotations
 
 import math
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
+from itertools import chain
 
 import orjson
+
+from churnwatch.eventtime import Quorum
 
 
 class SourceClock:
     """Collects tick reports; answers with the watermark."""
 
-    def __init__(self, lateness: float, expected: Collection[str],
-                 held: float = -math.inf) -> None:
+    def __init__(self, lateness: float, expected: Collection[str], quorum: int,
+                 held: Iterable[tuple[str, float]] = ()) -> None:
         """``expected``: the source partitions (``topic/partition``) known at start. Any
         partition a tick mentions later (one added to a topic) is waited for too.
-        ``held``: the newest event time the partition's detector already held when it was
-        adopted (restored from the changelog). When every source is idle and caught up,
-        all there is has been seen, that included: a restarted worker with nothing new to
-        read, whose ticks all say "nothing seen", must still release what the previous
-        owner left pending (the reports of the old events may be behind the committed
-        offset, never to be read again)."""
+        ``quorum``: distinct customers that must reach a time before it is event time.
+        ``held``: the newest event time of each customer the partition's detector held when
+        it was adopted (restored from the changelog; ``Quorum.pairs``). When every source
+        is idle and caught up, all there is has been seen, that included: a restarted
+        worker with nothing new to read, whose ticks all say "nothing seen", must still
+        release what the previous owner left pending (the reports of the old events may
+        be behind the committed offset, never to be read again)."""
         self.lateness = lateness
-        self._held = held
+        self.quorum = quorum
+        self._held = list(held)
         self._expected = set(expected)
         self._max: dict[str, float | None] = {}  # newest event time seen per source
+        self._top: dict[str, list[tuple[str, float]]] = {}  # per source: Quorum.pairs
         self._idle: dict[str, bool] = {}
         self._watermark: float | None = None  # asked for after every message: cached
 
     def report(self, tick: bytes) -> None:
-        for source, (max_time, idle) in orjson.loads(tick).items():
+        for source, (max_time, idle, *top) in orjson.loads(tick).items():
             self._expected.add(source)
             if max_time is not None or source not in self._max:
                 self._max[source] = max_time
+                self._top[source] = [(c, t) for c, t in top[0]] if top else []
             self._idle[source] = bool(idle)
         self._watermark = None
 
     def watermark(self) -> float:
         if self._watermark is None:
-            self._watermark = self._compute()
+            self._watermark = self._compute() - self.lateness
         return self._watermark
+
+    def event_time(self) -> float:
+        """Where event time stands: the watermark plus the allowed lateness."""
+        return self.watermark() + self.lateness
 
     def _compute(self) -> float:
         if not self._expected or any(s not in self._max for s in self._expected):
@@ -62,24 +76,29 @@ class SourceClock:
         active = [self._max[s] for s in self._expected if not self._idle[s]]
         if any(t is None for t in active):
             return -math.inf  # a partition that has said nothing yet may hold old events
+        customers = Quorum(self.quorum, chain(self._held, *self._top.values()))
         if active:
-            return min(t for t in active if t is not None) - self.lateness
-        # every source is idle and caught up: all there is has been seen
-        seen = max((t for t in self._max.values() if t is not None), default=-math.inf)
-        return max(seen, self._held) - self.lateness
+            return min(*(t for t in active if t is not None), customers.time)
+        return customers.end()  # every source is idle and caught up: all has been seen
 
 
 class SourceProgress:
     """Ingest side: how far each source partition has got, in event and wall time."""
 
-    def __init__(self, idle_after: float) -> None:
+    def __init__(self, idle_after: float, quorum: int) -> None:
         self.idle_after = idle_after
+        self.quorum = quorum
         self._max: dict[str, float] = {}
+        self._top: dict[str, Quorum] = {}
         self._last_wall: dict[str, float] = {}
         self._next_offset: dict[str, int] = {}
 
-    def observe(self, source: str, event_time: float) -> None:
+    def observe(self, source: str, event_time: float, customer: str) -> None:
         self._max[source] = max(self._max.get(source, event_time), event_time)
+        top = self._top.get(source)
+        if top is None:
+            top = self._top[source] = Quorum(self.quorum)
+        top.observe(customer, event_time)
 
     def touch(self, source: str, offset: int, wall: float) -> None:
         """A message was taken in (valid or not): the partition is alive up to ``offset``."""
@@ -99,5 +118,7 @@ class SourceProgress:
             quiet = wall - self._last_wall.get(source, started) > self.idle_after
             at = max(self._next_offset.get(source, 0), (committed or {}).get(source) or 0)
             caught_up = end is not None and at >= end
-            report[source] = [self._max.get(source), quiet and caught_up]
+            top = self._top.get(source)
+            report[source] = [self._max.get(source), quiet and caught_up,
+                              top.pairs() if top else []]
         return orjson.dumps(report)

@@ -35,7 +35,7 @@ from mode.types.signals import BaseSignalT
 from churnwatch.config import Settings
 from churnwatch.deadletter import dead_letter_record
 from churnwatch.detector import Detector, Outcome, Stats
-from churnwatch.eventtime import EventTimeGuard
+from churnwatch.eventtime import EventTimeGuard, ahead_reason
 from churnwatch.models.alert import Alert, rfc3339
 from churnwatch.models.events import InvalidEvent, parse_event
 from churnwatch.models.population import Population, PopulationView
@@ -109,7 +109,7 @@ class Runtime:
                                use_partitioner=True, **typed)
         self.populations = app.GlobalTable("populations", partitions=self.partitions,
                                            use_partitioner=True, **typed)
-        self.progress = SourceProgress(rt.idle_after)
+        self.progress = SourceProgress(rt.idle_after, settings.detection.event_time.quorum)
         self.guard = EventTimeGuard(settings.detection.event_time)
         self.clocks: dict[int, SourceClock] = {}
         self.source_partitions = sources
@@ -157,14 +157,14 @@ class Runtime:
                 await self.dead.send(**self._dead_letter(
                     str(exc), raw, msg.topic, msg.partition, msg.offset))
                 continue
-            why = self.guard.refuse(parsed.ts, parsed.customer_id, wall=time.time())
+            why = self.guard.refuse(parsed.ts, wall=time.time())
             if why is not None:  # never let it move the clock
                 self.metrics.out_of_time.labels(msg.topic).inc()
                 await self.dead.send(**self._dead_letter(
                     why, raw, msg.topic, msg.partition, msg.offset))
                 continue
             self.metrics.events_in.labels(kind).inc()
-            self.progress.observe(source, parsed.ts)
+            self.progress.observe(source, parsed.ts, parsed.customer_id)
             await self.events.send(key=parsed.customer_id.encode(), value=raw,
                                    headers={KIND_HEADER: kind.encode()})
 
@@ -224,15 +224,22 @@ class Runtime:
             # from a flush that crashed before the changelog confirmed it
             detector.touched.add(event.customer_id)
             return
-        outcome = detector.ingest(event)
+        now = self._clock(msg.partition).event_time()
+        outcome = detector.ingest(event, event_time=now)
         if outcome is Outcome.DUPLICATE:
             self.metrics.duplicates.inc()
         elif outcome is Outcome.LATE:
             self.metrics.late.inc()
             self._sent.append(self.dead.send_soon(**self._dead_letter(
                 LATE_REASON, raw, msg.topic, msg.partition, msg.offset)))
-        detector.states[event.customer_id].seq = msg.offset
-        detector.touched.add(event.customer_id)
+        elif outcome is Outcome.AHEAD:
+            self.metrics.out_of_time.labels(msg.topic).inc()
+            self._sent.append(self.dead.send_soon(**self._dead_letter(
+                ahead_reason(event.ts, now, detector.max_held), raw, msg.topic,
+                msg.partition, msg.offset)))
+        if (state := detector.states.get(event.customer_id)) is not None:
+            state.seq = msg.offset  # (none for a new customer's event refused as ahead)
+            detector.touched.add(event.customer_id)
 
     async def flush_idle(self) -> None:
         """Flush when the stream has gone quiet, so the last events get acked too. Safe
@@ -322,9 +329,10 @@ class Runtime:
                                     if partition_of(key, self.partitions) == partition)
         detector.refresh_view()
         self.detectors[partition] = detector
+        detection = self.settings.detection
         self.clocks[partition] = SourceClock(
-            self.settings.detection.allowed_lateness.total_seconds(), self.source_partitions,
-            held=restored.newest)
+            detection.allowed_lateness.total_seconds(), self.source_partitions,
+            detection.event_time.quorum, held=restored.quorum.pairs())
         log.info("partition %d: %d customers restored, event time through %s, newest "
                  "offset %d, %d events pending", partition, restored.customers,
                  rfc3339(datetime.fromtimestamp(restored.through, UTC)),

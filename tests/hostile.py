@@ -82,7 +82,7 @@ def is_refused(raw: bytes) -> bool:
             event = parse_event(raw, kind)
         except InvalidEvent:
             continue
-        if guard.refuse(event.ts, event.customer_id) is None:
+        if guard.refuse(event.ts) is None:
             return False
     return True
 

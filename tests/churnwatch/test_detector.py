@@ -27,8 +27,12 @@ def test_duplicate_orders_do_not_count_twice() -> None:
     assert d.states["c1"].window(T0 + 2 * DAY, d.bucket_seconds) == (2, 7000)
 
 
+ANY_CUSTOMER_MOVES_TIME = {"event_time": {"quorum": 1}}
+"""The watermark's mechanics alone, without the quorum (test_eventtime.py has that)."""
+
+
 def test_events_wait_for_the_watermark_then_run_in_event_time_order() -> None:
-    d = Detector(Settings())
+    d = Detector(Settings(detection=ANY_CUSTOMER_MOVES_TIME))
     d.ingest(engage("visit", 1.0))
     d.ingest(engage("unfollow", 1.0 + 5 / 1440))  # 5 minutes later: within 10 min lateness
     assert d.advance() == []
@@ -63,7 +67,8 @@ def test_waking_the_clock_touches_only_customers_that_are_due() -> None:
 
 
 def test_lateness_bound_is_configuration() -> None:
-    d = Detector(Settings(detection={"allowed_lateness": timedelta(days=2)}))
+    d = Detector(Settings(detection={"allowed_lateness": timedelta(days=2),
+                                     **ANY_CUSTOMER_MOVES_TIME}))
     d.ingest(engage("unfollow", 0))
     d.ingest(engage("visit", 1.5, "c2"))
     assert d.advance() == []  # the watermark is still behind the unfollow

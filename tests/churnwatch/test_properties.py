@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from churnwatch.config import Settings
 from churnwatch.detector import Detector
+from churnwatch.eventtime import Quorum
 from churnwatch.models.alert import Alert
 from churnwatch.models.events import AnyEvent, parse_event
 
@@ -144,5 +145,5 @@ def test_state_survives_a_serialization_round_trip_mid_stream(
     old, head = first_part()
     restored = Detector(Settings())
     restored.restore((cid, state.to_bytes()) for cid, state in old.states.items())
-    restored.max_seen = old.max_seen  # the newest event time seen before the restart
+    restored.quorum = Quorum(3, old.quorum.pairs())  # event time before the restart
     assert head + rest(restored) == expected

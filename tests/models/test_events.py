@@ -1,3 +1,5 @@
+import re
+
 import orjson
 import pytest
 
@@ -80,3 +82,27 @@ def test_absurdly_large_events_are_rejected_before_parsing() -> None:
     body = raw(kind="engagement", action="visit", padding="x" * MAX_EVENT_BYTES)
     with pytest.raises(InvalidEvent, match="bytes, more than the limit"):
         parse_event(body)
+
+
+@pytest.mark.parametrize("field", ["event_id", "customer_id", "order_id", "promotion_id"])
+@pytest.mark.parametrize(("value", "found"), [
+    ("c\x00\x07\n", "U+0000"), ("line\nbreak", "U+000A"), ("tab\there", "U+0009"),
+    ("del\x7f", "U+007F"), ("next\x85line", "U+0085"), ("para\u2029", "U+2029")])
+def test_identifiers_with_control_characters_are_refused(field: str, value: str,
+                                                          found: str) -> None:
+    """They become Kafka keys, alert subjects and lines in files other systems read."""
+    fields = {"kind": "order", "order_id": "o", "amount": 1, field: value}
+    with pytest.raises(InvalidEvent, match=f"{field}: must not contain control characters "
+                                           f"\\(found {re.escape(found)}\\)"):
+        parse_event(raw(**fields))
+
+
+@pytest.mark.parametrize("value", ["c-1042", "José Ñúñez", "客户 42", "a b"])
+def test_printable_identifiers_of_any_script_are_accepted(value: str) -> None:
+    assert parse_event(raw(kind="order", order_id="o", amount=1,
+                           customer_id=value)).customer_id == value
+
+
+def test_a_blank_identifier_says_so() -> None:
+    with pytest.raises(InvalidEvent, match="customer_id: must not be blank"):
+        parse_event(raw(kind="order", order_id="o", amount=1, customer_id="  "))

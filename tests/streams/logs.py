@@ -7,7 +7,7 @@ from pathlib import Path
 
 import orjson
 
-from churnwatch.config import Settings
+from churnwatch.config import EventTimeSettings, Settings
 from churnwatch.detector import Detector
 from churnwatch.generate import generate
 from churnwatch.models.events import InvalidEvent, parse_event
@@ -21,18 +21,25 @@ later than replay sees them (every tick instead of every update)."""
 
 def make_log(tmp: Path, customers: int = 150, days: int = 365, seed: int = 5,
              noise: bool = True) -> Path:
-    """A generated log (with noise: duplicates, reordering, invalid lines), closed by a
-    filler visit a day after the last event so that event time moves past every real
+    """A generated log (with noise: duplicates, reordering, invalid lines), closed by
+    filler visits a day after the last event so that event time moves past every real
     event in replay and streaming alike."""
     log = tmp / "log.jsonl"
     generate(log, tmp / "labels.jsonl", customers=customers, days=days, seed=seed,
              start=datetime(2024, 1, 1, tzinfo=UTC), noise=noise)
     end = max(_event_time(line) for line in log.open("rb")) + 86_400
-    filler = {"kind": "engagement", "event_id": "filler-1", "customer_id": "zz-filler",
-              "occurred_at": datetime.fromtimestamp(end, UTC).isoformat(), "action": "visit"}
     with log.open("ab") as f:
-        f.write(orjson.dumps(filler) + b"\n")
+        f.writelines(line + b"\n" for line in closing_visits("filler", end))
     return log
+
+
+def closing_visits(name: str, at: float) -> list[bytes]:
+    """Visits at ``at`` by as many filler customers as it takes to move event time there
+    (the quorum: one customer alone never moves it)."""
+    return [orjson.dumps({"kind": "engagement", "event_id": f"{name}-{i}",
+                          "customer_id": f"zz-filler-{i}", "action": "visit",
+                          "occurred_at": datetime.fromtimestamp(at, UTC).isoformat()})
+            for i in range(EventTimeSettings().quorum)]
 
 
 def _event_time(line: bytes) -> float:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import orjson
 
 from churnwatch.streams.produce import produce
 from tests.streams.conftest import Cluster, collect_until
+from tests.streams.logs import closing_visits
 
 INVALID = [
     b'{"kind":"order","event_id":"x1","customer_id":"c1","occurred_at":"2025-01-01T00:00:00",'
@@ -27,9 +29,8 @@ def unfollow(n: int) -> bytes:
 def test_invalid_messages_are_dead_lettered_and_the_stream_keeps_going(
         cluster: Cluster, tmp_path: Path) -> None:
     cluster.start_worker()
-    later = orjson.dumps({"kind": "engagement", "event_id": "late-visit", "customer_id": "z",
-                          "occurred_at": "2025-01-09T00:00:00Z", "action": "visit"})
-    produce([unfollow(1), *INVALID, unfollow(2), later], cluster.settings)
+    later = closing_visits("later", datetime(2025, 1, 9, tzinfo=UTC).timestamp())
+    produce([unfollow(1), *INVALID, unfollow(2), *later], cluster.settings)
     settings = cluster.settings
     dead = cluster.consumer(settings.topics.dead_letter)
     rows = collect_until(dead, lambda r: len(r) >= len(INVALID), timeout=60)

@@ -8,6 +8,7 @@ so it never gets past the handshake. librdkafka 2.16, from the confluent-kafka w
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import orjson
@@ -17,17 +18,17 @@ from churnwatch.models.alert import Alert
 from churnwatch.streams.produce import produce, read_lines
 from tests.golden.cases import GOLDEN
 from tests.streams.conftest import Cluster, collect_until
-from tests.streams.logs import replay_alerts
+from tests.streams.logs import closing_visits, replay_alerts
 
 REQUIRED = ("specversion", "id", "source", "type", "subject", "time", "datacontenttype", "data")
 
 
 def sample_with_filler(tmp: Path) -> Path:
-    """The hand-written sample, then a visit months later so silence signals fire."""
+    """The hand-written sample, then visits months later so silence signals fire."""
     log = tmp / "sample.jsonl"
-    filler = {"kind": "engagement", "event_id": "filler", "customer_id": "zz-filler",
-              "occurred_at": "2025-06-30T00:00:00Z", "action": "visit"}
-    log.write_bytes((GOLDEN / "sample.jsonl").read_bytes() + orjson.dumps(filler) + b"\n")
+    end = datetime(2025, 6, 30, tzinfo=UTC).timestamp()
+    log.write_bytes((GOLDEN / "sample.jsonl").read_bytes()
+                    + b"".join(line + b"\n" for line in closing_visits("filler", end)))
     return log
 
 

@@ -29,7 +29,7 @@ from tests.streams.conftest import (
     changelog_states,
     eventually,
 )
-from tests.streams.logs import make_log, replay_alerts, replay_states
+from tests.streams.logs import closing_visits, make_log, replay_alerts, replay_states
 from tests.streams.test_replay_equivalence import assert_equivalent
 
 DAY = 86_400.0
@@ -112,10 +112,10 @@ def test_a_restarted_worker_with_nothing_new_pays_the_alerts_event_time_owes(
 
 
 def _with_wave(log: Path, out: Path, customers: list[str], at: float, name: str) -> Path:
-    """``log`` plus a visit by every customer at ``at`` and a filler a day later that
-    moves event time past them; the wave alone is also written to OUT.<name>."""
+    """``log`` plus a visit by every customer at ``at`` and fillers a day later that
+    move event time past them; the wave alone is also written to OUT.<name>."""
     lines = [_visit(f"{name}-{c}", c, at) for c in customers]
-    lines.append(_visit(f"{name}-filler", "zz-filler", at + DAY))
+    lines += closing_visits(f"{name}-filler", at + DAY)
     wave = b"".join(line + b"\n" for line in lines)
     out.with_suffix(f".{name}").write_bytes(wave)
     out.write_bytes(log.read_bytes() + wave)
