@@ -7,6 +7,7 @@ import faust
 from churnwatch.config import Settings
 from churnwatch.streams.admin import ensure_topics
 from churnwatch.streams.app import create_app
+from churnwatch.streams.datadir import claim
 from churnwatch.streams.health import Health, serve
 from churnwatch.streams.metrics import Metrics
 from churnwatch.streams.runtime import Runtime
@@ -14,6 +15,7 @@ from churnwatch.streams.runtime import Runtime
 
 def run_worker(settings: Settings, loglevel: str = "info") -> None:
     """Blocks until SIGINT/SIGTERM."""
+    settings, _held = claim(settings)  # the lock lasts while this frame does: the worker's life
     sources = ensure_topics(settings)
     app = create_app(settings)
     metrics, health = Metrics(), Health()
