@@ -307,12 +307,19 @@ def produce(log: Path, rate: float) -> None:
 @click.option("--from-beginning", is_flag=True, help="start at the oldest alert")
 @click.option("--json", "as_json", is_flag=True, help="print the raw CloudEvents")
 def tail(from_beginning: bool, as_json: bool) -> None:
-    """Print alerts from the recall topic as they arrive."""
+    """Print alerts from the recall topic as they arrive: those published from now on, or
+    all of them."""
     import orjson
 
     from churnwatch.streams.tail import alerts, describe
 
-    for alert in alerts(_settings(KAFKA), from_beginning=from_beginning):
+    settings = _settings(KAFKA)
+    def positioned() -> None:
+        if not from_beginning:
+            click.echo(f"showing alerts published to {settings.topics.recall} from now on",
+                       err=True)
+
+    for alert in alerts(settings, from_beginning=from_beginning, on_positioned=positioned):
         click.echo(orjson.dumps(alert).decode() if as_json else describe(alert))
 
 

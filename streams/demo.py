@@ -19,17 +19,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import click
-import orjson
-from kafka import KafkaConsumer
 
 from churnwatch.config import Settings
 from churnwatch.generate import generate
 from churnwatch.models.rfm import TIERS
 from churnwatch.signals import SIGNAL_NAMES
-from churnwatch.streams.admin import client_options, ensure_topics
+from churnwatch.streams.admin import ensure_topics
 from churnwatch.streams.broker import free_port, running_broker
 from churnwatch.streams.children import die_with_parent, stop_requested
 from churnwatch.streams.produce import produce, read_lines
+from churnwatch.streams.tail import RecallReader
 
 
 def run_demo(settings: Settings, *, customers: int, rate: float, seconds: float | None,
@@ -40,7 +39,8 @@ def run_demo(settings: Settings, *, customers: int, rate: float, seconds: float 
         if not _port_free(settings.runtime.metrics_host, settings.runtime.metrics_port):
             settings = settings.model_copy(update={"runtime": settings.runtime.model_copy(
                 update={"metrics_port": free_port()})})
-        if not settings.kafka.brokers:
+        own_broker = not settings.kafka.brokers
+        if own_broker:
             broker = stack.enter_context(running_broker(log=work / "broker.log"))
             settings = settings.model_copy(update={
                 "kafka": settings.kafka.model_copy(update={"brokers": broker.url}),
@@ -63,8 +63,8 @@ def run_demo(settings: Settings, *, customers: int, rate: float, seconds: float 
         sent.start()
         stack.callback(sent.join, 15)  # let the producer close before the broker goes
         stack.callback(stop.set)
-        with stop_requested() as stopping:
-            _live_view(settings, rate, seconds, worker, stopping)
+        with stop_requested() as stopping:  # a broker of its own holds only this run's
+            _live_view(settings, rate, seconds, worker, stopping, everything=own_broker)
         if stopping.is_set():
             click.echo("\nstopping ...")
 
@@ -95,9 +95,10 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
 
 
 def _live_view(settings: Settings, rate: float, seconds: float | None,
-               worker: subprocess.Popen[bytes], stopping: threading.Event) -> None:
-    consumer = KafkaConsumer(settings.topics.recall, **client_options(settings),
-                             auto_offset_reset="earliest", group_id=None)
+               worker: subprocess.Popen[bytes], stopping: threading.Event, *,
+               everything: bool) -> None:
+    """``everything``: every alert on the recall topic, else those published from now on."""
+    reader = RecallReader(settings, from_beginning=everything)
     counts: Counter[tuple[str, str]] = Counter()
     latest: list[str] = []
     began = time.monotonic()
@@ -109,13 +110,12 @@ def _live_view(settings: Settings, rate: float, seconds: float | None,
             if worker.poll() is not None:
                 raise click.ClickException(f"the worker exited ({worker.returncode}); "
                                            "see its log")
-            for records in consumer.poll(timeout_ms=1000).values():
-                for record in records:
-                    alert = orjson.loads(record.value)
-                    data = alert["data"]
-                    counts[data["signal"], data["tier"]] += 1
-                    latest = [*latest[-5:], f"{alert['time'][:10]} {data['signal']:<20} "
-                              f"{data['tier']:<9} {data['recommended_action']['code']}"]
+            for alert in reader.poll(timeout_ms=1000):
+                data = alert["data"]
+                assert isinstance(data, dict)
+                counts[data["signal"], data["tier"]] += 1
+                latest = [*latest[-5:], f"{str(alert['time'])[:10]} {data['signal']:<20} "
+                          f"{data['tier']:<9} {data['recommended_action']['code']}"]
             elapsed = time.monotonic() - began
             if tty:
                 _draw(counts, latest, elapsed, rate)
@@ -124,7 +124,7 @@ def _live_view(settings: Settings, rate: float, seconds: float | None,
                 click.echo(f"[{elapsed:,.0f} s] alerts: {sum(counts.values())} "
                            + " ".join(f"{k}={v}" for k, v in sorted(_by_signal(counts).items())))
     finally:
-        consumer.close()
+        reader.close()
 
 
 def _by_signal(counts: Counter[tuple[str, str]]) -> Counter[str]:
