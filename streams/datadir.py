@@ -40,8 +40,8 @@ def claim(settings: Settings) -> tuple[Settings, IO[str]]:
             owners.append(lock)
             continue
         if n > 1:
-            log.info("data directory %s is in use by another worker (pid %s); this worker "
-                     "uses %s", rt.data_dir, owners[0], path)
+            log.warning("data directory %s is in use by another worker (pid %s); this worker "
+                        "uses %s", rt.data_dir, owners[0], path)
         return settings.model_copy(update={
             "runtime": rt.model_copy(update={"data_dir": path})}), lock
     raise UserError(f"{rt.data_dir} and the {SLOTS - 1} directories a worker falls back to "

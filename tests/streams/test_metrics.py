@@ -6,6 +6,7 @@ import asyncio
 import re
 import shutil
 import subprocess
+from datetime import UTC, datetime
 from pathlib import Path
 
 import orjson
@@ -16,6 +17,7 @@ from churnwatch.streams.metrics import Metrics, memory_limit
 from churnwatch.streams.produce import produce
 from churnwatch.streams.runtime import _guarded
 from tests.streams.conftest import Cluster, collect_until, eventually, scrape
+from tests.streams.logs import closing_visits
 
 
 def test_metrics_count_events_invalid_and_alerts_without_customer_ids(
@@ -26,7 +28,8 @@ def test_metrics_count_events_invalid_and_alerts_without_customer_ids(
                             "customer_id": f"secret-customer-{n}",
                             "occurred_at": f"2025-02-0{n}T00:00:00Z",
                             "action": "unfollow" if n < 3 else "visit"}) for n in range(1, 5)]
-    produce([*events, b"not json"], cluster.settings)
+    closing = closing_visits("m-close", datetime(2025, 2, 9, tzinfo=UTC).timestamp())
+    produce([*events, b"not json", *closing], cluster.settings)
     collect_until(cluster.consumer(cluster.settings.topics.recall), lambda r: len(r) >= 2,
                   timeout=60)
     collect_until(cluster.consumer(cluster.settings.topics.dead_letter),
@@ -41,7 +44,7 @@ def test_metrics_count_events_invalid_and_alerts_without_customer_ids(
     # counters move right after the sends: poll briefly, then check the last page
     text = eventually(settled, 15, every=0.1) or scrape(port)
     s = cluster.settings
-    assert 'churnwatch_events_total{kind="engagement"} 4.0' in text
+    assert 'churnwatch_events_total{kind="engagement"} 7.0' in text
     assert 'churnwatch_events_total{kind="order"} 0.0' in text  # declared at start
     assert f'churnwatch_events_invalid_total{{topic="{s.topics.orders}"}} 1.0' in text
     assert f'churnwatch_events_invalid_total{{topic="{s.topics.engagement}"}} 0.0' in text

@@ -11,11 +11,10 @@ from types import SimpleNamespace
 import orjson
 
 from churnwatch.config import Settings
-from churnwatch.detector import Detector
 from churnwatch.streams.app import create_app
 from churnwatch.streams.metrics import Metrics
 from churnwatch.streams.runtime import KIND_HEADER, Runtime
-from tests.helpers import at
+from tests.helpers import DAY, T0, at
 
 
 def _order(n: int, day: float) -> SimpleNamespace:
@@ -29,10 +28,10 @@ def test_a_late_events_dead_letter_is_waited_for_before_its_ack(tmp_path: Path) 
 
     async def run() -> tuple[int, int, int]:
         runtime = Runtime(settings, create_app(settings), Metrics(), frozenset())
-        detector = Detector(settings, runtime.scorer, stats=runtime.stats)
+        detector = runtime._load(0)  # as the detect agent adopts a partition
         headers = {KIND_HEADER: b"order"}
         runtime._take(detector, _order(0, 10), headers)
-        detector.advance(detector.watermark + 30 * 86_400)  # day 10 is decided
+        detector.advance(T0 + 40 * DAY)  # day 10 is decided
         waiting = len(runtime._sent)
         runtime._take(detector, _order(1, 5), headers)  # behind what c1 has seen: late
         return waiting, len(runtime._sent), detector.stats.late

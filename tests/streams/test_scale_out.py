@@ -1,17 +1,21 @@
-"""A second worker joins mid-stream: partitions move, the first worker re-reads what it had
-not committed, and the alerts and late refusals are still those of replay."""
+"""A second worker joins mid-stream (and leaves again): partitions move, the workers re-read
+what they had not committed, and the alerts and late refusals are still those of replay."""
 
 from __future__ import annotations
 
+import signal
 from pathlib import Path
 
 import pytest
 
 from tests.streams.conftest import (
     DISTURBED_TIMEOUT,
+    PART_WAY_TIMEOUT,
     Cluster,
     alerts_after,
+    eventually,
     late_refusals,
+    metric_values,
     one_worker_part_way,
 )
 from tests.streams.logs import make_log, replay_alerts, replay_late
@@ -31,3 +35,33 @@ def test_a_worker_joining_mid_stream_changes_no_alert(cluster: Cluster, tmp_path
                        progress=cluster.progress, exact=True)
     assert_equivalent(expected, got, exact=True)
     assert late_refusals(cluster) == replay_late(log, tmp_path, cluster.settings)
+
+
+def _detected(port: int) -> float:
+    values = metric_values(port) or {}
+    return sum(values.get("churnwatch_events_detected", []))
+
+
+@pytest.mark.timeout(DISTURBED_TIMEOUT + PART_WAY_TIMEOUT)
+def test_a_worker_joining_then_leaving_changes_no_alert(cluster: Cluster,
+                                                        tmp_path: Path) -> None:
+    """Scale out, then in, mid-stream, as a user does it: the second worker is started with
+    the same settings as the first, data directory included (it takes its own beside it),
+    detects part of the stream, and is stopped. Every alert is replay's, exactly."""
+    log = make_log(tmp_path)
+    cluster.fit(log)
+    expected = replay_alerts(log, tmp_path, cluster.settings)
+    first, recall, before = one_worker_part_way(cluster, log, len(expected) // 4)
+    assert len(before) < len(expected), "the stream ended before the second worker joined"
+    second = cluster.start_worker()
+    both = lambda: first.poll() is None and second.poll() is None  # noqa: E731
+    assert eventually(lambda: _detected(cluster.ports[1]) > 0 or not both(),
+                      timeout=PART_WAY_TIMEOUT), cluster.progress()
+    assert both(), cluster.logs()
+    second.send_signal(signal.SIGTERM)
+    assert second.wait(timeout=60) == 0, cluster.logs()
+    got = alerts_after(recall, expected, before=before, alive=lambda: first.poll() is None,
+                       progress=cluster.progress, exact=True)
+    assert_equivalent(expected, got, exact=True)
+    assert late_refusals(cluster) == replay_late(log, tmp_path, cluster.settings)
+    assert "is in use by another worker" in (cluster.tmp / "worker1.log").read_text()
