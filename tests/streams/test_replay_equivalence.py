@@ -17,8 +17,10 @@ partitions are days of event time apart when statistics merge; live traffic is n
 from __future__ import annotations
 
 from collections import defaultdict
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import orjson
 import pytest
 
 from churnwatch.streams.produce import produce, read_lines
@@ -82,3 +84,28 @@ def test_streaming_alerts_equal_replay(cluster: Cluster, tmp_path: Path, workers
                        progress=cluster.progress, exact=statistics == "fitted")
     assert_equivalent(expected, got, exact=statistics == "fitted")
     assert late_refusals(cluster) == replay_late(log, tmp_path, cluster.settings)
+
+
+def test_a_backfill_with_one_customers_clock_ahead_changes_no_other_alert(
+        cluster: Cluster, tmp_path: Path) -> None:
+    """Historic data streamed in today (no wall-clock bound helps) with one customer's
+    orders dated eight months past the log's start spread through it: the worker's alerts
+    for everyone else are replay's of the clean log, exactly (docs/CONTRACT.md, event
+    time); the early customer's orders wait (none of its alerts is expected)."""
+    log = make_log(tmp_path)
+    cluster.fit(log)
+    expected = replay_alerts(log, tmp_path, cluster.settings)
+    lines = list(read_lines(log))
+    early = datetime(2024, 9, 1, tzinfo=UTC)
+    step = max(1, len(lines) // 200)
+    for n in range(200):
+        lines.insert(n * (step + 1) + 1, orjson.dumps({
+            "kind": "order", "event_id": f"early-{n}", "customer_id": "early",
+            "order_id": f"early-{n}", "amount": 25.0,
+            "occurred_at": (early + timedelta(minutes=n)).isoformat()}))
+    cluster.start_worker()
+    produce(lines, cluster.settings)
+    got = alerts_after(cluster.consumer(cluster.settings.topics.recall), expected,
+                       alive=lambda: all(w.poll() is None for w in cluster.workers),
+                       progress=cluster.progress, exact=True)
+    assert_equivalent(expected, [a for a in got if a["subject"] != "early"], exact=True)

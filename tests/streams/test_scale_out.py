@@ -8,11 +8,13 @@ from pathlib import Path
 
 import pytest
 
+from churnwatch.streams.produce import produce, read_lines
 from tests.streams.conftest import (
     DISTURBED_TIMEOUT,
     PART_WAY_TIMEOUT,
     Cluster,
     alerts_after,
+    collect_until,
     eventually,
     late_refusals,
     metric_values,
@@ -37,26 +39,34 @@ def test_a_worker_joining_mid_stream_changes_no_alert(cluster: Cluster, tmp_path
     assert late_refusals(cluster) == replay_late(log, tmp_path, cluster.settings)
 
 
-def _detected(port: int) -> float:
-    values = metric_values(port) or {}
-    return sum(values.get("churnwatch_events_detected", []))
+def _metric(port: int, name: str) -> float:
+    return sum((metric_values(port) or {}).get(name, []))
 
 
-@pytest.mark.timeout(DISTURBED_TIMEOUT + PART_WAY_TIMEOUT)
+@pytest.mark.timeout(DISTURBED_TIMEOUT + 2 * PART_WAY_TIMEOUT)
 def test_a_worker_joining_then_leaving_changes_no_alert(cluster: Cluster,
                                                         tmp_path: Path) -> None:
     """Scale out, then in, mid-stream, as a user does it: the second worker is started with
     the same settings as the first, data directory included (it takes its own beside it),
-    detects part of the stream, and is stopped. Every alert is replay's, exactly."""
+    becomes ready, detects part of the second half of the log, and is stopped. Every
+    alert is replay's, exactly."""
     log = make_log(tmp_path)
     cluster.fit(log)
     expected = replay_alerts(log, tmp_path, cluster.settings)
-    first, recall, before = one_worker_part_way(cluster, log, len(expected) // 4)
-    assert len(before) < len(expected), "the stream ended before the second worker joined"
+    lines = list(read_lines(log))
+    first = cluster.start_worker()
+    produce(lines[:len(lines) // 2], cluster.settings)
+    recall = cluster.consumer(cluster.settings.topics.recall)
+    before = collect_until(recall, lambda r: len(r) >= len(expected) // 8,
+                           timeout=PART_WAY_TIMEOUT, alive=lambda: first.poll() is None)
     second = cluster.start_worker()
     both = lambda: first.poll() is None and second.poll() is None  # noqa: E731
-    assert eventually(lambda: _detected(cluster.ports[1]) > 0 or not both(),
+    assert eventually(lambda: _metric(cluster.ports[1], "churnwatch_ready") or not both(),
                       timeout=PART_WAY_TIMEOUT), cluster.progress()
+    produce(lines[len(lines) // 2:], cluster.settings)
+    assert eventually(
+        lambda: _metric(cluster.ports[1], "churnwatch_events_detected") or not both(),
+        timeout=PART_WAY_TIMEOUT), cluster.progress()
     assert both(), cluster.logs()
     second.send_signal(signal.SIGTERM)
     assert second.wait(timeout=60) == 0, cluster.logs()
