@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from churnwatch.models.alert import Alert
     from churnwatch.models.events import InvalidEvent, parse_event
     from churnwatch.models.summary import CustomerSummary
-    from churnwatch.replayer import Counts, DeadLetter, ReplayResult, replay
+    from churnwatch.replayer import Counts, DeadLetter, InvalidInput, ReplayResult, replay
     from churnwatch.testing import EventLog
 
 __version__ = metadata.version("churnwatch")
@@ -32,6 +32,7 @@ __version__ = metadata.version("churnwatch")
 _EXPORTS = {
     "replay": "churnwatch.replayer", "ReplayResult": "churnwatch.replayer",
     "Counts": "churnwatch.replayer", "DeadLetter": "churnwatch.replayer",
+    "InvalidInput": "churnwatch.replayer",
     "Settings": "churnwatch.config", "UserError": "churnwatch.errors",
     "Alert": "churnwatch.models.alert", "CustomerSummary": "churnwatch.models.summary",
     "parse_event": "churnwatch.models.events", "InvalidEvent": "churnwatch.models.events",
@@ -39,7 +40,8 @@ _EXPORTS = {
 }
 
 __all__ = ["Alert", "Counts", "CustomerSummary", "DeadLetter", "EventLog", "InvalidEvent",
-           "ReplayResult", "Settings", "UserError", "__version__", "parse_event", "replay"]
+           "InvalidInput", "ReplayResult", "Settings", "UserError", "__version__",
+           "parse_event", "replay"]
 
 
 def __getattr__(name: str) -> Any:

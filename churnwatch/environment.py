@@ -46,6 +46,29 @@ def load(uses: frozenset[str] = SECTIONS, env: Mapping[str, str] | None = None
     return Settings(**{name: getattr(defaults, name) for name in unused}), warnings
 
 
+def from_mapping(values: Mapping[str, Any]) -> Settings:
+    """Settings from a dict of overrides shaped like the config file (the Python API), a
+    mistake told as the command line tells it: the dotted name, the value, a likely name."""
+    try:
+        return Settings.build(**values)
+    except ValidationError as exc:
+        raise ValueError("\n".join(_describe_key(e) for e in exc.errors(include_url=False))
+                         ) from None
+
+
+def _describe_key(error: ErrorDetails) -> str:
+    message = error["msg"].removeprefix("Value error, ")
+    name = ".".join(str(p) for p in error["loc"])
+    if not name:
+        return f"settings: {message}"
+    if error["type"] == "extra_forbidden":
+        guess = difflib.get_close_matches(name, _DOTTED, n=1, cutoff=0.8)
+        return f"settings: {name} is not a churnwatch setting" + (
+            f"; did you mean {guess[0]}?" if guess else "")
+    shown = "***" if "password" in name else repr(error.get("input"))
+    return f"settings: {name}={shown}: {message}"
+
+
 def unknown_variables(env: Mapping[str, str]) -> list[str]:
     return [f"{name} is not a churnwatch setting and is ignored{_suggest(name)}"
             for name in sorted(env)
@@ -100,3 +123,4 @@ def _paths(model: type[BaseModel], prefix: tuple[str, ...] = ()) -> Iterator[tup
 
 _KNOWN = frozenset({PREFIX + "__".join(path).upper() for path in _paths(Settings)}
                    | {CONFIG_VARIABLE, DEBUG_VARIABLE})
+_DOTTED = sorted(".".join(path) for path in _paths(Settings))

@@ -4,7 +4,8 @@ Fixtures:
 - ``churnwatch_settings``: the default :class:`~churnwatch.config.Settings`, isolated from
   ``CHURNWATCH_*`` variables; override it in a conftest.py to change thresholds.
 - ``event_log``: a fresh :class:`~churnwatch.testing.EventLog`.
-- ``replay_events``: :func:`churnwatch.replay` with ``churnwatch_settings``.
+- ``replay_events``: :func:`churnwatch.replay` with ``churnwatch_settings``, strict: an
+  invalid input raises with its reason (``strict=False`` for a log with known bad lines).
 - ``golden``: ``golden(result, "name")`` compares with ``name.*.jsonl`` beside the test
   file; ``pytest --churnwatch-update-golden`` writes them instead.
 """
@@ -42,8 +43,8 @@ def event_log() -> EventLog:
 
 @pytest.fixture
 def replay_events(churnwatch_settings: Settings) -> Callable[..., ReplayResult]:
-    def run(events: Events, *, as_of: AsOf = None) -> ReplayResult:
-        return replay(events, settings=churnwatch_settings, as_of=as_of)
+    def run(events: Events, *, as_of: AsOf = None, strict: bool = True) -> ReplayResult:
+        return replay(events, settings=churnwatch_settings, as_of=as_of, strict=strict)
     return run
 
 

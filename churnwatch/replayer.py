@@ -14,7 +14,7 @@ import sys
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import IO, Any, BinaryIO, get_args
 
@@ -24,11 +24,13 @@ from tqdm import tqdm
 from churnwatch.config import EventTimeSettings, Settings
 from churnwatch.deadletter import dead_letter_record
 from churnwatch.detector import Detector, Outcome, Stats
+from churnwatch.environment import from_mapping
 from churnwatch.eventtime import EventTimeGuard, ahead_reason
 from churnwatch.models.alert import Alert
 from churnwatch.models.events import AnyEvent, InvalidEvent, parse_event, parse_rfc3339
 from churnwatch.models.rfm import snapshot
 from churnwatch.models.summary import CustomerSummary
+from churnwatch.signals.base import known_signal
 
 LATE_REASON = "late: its customer was already evaluated past this event time"
 
@@ -36,10 +38,14 @@ EventLike = AnyEvent | Mapping[str, Any] | bytes | str
 """One event: a parsed event model, a dict, or one JSON line (bytes or str)."""
 Events = str | os.PathLike[str] | Iterable[EventLike]
 """A path to a JSON Lines log, or any iterable of events."""
-AsOf = datetime | str | float | None
-"""An aware datetime, an RFC 3339 string, or POSIX seconds."""
+AsOf = datetime | date | str | float | None
+"""An aware datetime, a date (its midnight UTC), an RFC 3339 string, or POSIX seconds."""
 
 Parsed = tuple[int, bytes, AnyEvent | InvalidEvent]
+
+
+class InvalidInput(ValueError):
+    """``replay(strict=True)`` met an input the contract refuses: where, and why."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +98,9 @@ class ReplayResult:
     seconds: float = field(compare=False)
 
     def alerts_for(self, customer_id: str, signal: str | None = None) -> list[Alert]:
+        """The customer's alerts (of one signal: a name not in ``SIGNAL_NAMES`` raises)."""
+        if signal is not None:
+            known_signal(signal)
         return [a for a in self.alerts if a.subject == customer_id
                 and (signal is None or a.data.signal == signal)]
 
@@ -137,7 +146,7 @@ class FileReport:
 
 
 def replay(events: Events, *, settings: Settings | Mapping[str, Any] | None = None,
-           as_of: AsOf = None) -> ReplayResult:
+           as_of: AsOf = None, strict: bool = False) -> ReplayResult:
     """Run the detector over ``events`` in memory and return what it found.
 
     ``settings``: a :class:`~churnwatch.config.Settings`, a mapping of overrides
@@ -145,13 +154,15 @@ def replay(events: Events, *, settings: Settings | Mapping[str, Any] | None = No
     environment is never read here; pass ``Settings.from_env()`` to use it.
     ``as_of``: let event time run on to this moment after the last event, so silence
     (``gone_quiet``, ``engagement_drop``, expiring promotions) is detected.
+    ``strict``: raise :class:`InvalidInput` at the first input the contract refuses
+    (the pytest fixtures do), instead of returning it among ``dead_letters``.
     """
     began = time.perf_counter()
     alerts: list[Alert] = []
     dead: list[DeadLetter] = []
     detector = Detector(_settings(settings))
     end = as_of_seconds(as_of)
-    with _items(events) as items:
+    with _items(events, strict=strict) as items:
         for out in _run(detector, items, end):
             if isinstance(out, Alert):
                 alerts.append(out)
@@ -270,16 +281,21 @@ def valid_events(log: Path, event_time: EventTimeSettings | None = None
 
 
 class _Items:
-    """Parsed input items, counting lines and invalid ones as they pass."""
+    """Parsed input items, counting lines and invalid ones as they pass (``strict``:
+    raising at the first invalid one)."""
 
-    def __init__(self, source: Iterator[Parsed], close: Callable[[], None]) -> None:
-        self._source, self.close = source, close
+    def __init__(self, source: Iterator[Parsed], close: Callable[[], None],
+                 strict: bool = False) -> None:
+        self._source, self.close, self.strict = source, close, strict
         self.lines = self.invalid = 0
 
     def __iter__(self) -> Iterator[Parsed]:
         for item in self._source:
             self.lines += 1
-            self.invalid += isinstance(item[2], InvalidEvent)
+            if isinstance(item[2], InvalidEvent):
+                if self.strict:
+                    raise InvalidInput(f"input {item[0]} is not a valid event: {item[2]}")
+                self.invalid += 1
             yield item
 
     def __enter__(self) -> _Items:
@@ -289,15 +305,22 @@ class _Items:
         self.close()
 
 
-def _items(events: Events | BinaryIO, progress: bool = False) -> _Items:
+def _items(events: Events | BinaryIO, progress: bool = False, strict: bool = False
+           ) -> _Items:
+    if isinstance(events, Mapping):
+        raise TypeError("events is one event (a dict): pass a list of events, [event]")
+    if isinstance(events, bytes | bytearray) or (
+            isinstance(events, str) and events.lstrip().startswith(("{", "["))):
+        raise TypeError("events is JSON text, but a str is read as a path: pass a list of "
+                        "JSON lines ([line]), or the path of a log")
     if isinstance(events, str | os.PathLike):
         path = Path(events)
         src = path.open("rb")
         lines = _progress(src, path.stat().st_size) if progress else src
-        return _Items(read_log(lines), src.close)
+        return _Items(read_log(lines), src.close, strict)
     if isinstance(events, io.IOBase):
-        return _Items(read_log(events), lambda: None)
-    return _Items(_parse_each(events), lambda: None)
+        return _Items(read_log(events), lambda: None, strict)
+    return _Items(_parse_each(events), lambda: None, strict)
 
 
 _EVENT_MODELS = get_args(AnyEvent)
@@ -333,12 +356,24 @@ def _progress(src: BinaryIO, total: int) -> Iterator[bytes]:
 # --- small conversions ---------------------------------------------------------------
 
 
+MILLISECONDS = 1e11
+"""POSIX seconds this large are past the year 5000: such a number is milliseconds."""
+
+
 def as_of_seconds(as_of: AsOf) -> float | None:
-    """POSIX seconds of an ``as_of`` given as datetime, RFC 3339 string or number."""
-    if as_of is None or isinstance(as_of, int | float):
-        return as_of
+    """POSIX seconds of an ``as_of`` given as datetime, date (midnight UTC), RFC 3339
+    string or number."""
+    if as_of is None:
+        return None
+    if isinstance(as_of, int | float):
+        if abs(as_of) >= MILLISECONDS:
+            raise ValueError(f"as_of={as_of!r} looks like milliseconds: pass POSIX seconds "
+                             f"({as_of / 1000!r})")
+        return float(as_of)
     if isinstance(as_of, str):
         return parse_rfc3339(as_of).timestamp()
+    if not isinstance(as_of, datetime):
+        return datetime(as_of.year, as_of.month, as_of.day, tzinfo=UTC).timestamp()
     if as_of.tzinfo is None:
         raise ValueError("as_of must be timezone-aware (a naive time has no place on the "
                          "event-time axis)")
@@ -348,7 +383,7 @@ def as_of_seconds(as_of: AsOf) -> float | None:
 def _settings(settings: Settings | Mapping[str, Any] | None) -> Settings:
     if isinstance(settings, Settings):
         return settings
-    return Settings.build(**(settings or {}))
+    return from_mapping(settings or {})
 
 
 def _counts(stats: Stats, lines: int, invalid: int, customers: int) -> Counts:

@@ -21,7 +21,7 @@ from typing import Any
 import orjson
 
 from churnwatch.models.alert import Alert, rfc3339
-from churnwatch.models.events import parse_rfc3339
+from churnwatch.models.events import InvalidEvent, parse_event, parse_rfc3339
 from churnwatch.replayer import ReplayResult
 
 DAY = 86_400.0
@@ -46,11 +46,18 @@ class EventLog:
         return (self.start + timedelta(days=day)).astimezone(UTC)
 
     def add(self, kind: str, customer: str, day: float, **fields: Any) -> EventLog:
-        """Any event: ``kind`` and the contract's fields for it (docs/CONTRACT.md)."""
+        """Any event: ``kind`` and the contract's fields for it (docs/CONTRACT.md). An
+        event the contract refuses raises here, naming the field, rather than vanishing
+        into a dead letter and leaving a test to say only that nothing fired."""
         n = len(self.events)
-        self.events.append({"kind": kind, "event_id": f"{self.id_prefix}{n}",
-                            "customer_id": customer, "occurred_at": rfc3339(self.time(day)),
-                            **fields})
+        event = {"kind": kind, "event_id": f"{self.id_prefix}{n}", "customer_id": customer,
+                 "occurred_at": rfc3339(self.time(day)), **fields}
+        try:
+            parse_event(orjson.dumps(event))
+        except InvalidEvent as exc:
+            raise ValueError(f"not a valid {kind} event (customer {customer!r}, day {day:g}): "
+                             f"{exc}") from None
+        self.events.append(event)
         return self
 
     # --- orders -----------------------------------------------------------------------

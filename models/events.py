@@ -62,7 +62,7 @@ def _printable(value: Any) -> Any:
         return value  # the type check says why
     if found := _HAS_CONTROL.search(value):
         raise ValueError(f"must not contain control characters (found U+{ord(found[0]):04X})")
-    if not value.strip():
+    if value and not value.strip():  # (an empty one: the length check says so)
         raise ValueError("must not be blank")
     return value
 

@@ -8,6 +8,7 @@ a clock, so the same log always gives the same findings.
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass, field
 from typing import ClassVar, Literal
 
@@ -24,6 +25,16 @@ SIGNAL_NAMES = (
 """Every alert names one of these (docs/CONTRACT.md); the position is the compact code used in
 state (``fired``, ``open_mask``), so new names may only be appended."""
 CODES = {name: code for code, name in enumerate(SIGNAL_NAMES)}
+
+
+def known_signal(name: str) -> str:
+    """``name`` if it is a signal; else a ValueError naming the likely one and all of them,
+    so that a test asserting on a misspelt signal fails instead of passing vacuously."""
+    if name in CODES:
+        return name
+    guess = difflib.get_close_matches(name.replace("-", "_").lower(), SIGNAL_NAMES, n=1)
+    hint = f"did you mean {guess[0]!r}? " if guess else ""
+    raise ValueError(f"unknown signal {name!r}: {hint}(signals: {', '.join(SIGNAL_NAMES)})")
 
 Severity = Literal["low", "medium", "high", "critical"]
 SEVERITIES: tuple[Severity, ...] = ("low", "medium", "high", "critical")
