@@ -37,7 +37,7 @@ RECENT_ORDERS = 4
 MAX_PROMOS = 4
 MAX_TICKETS = 4
 DAY = 86_400.0
-STATE_VERSION = 1
+STATE_VERSION = 2  # 2 added ``sources``; version 1 states are read with none
 
 SEVERITY_RANK = {"inquiry": 0, "minor": 1, "major": 2, "refund_request": 3, "exchange_request": 3}
 DEMAND_RANK = 3
@@ -99,6 +99,10 @@ class CustomerState:
     pending: list[AnyEvent] = field(default_factory=list)  # accepted, not yet due
     seq: int = -1  # transport position of the last input taken in (Kafka offset); lets a
     # restarted worker skip messages redelivered after a crash. Replay leaves it at -1.
+    sources: dict[int, int] = field(default_factory=dict)  # source partition key -> the
+    # highest source offset of this customer taken in: what the ingest stage forwards
+    # again after a restart or rebalance is recognised however long ago it was applied
+    # (recent_ids keeps only the last few). Replay leaves it empty.
     pending_ids: set[str] = field(default_factory=set, compare=False, repr=False)
     # ids of ``pending``, for O(1) duplicate checks; derived, never serialized
 
@@ -277,7 +281,7 @@ class CustomerState:
             value = getattr(self, f.name)
             if f.name == "pending":
                 value = [p.model_dump_json().encode() for p in value]
-            elif f.name == "fired":
+            elif f.name in ("fired", "sources"):
                 value = sorted(value.items())
             values.append(value)
         return msgpack.packb(values, use_bin_type=True)
@@ -285,13 +289,15 @@ class CustomerState:
     @classmethod
     def from_bytes(cls, data: bytes) -> CustomerState:
         values = msgpack.unpackb(data, raw=False, strict_map_key=False)
-        if values[0] != STATE_VERSION:
+        if values[0] == 1:
+            values.append([])  # no sources yet
+        elif values[0] != STATE_VERSION:
             raise ValueError(f"unknown state version {values[0]}")
         kwargs: dict[str, Any] = {}
         for f, value in zip(_STORED, values[1:], strict=True):
             if f.name == "pending":
                 kwargs[f.name] = [parse_event(raw) for raw in value]
-            elif f.name == "fired":
+            elif f.name in ("fired", "sources"):
                 kwargs[f.name] = {int(k): int(v) for k, v in value}
             else:
                 kwargs[f.name] = value

@@ -56,7 +56,9 @@ class Metrics:
                             "Events behind their customer's evaluated time (dead-lettered)",
                             registry=r)
         self.redelivered = Counter("churnwatch_messages_redelivered_total",
-                                   "Messages skipped because their state was already written",
+                                   "Messages skipped because their customer's state already "
+                                   "holds them (redelivered, or forwarded again after a "
+                                   "restart or rebalance)",
                                    registry=r)
         self.alerts = Counter("churnwatch_alerts_total", "Alerts sent to the recall topic",
                               ["signal", "tier"], registry=r)

@@ -22,6 +22,7 @@ import asyncio
 import logging
 import math
 import time
+import zlib
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from functools import partial
@@ -53,6 +54,16 @@ log = logging.getLogger(__name__)
 
 KIND_HEADER = "cw-kind"
 TICK_HEADER = "cw-tick"
+SOURCE_HEADER = "cw-source"  # "topic/partition@offset" of the source message forwarded
+
+
+def _source(headers: dict[str, bytes]) -> tuple[int, int] | None:
+    """(source partition key, offset) of a forwarded event; None from an older worker."""
+    raw = headers.get(SOURCE_HEADER)
+    if raw is None:
+        return None
+    where, _, offset = raw.rpartition(b"@")
+    return zlib.crc32(where), int(offset)
 
 
 def _put(table: Any, key: bytes, value: bytes) -> FutureMessage:
@@ -165,8 +176,8 @@ class Runtime:
                 continue
             self.metrics.events_in.labels(kind).inc()
             self.progress.observe(source, parsed.ts, parsed.customer_id)
-            await self.events.send(key=parsed.customer_id.encode(), value=raw,
-                                   headers={KIND_HEADER: kind.encode()})
+            await self.events.send(key=parsed.customer_id.encode(), value=raw, headers={
+                KIND_HEADER: kind.encode(), SOURCE_HEADER: f"{source}@{msg.offset}".encode()})
 
     async def tick(self) -> None:
         """Tell every events partition how far event time got on our source partitions."""
@@ -218,7 +229,9 @@ class Runtime:
             return
         self.metrics.detected.inc()
         state = detector.states.get(event.customer_id)
-        if state is not None and msg.offset <= state.seq:
+        source = _source(headers)
+        if state is not None and (msg.offset <= state.seq or (
+                source is not None and source[1] <= state.sources.get(source[0], -1))):
             self.metrics.redelivered.inc()
             # written again: with a local store, the state that holds this event may be
             # from a flush that crashed before the changelog confirmed it
@@ -239,6 +252,8 @@ class Runtime:
                 msg.partition, msg.offset)))
         if (state := detector.states.get(event.customer_id)) is not None:
             state.seq = msg.offset  # (none for a new customer's event refused as ahead)
+            if source is not None:
+                state.sources[source[0]] = source[1]
             detector.touched.add(event.customer_id)
 
     async def flush_idle(self) -> None:

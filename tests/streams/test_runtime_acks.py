@@ -8,12 +8,14 @@ import asyncio
 from pathlib import Path
 from types import SimpleNamespace
 
+import msgpack
 import orjson
 
 from churnwatch.config import Settings
+from churnwatch.models.state import CustomerState
 from churnwatch.streams.app import create_app
 from churnwatch.streams.metrics import Metrics
-from churnwatch.streams.runtime import KIND_HEADER, Runtime
+from churnwatch.streams.runtime import KIND_HEADER, SOURCE_HEADER, Runtime
 from tests.helpers import DAY, T0, at
 
 
@@ -37,3 +39,38 @@ def test_a_late_events_dead_letter_is_waited_for_before_its_ack(tmp_path: Path) 
         return waiting, len(runtime._sent), detector.stats.late
 
     assert asyncio.run(run()) == (0, 1, 1)
+
+
+def test_an_event_forwarded_again_long_after_it_was_applied_is_skipped_not_late(
+        tmp_path: Path) -> None:
+    """After a restart or rebalance the ingest stage forwards again what it had not
+    committed: a new message on the events topic, for an event its customer applied many
+    events ago (beyond the recent ids kept). The source coordinates say it was taken in:
+    it is skipped, not dead-lettered as late (it was, 1.6 % of one 20-kill run)."""
+    settings = Settings(kafka={"brokers": "127.0.0.1:9"}, runtime={"data_dir": tmp_path})
+
+    async def run() -> tuple[int, int, int, float]:
+        runtime = Runtime(settings, create_app(settings), Metrics(), frozenset())
+        detector = runtime._load(0)
+        for n in range(20):
+            runtime._take(detector, _order(n, n), _forwarded(n))
+        detector.advance(T0 + 40 * DAY)  # all twenty applied
+        again = _order(0, 0)
+        again.offset = 100  # forwarded again: a new position on the events topic
+        runtime._take(detector, again, _forwarded(0))
+        redelivered = runtime.metrics.redelivered._value.get()
+        return len(runtime._sent), detector.stats.late, detector.stats.duplicates, redelivered
+
+    assert asyncio.run(run()) == (0, 0, 0, 1)
+
+
+def test_a_state_written_before_sources_were_kept_is_read_with_none() -> None:
+    state = CustomerState(seq=7)
+    state.sources[123] = 9
+    old = msgpack.unpackb(state.to_bytes(), raw=False, strict_map_key=False)
+    old = [1, *old[1:-1]]  # version 1 had no sources
+    assert CustomerState.from_bytes(msgpack.packb(old)) == CustomerState(seq=7)
+
+
+def _forwarded(n: int) -> dict[str, bytes]:
+    return {KIND_HEADER: b"order", SOURCE_HEADER: f"orders/0@{n}".encode()}
