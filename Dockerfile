@@ -1,5 +1,5 @@
 # syntax=docker/dockerfile:1
-# churnwatch worker image: `docker build -t churnwatch:0.2.0 .`
+# churnwatch worker image: `docker build -t churnwatch:0.3.0.dev0 .`
 # Build stage: our wheel plus a wheelhouse of binary wheels for every dependency.
 # Final stage: slim Python, no compiler, no pip cache, no source tree, a non-root user.
 ARG PYTHON_IMAGE=python:3.11-slim-bookworm

@@ -42,7 +42,9 @@ ValueAtRisk = Annotated[float | None, Field(
 
 
 class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    # every field is written, defaults included: the published schema says so
+    model_config = ConfigDict(frozen=True, extra="forbid",
+                              json_schema_serialization_defaults_required=True)
 
 
 class Reason(_Frozen):

@@ -2,6 +2,7 @@
 
 import json
 import re
+from importlib import metadata
 from pathlib import Path
 
 from churnwatch.models.alert import SCHEMA_VERSION, Alert
@@ -46,3 +47,55 @@ def test_links_in_the_readme_and_docs_point_at_files() -> None:
         for target in re.findall(r"\]\(([^)#]+)\)", doc.read_text()):
             if "://" not in target:
                 assert (doc.parent / target).exists(), (doc.name, target)
+
+
+def _schema(name: str) -> dict:
+    return json.loads((ROOT / "schemas" / name).read_text())
+
+
+def test_the_alert_schema_requires_what_the_contract_requires() -> None:
+    said = CONTRACT.split("## Alerts (the recall topic)", 1)[1].split("`data` carries", 1)[0]
+    required = said.split("Required:", 1)[1]
+    assert set(re.findall(r"`([a-z]+)`", required)) == set(
+        _schema(f"alert.{SCHEMA_VERSION}.json")["required"])
+
+
+def test_the_customer_schema_requires_every_field_the_contract_lists() -> None:
+    line = CONTRACT.split("CUSTOMERS.jsonl: one line per customer", 1)[1].split("\n- ", 1)[0]
+    assert set(re.findall(r"`([a-z_]+)`", line)) == set(
+        _schema(f"customer.{SCHEMA_VERSION}.json")["required"])
+
+
+def test_one_true_version_statement() -> None:
+    """CHANGELOG says since which release alerts are of this schema version; the package is
+    that release or later, and CONTRACT says which earlier release still writes the one
+    before."""
+    changelog = (ROOT / "CHANGELOG.md").read_text()
+    stated = re.search(r"\(`(v\d+)` since (\d+\.\d+)", changelog)
+    assert stated is not None
+    version, since = stated.groups()
+    assert version == SCHEMA_VERSION
+    package = tuple(int(p) for p in metadata.version("churnwatch").split(".")[:2])
+    assert package >= tuple(int(p) for p in since.split("."))
+    earlier = re.search(r"stays on churnwatch (\d+\.\d+)\.x, which writes (v\d+)", CONTRACT)
+    assert earlier is not None
+    assert tuple(int(p) for p in earlier.group(1).split(".")) < package
+    assert int(earlier.group(2)[1:]) == int(SCHEMA_VERSION[1:]) - 1
+
+
+DOCUMENTS = [*ROOT.glob("*.md"), *(ROOT / "docs").glob("*.md"), ROOT / "pyproject.toml",
+             *(ROOT / "deploy").glob("*.*")]
+
+
+def test_every_relative_link_and_named_document_exists() -> None:
+    missing = []
+    for doc in DOCUMENTS:
+        text = doc.read_text()
+        links = re.findall(r"\]\(([^)#\s]+)(?:#[^)]*)?\)", text)  # markdown links
+        named = re.findall(r"(?<![\w/.])((?:docs|schemas|deploy|bench|tests)/[\w./-]+\.\w+)",
+                           text)  # paths named in prose
+        for target in links:
+            if not re.match(r"[a-z]+:", target) and not (doc.parent / target).exists():
+                missing.append(f"{doc.name}: {target}")
+        missing += [f"{doc.name}: {p}" for p in named if not (ROOT / p).exists()]
+    assert not missing, missing
