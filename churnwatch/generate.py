@@ -11,14 +11,15 @@ Speed matters (a million events in seconds), so events are written as JSON text 
 
 from __future__ import annotations
 
+import heapq
 import json
 import random
+import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TextIO
 
 DAY = 86_400
 
@@ -219,32 +220,64 @@ def _with_noise(events: list[tuple[float, str]], rng: random.Random) -> Iterator
             yield t, rng.choice(_INVALID).format(n=n, t=_ts(t))
 
 
+CHUNK = 200_000
+"""Events held in memory at once; the rest wait in sorted runs on disk."""
+
+
 def generate(log: Path, labels: Path, *, customers: int, days: int, seed: int,
              start: datetime, noise: bool) -> GenerateResult:
+    """Write the log in event-time order with memory flat in its size: customers are made
+    one at a time and their events sorted in runs of ``CHUNK`` spilled to disk, then
+    merged. The random draws happen in the same order as when everything was held in
+    memory (every customer's archetype and seed first, then the noise over the events in
+    customer order), so the same seed gives the same bytes."""
     began = time.perf_counter()
     rng = random.Random(seed)
     t0 = start.astimezone(UTC).timestamp()
     end = t0 + days * DAY
     kinds, weights = list(WEIGHTS), list(WEIGHTS.values())
-    events: list[tuple[float, str]] = []
-    with labels.open("w", encoding="utf-8") as out_labels:
-        for i in range(customers):
-            kind = rng.choices(kinds, weights)[0]
-            c = _Customer(f"c{i:07d}", kind, random.Random(rng.getrandbits(64)), t0, end,
-                          events)
+    plan = [(rng.choices(kinds, weights)[0], rng.getrandbits(64)) for _ in range(customers)]
+    made = total = invalid = 0
+    with tempfile.TemporaryDirectory(prefix="churnwatch-generate-") as tmp, \
+            labels.open("w", encoding="utf-8") as out_labels:
+        runs: list[Path] = []
+        chunk: list[tuple[float, str]] = []
+        for i, (kind, customer_seed) in enumerate(plan):
+            own: list[tuple[float, str]] = []
+            c = _Customer(f"c{i:07d}", kind, random.Random(customer_seed), t0, end, own)
             c.generate()
             out_labels.write(json.dumps(c.label(), separators=(",", ":")) + "\n")
-    events = [e for e in events if e[0] < end]
-    stream = list(_with_noise(events, rng)) if noise else events
-    stream.sort(key=lambda e: e[0])
-    with log.open("w", encoding="utf-8") as out:
-        _write(out, stream)
-    invalid = sum(1 for _, line in stream if '"event_id":"bad-' in line or "truncated" in line)
-    return GenerateResult(
-        events=len(stream), invalid=invalid, duplicates=len(stream) - len(events) - invalid,
-        customers=customers, seconds=time.perf_counter() - began)
+            events = [e for e in own if e[0] < end]
+            made += len(events)
+            for t, line in _with_noise(events, rng) if noise else events:
+                chunk.append((t, line))
+                total += 1
+                invalid += '"event_id":"bad-' in line or "truncated" in line
+            if len(chunk) >= CHUNK:
+                runs.append(_spill(chunk, Path(tmp) / f"run{len(runs)}"))
+                chunk = []
+        chunk.sort(key=_time)
+        with log.open("w", encoding="utf-8") as out:
+            # merge is stable: a tie goes to the earlier run, as one stable sort would
+            for _, line in heapq.merge(*map(_read_run, runs), chunk, key=_time):
+                out.write(line + "\n")
+    return GenerateResult(events=total, invalid=invalid, duplicates=total - made - invalid,
+                          customers=customers, seconds=time.perf_counter() - began)
 
 
-def _write(out: TextIO, stream: list[tuple[float, str]]) -> None:
-    out.write("\n".join(line for _, line in stream))
-    out.write("\n")
+def _time(event: tuple[float, str]) -> float:
+    return event[0]
+
+
+def _spill(chunk: list[tuple[float, str]], path: Path) -> Path:
+    chunk.sort(key=_time)
+    with path.open("w", encoding="utf-8") as out:
+        out.writelines(f"{t!r}\t{line}\n" for t, line in chunk)
+    return path
+
+
+def _read_run(path: Path) -> Iterator[tuple[float, str]]:
+    with path.open(encoding="utf-8") as src:
+        for row in src:
+            t, line = row.rstrip("\n").split("\t", 1)
+            yield float(t), line

@@ -173,19 +173,29 @@ def replay(events: Events, *, settings: Settings | Mapping[str, Any] | None = No
     return ReplayResult(alerts, lines, dead, counts, time.perf_counter() - began)
 
 
+PROGRESS_EVERY = 10.0
+"""Seconds between progress lines when standard error is not a terminal."""
+
+
 def replay_files(log: Path | BinaryIO, alerts_path: Path, customers_path: Path, *,
                  settings: Settings, as_of: AsOf = None, dead_letter: Path | None = None,
-                 progress: bool | None = None) -> FileReport:
+                 progress: bool | None = None, progress_every: float = PROGRESS_EVERY
+                 ) -> FileReport:
     """:func:`replay` for logs of any size: outputs stream to files as they are found.
-    ``log`` is a path or an open binary stream (standard input)."""
+    ``log`` is a path or an open binary stream (standard input). ``progress``: a bar on a
+    terminal; by default a bar when standard error is one, else a line every
+    ``progress_every`` seconds (a long run in a pipeline or CI says how far it is)."""
     began = time.perf_counter()
     detector = Detector(settings)
     end = as_of_seconds(as_of)
-    show = isinstance(log, Path) and (sys.stderr.isatty() if progress is None else progress)
+    tty = sys.stderr.isatty()
+    show = isinstance(log, Path) and (tty if progress is None else progress)
     dl: IO[bytes] | None = dead_letter.open("wb") if dead_letter else None
     first: DeadLetter | None = None
     try:
         with _items(log, progress=show) as items, alerts_path.open("wb") as out:
+            if progress is None and not tty:
+                items.on_lines = _progress_lines(detector, began, progress_every)
             for found in _run(detector, items, end):
                 if isinstance(found, Alert):
                     out.write(_alert_line(found))
@@ -288,10 +298,14 @@ class _Items:
                  strict: bool = False) -> None:
         self._source, self.close, self.strict = source, close, strict
         self.lines = self.invalid = 0
+        self.on_lines: Callable[[int], None] | None = None
+        """Called every ``_EVERY_LINES`` lines with the count so far."""
 
     def __iter__(self) -> Iterator[Parsed]:
         for item in self._source:
             self.lines += 1
+            if self.on_lines is not None and not self.lines % _EVERY_LINES:
+                self.on_lines(self.lines)
             if isinstance(item[2], InvalidEvent):
                 if self.strict:
                     raise InvalidInput(f"input {item[0]} is not a valid event: {item[2]}")
@@ -303,6 +317,27 @@ class _Items:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+_EVERY_LINES = 4096
+
+
+def _progress_lines(detector: Detector, began: float, every: float
+                    ) -> Callable[[int], None]:
+    """A progress line on standard error at most every ``every`` seconds."""
+    last = began
+
+    def report(lines: int) -> None:
+        nonlocal last
+        now = time.perf_counter()
+        if now - last < every:
+            return
+        last = now
+        print(f"replay: {lines:,} lines in {now - began:,.0f} s "
+              f"({lines / max(now - began, 1e-9):,.0f}/s), {len(detector.states):,} "
+              f"customers, {sum(detector.stats.alerts.values()):,} alerts",
+              file=sys.stderr, flush=True)
+    return report
 
 
 def _items(events: Events | BinaryIO, progress: bool = False, strict: bool = False

@@ -1,6 +1,8 @@
+from datetime import UTC, datetime
 from pathlib import Path
 
 import orjson
+import pytest
 from click.testing import CliRunner
 
 from churnwatch.cli import main
@@ -76,3 +78,20 @@ def test_generator_is_seeded(tmp_path: Path) -> None:
     assert (tmp_path / "a.jsonl").read_bytes() == (tmp_path / "b.jsonl").read_bytes()
     first = orjson.loads((tmp_path / "a.jsonl").open("rb").readline())
     assert first["kind"] in ("order", "engagement", "complaint")
+
+
+def test_a_replay_into_a_pipe_says_how_far_it_is(tmp_path: Path,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    """Standard error is no terminal here (captured): lines, not a bar."""
+    from churnwatch.config import Settings
+    from churnwatch.generate import generate
+    from churnwatch.replayer import replay_files
+
+    log = tmp_path / "log.jsonl"
+    generate(log, tmp_path / "labels.jsonl", customers=60, days=200, seed=2,
+             start=datetime(2024, 1, 1, tzinfo=UTC), noise=False)
+    replay_files(log, tmp_path / "a.jsonl", tmp_path / "c.jsonl", settings=Settings.build(),
+                 progress_every=0.0)
+    lines = capsys.readouterr().err.splitlines()
+    assert lines[0].startswith("replay: 4,096 lines in ") and "customers" in lines[0]
+    assert len(lines) == sum(1 for _ in log.open()) // 4096
