@@ -208,6 +208,11 @@ class RuntimeSettings(_Section):
         10.0, gt=0, description="wall-clock seconds without events before a source partition "
         "stops holding back the watermark")
     flush_every_events: int = Field(2000, ge=1, description="coalesce state writes per batch")
+    cloudevents_mode: Literal["structured", "binary"] = Field(
+        "structured", description="CloudEvents Kafka binding content mode of the alerts: "
+        "'structured' (the whole envelope as the value, content-type "
+        "application/cloudevents+json) or 'binary' (attributes as ce_ headers, data as the "
+        "value); the Kafka key is the customer id either way")
     dead_letter_max_bytes: int = Field(
         900_000, ge=4096, le=1_000_000, description="largest dead-letter record; a bigger "
         "one keeps the head of the original bytes with their size and SHA-256. At most the "

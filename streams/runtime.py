@@ -42,6 +42,7 @@ from churnwatch.models.events import InvalidEvent, parse_event
 from churnwatch.models.population import Population, PopulationView
 from churnwatch.replayer import LATE_REASON
 from churnwatch.scoring import Scorer
+from churnwatch.streams import cloudevents
 from churnwatch.streams.admin import source_topics
 from churnwatch.streams.clock import SourceClock, SourceProgress
 from churnwatch.streams.delivery import DeliveryFailed, delivered
@@ -422,15 +423,7 @@ class Runtime:
     def _publish(self, alert: Alert, received: float | None) -> None:
         """``received``: wall time (s) of the message that triggered the alert, as the
         ingest stage wrote it to the events topic."""
-        body = alert.model_dump_json().encode()
-        headers = {
-            "content-type": b"application/cloudevents+json; charset=utf-8",
-            "ce_specversion": b"1.0", "ce_id": alert.id.encode(),
-            "ce_type": alert.type.encode(), "ce_source": alert.source.encode(),
-            "ce_subject": alert.subject.encode(),
-            "ce_time": rfc3339(alert.time).encode(),
-        }
-        key = alert.subject.encode()
+        key, body, headers = cloudevents.record(alert, self.settings.runtime.cloudevents_mode)
         self._sent.append(self.recall.send_soon(
             key=key, value=body, headers=headers,
             callback=partial(self._acked, alert.time.timestamp(), received)))

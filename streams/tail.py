@@ -11,12 +11,14 @@ partition: everything published before the reader's first fetch.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from typing import Any
 
 import orjson
 from kafka import KafkaConsumer, TopicPartition
 
 from churnwatch.config import Settings
 from churnwatch.streams.admin import client_options
+from churnwatch.streams.cloudevents import envelope
 
 
 class RecallReader:
@@ -42,16 +44,23 @@ class RecallReader:
         batches = self.consumer.poll(timeout_ms=timeout_ms)
         start = self._start
         if start is None:
-            return [orjson.loads(r.value) for records in batches.values() for r in records]
+            return [_alert(r) for records in batches.values() for r in records]
         fresh = [r for tp, records in batches.items() if tp in start
                  for r in records if r.offset >= start[tp]]
         for tp in self.consumer.assignment():
             if tp not in start and (end := self.consumer.highwater(tp)) is not None:
                 start[tp] = end
-        return [orjson.loads(r.value) for r in fresh]
+        return [_alert(r) for r in fresh]
 
     def close(self) -> None:
         self.consumer.close()
+
+
+def _alert(record: Any) -> dict[str, object]:
+    """The envelope of a record in either CloudEvents mode, as a dict."""
+    headers = {name: value or b"" for name, value in record.headers or ()}
+    parsed: dict[str, object] = orjson.loads(envelope(record.value, headers))
+    return parsed
 
 
 def alerts(settings: Settings, *, from_beginning: bool,
