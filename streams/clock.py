@@ -107,8 +107,11 @@ class SourceProgress:
 
     def tick(self, ends: dict[str, int | None], wall: float, started: float,
              committed: dict[str, int | None] | None = None) -> bytes:
-        """``ends``: the high-water mark of each assigned source partition; ``None`` until
-        the consumer has fetched it, and an unknown end is never caught up. ``committed``:
+        """``ends``: the high-water mark of each assigned source partition, as of a fetch
+        response received moments ago; ``None`` when unknown or stale, and such a partition
+        is never caught up (a consumer thread starved on a busy machine keeps reporting the
+        end it saw before new messages arrived: called idle, its partition let event time
+        run past those messages). ``committed``:
         the offset this worker resumed each partition from. After a restart a partition
         with nothing new since then is caught up although no message was taken in;
         without it, event time stalled until every partition received a new message. (Not

@@ -60,6 +60,10 @@ class Metrics:
                                    "holds them (redelivered, or forwarded again after a "
                                    "restart or rebalance)",
                                    registry=r)
+        self.gaps = Counter("churnwatch_events_offsets_skipped_total",
+                            "Offsets of the events topic the detect agent never received "
+                            "(a gap between two consecutive messages of a partition)",
+                            registry=r)
         self.alerts = Counter("churnwatch_alerts_total", "Alerts sent to the recall topic",
                               ["signal", "tier"], registry=r)
         self.suppressed = Counter("churnwatch_alerts_suppressed_total",

@@ -78,6 +78,9 @@ def _known(offset: object) -> int | None:
 
 
 PROBE_EVERY = 5.0  # seconds between broker probes; also the probe's timeout
+POLL_FRESH = 2.0
+"""A source partition's high-water mark counts as current only this many seconds after
+the fetch response that brought it (an idle partition is fetched every half second)."""
 
 
 def _guarded(task: str, body: Callable[[], Awaitable[None]],
@@ -134,6 +137,7 @@ class Runtime:
             *(route.topic for route in rt.routes)))
         app.sensors.add(MetricsSensor(metrics))
         self._reported: dict[str, int] = {}
+        self._read: dict[int, int] = {}  # last events-topic offset received, per partition
         self._decoded: dict[int, tuple[bytes, Population]] = {}
         self._unacked: list[faust.EventT[bytes]] = []
         self._sent: list[FutureMessage] = []  # alerts, dead letters not yet confirmed
@@ -190,7 +194,8 @@ class Runtime:
         committed: dict[str, int | None] = {}
         for tp in sources:
             name = f"{tp.topic}/{tp.partition}"
-            ends[name] = _known(consumer.highwater(tp))
+            fresh = (age := self._poll_age(tp)) is not None and age <= POLL_FRESH
+            ends[name] = _known(consumer.highwater(tp)) if fresh else None
             # Faust records the committed offsets it resumed from (0.15.3, pinned)
             committed[name] = _known(getattr(consumer, "_committed_offset", {}).get(tp))
         body = self.progress.tick(ends, time.monotonic(), self._started, committed)
@@ -198,11 +203,23 @@ class Runtime:
             await self.events.send(value=body, partition=partition,
                                    headers={TICK_HEADER: b"1"})
 
+    def _poll_age(self, tp: Any) -> float | None:
+        """Seconds since the consumer last had a fetch response for ``tp`` (aiokafka's
+        ``last_poll_timestamp``, behind Faust 0.15.3's consumer thread, pinned); None if
+        never or unknown."""
+        try:
+            aio = cast(Any, self.app.consumer)._thread._ensure_consumer()
+            polled = aio.last_poll_timestamp(tp)
+        except Exception:  # not started, or no longer assigned
+            return None
+        return None if polled is None else time.time() - polled / 1000
+
     # --- detect: event time, state, alerts ---------------------------------------------
 
     async def detect(self, stream: faust.StreamT[bytes]) -> None:
         async for event in cast(Stream[bytes], stream).noack().events():
             msg = event.message
+            self._check_contiguous(msg.partition, msg.offset)
             detector = self.detectors.get(msg.partition) or self._load(msg.partition)
             headers = dict(msg.headers or ())
             if TICK_HEADER in headers:
@@ -218,6 +235,18 @@ class Runtime:
             due = time.monotonic() - self._last_flush >= self.settings.runtime.flush_every_seconds
             if due or len(self._unacked) >= self.settings.runtime.flush_every_events:
                 await self._flush()
+
+    def _check_contiguous(self, partition: int, offset: int) -> None:
+        """Offsets of a partition are contiguous (no compaction or transactions here): a
+        jump means records were never delivered to this agent. The embedded broker does
+        that when several producers write one partition (RELIABILITY.md); Kafka does not.
+        Counted and logged, so a loss is visible where it happens."""
+        last = self._read.get(partition)
+        if last is not None and offset > last + 1:
+            self.metrics.gaps.inc(offset - last - 1)
+            log.warning("events partition %d: offsets %d to %d were never received",
+                        partition, last + 1, offset - 1)
+        self._read[partition] = offset
 
     def _take(self, detector: Detector, msg: Any, headers: dict[str, bytes]) -> None:
         raw = msg.value or b""
@@ -377,6 +406,7 @@ class Runtime:
         self._assignment += 1
         self.detectors.clear()
         self.clocks.clear()
+        self._read.clear()
         self._unacked.clear()
         self._assigned = False
         # per-partition series of partitions another worker may own now would freeze

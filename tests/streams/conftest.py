@@ -130,6 +130,8 @@ class Cluster:
                 f"detected {sum(values.get('churnwatch_events_detected', [])):.0f}, "
                 f"lag {sum(values.get('churnwatch_consumer_lag_messages', [])):.0f}, "
                 f"refused as late {sum(values.get('churnwatch_events_late', [])):.0f}, "
+                f"offsets never received "
+                f"{sum(values.get('churnwatch_events_offsets_skipped', [])):.0f}, "
                 f"alerts {sum(values.get('churnwatch_alerts', [])):.0f}, "
                 f"state writes {sum(values.get('churnwatch_state_writes', [])):.0f}, "
                 f"watermarks {_iso(min(marks))} .. {_iso(max(marks))}")

