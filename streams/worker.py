@@ -5,7 +5,8 @@ from __future__ import annotations
 import faust
 
 from churnwatch.config import Settings
-from churnwatch.streams.admin import ensure_topics
+from churnwatch.errors import UserError
+from churnwatch.streams.admin import NO_BROKER, ensure_topics
 from churnwatch.streams.app import create_app
 from churnwatch.streams.datadir import claim
 from churnwatch.streams.health import Health, serve
@@ -14,13 +15,23 @@ from churnwatch.streams.runtime import Runtime
 
 
 def run_worker(settings: Settings, loglevel: str = "info") -> None:
-    """Blocks until SIGINT/SIGTERM."""
+    """Blocks until SIGINT/SIGTERM. Every mistake a user can fix fails first, in one line:
+    no broker, a data directory or metrics port in use, a broker that cannot be reached or
+    does not speak the configured protocol."""
+    if not settings.kafka.brokers.strip():
+        raise UserError(NO_BROKER)
     settings, _held = claim(settings)  # the lock lasts while this frame does: the worker's life
-    sources = ensure_topics(settings)
-    app = create_app(settings)
     metrics, health = Metrics(), Health()
-    Runtime(settings, app, metrics, sources, health)
     rt = settings.runtime
     if rt.metrics_port:
-        serve(rt.metrics_host, rt.metrics_port, metrics.registry, health)
+        try:
+            serve(rt.metrics_host, rt.metrics_port, metrics.registry, health)
+        except OSError as exc:
+            raise UserError(
+                f"the metrics port {rt.metrics_host}:{rt.metrics_port} is not free "
+                f"({exc.strerror}): set CHURNWATCH_RUNTIME__METRICS_PORT to a free port, or "
+                "0 to serve no metrics") from None
+    sources = ensure_topics(settings)
+    app = create_app(settings)
+    Runtime(settings, app, metrics, sources, health)
     faust.Worker(app, loglevel=loglevel).execute_from_commandline()
