@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 
-.PHONY: demo test faults install system-deps lint typecheck golden bench cdnow evaluate
+.PHONY: demo test faults install system-deps asyncapi-deps lint typecheck golden bench cdnow evaluate
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,6 +20,14 @@ system-deps:
 	@command -v promtool >/dev/null || \
 	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq prometheus >/dev/null; }
 
+# The AsyncAPI project's parser (node, from the npm registry) checks schemas/asyncapi.json.
+ASYNCAPI := tests/asyncapi/node_modules/.installed
+$(ASYNCAPI): tests/asyncapi/package-lock.json
+	npm ci --prefix tests/asyncapi --no-audit --no-fund --silent
+	touch $@
+
+asyncapi-deps: $(ASYNCAPI)
+
 demo: install
 	$(BIN)/churnwatch demo $(DEMO_ARGS)
 
@@ -27,7 +35,7 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 
-test: install system-deps lint
+test: install system-deps asyncapi-deps lint
 	$(BIN)/pytest
 
 # The fault suite in full (20 kills, bigger logs); make test runs its short version.

@@ -255,11 +255,18 @@ def cdnow(source: Path, out: Path) -> None:
 @click.option("--out", "out", required=True, type=click.Path(file_okay=False, path_type=Path),
               help="the directory to write the schemas into (created if missing)")
 def schema(out: Path) -> None:
-    """Write the JSON Schema of every event kind, of the alert and of a customer line."""
+    """Write the JSON Schema of every event kind, of the alert and of a customer line, and
+    the AsyncAPI document of the topics (asyncapi.json), which refers to them."""
+    import orjson
+
     from churnwatch.models.schema import write_schemas
+    from churnwatch.streams.asyncapi import document
 
     for path in write_schemas(out):
         click.echo(str(path))
+    path = out / "asyncapi.json"
+    path.write_bytes(orjson.dumps(document(), option=orjson.OPT_INDENT_2) + b"\n")
+    click.echo(str(path))
 
 
 @main.command()

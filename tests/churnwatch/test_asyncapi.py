@@ -1,0 +1,34 @@
+"""schemas/asyncapi.json is a valid AsyncAPI 3.0 document, by the AsyncAPI project's own
+parser (node; `make test` installs it), with every $ref to the JSON Schemas resolved."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import orjson
+
+from churnwatch.config import Settings
+from churnwatch.streams.asyncapi import document
+
+ROOT = Path(__file__).parents[2]
+CHECKER = ROOT / "tests" / "asyncapi"
+
+
+def test_the_official_parser_finds_no_error_in_the_asyncapi_document() -> None:
+    assert (CHECKER / "node_modules" / "@asyncapi" / "parser").is_dir(), (
+        "the AsyncAPI parser is missing: `make test` installs it (npm ci --prefix "
+        "tests/asyncapi)")
+    run = subprocess.run(["node", "validate.mjs", str(ROOT / "schemas" / "asyncapi.json")],
+                         cwd=CHECKER, capture_output=True, text=True, timeout=120, check=False)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "valid: 5 channels, 5 operations, 6 messages" in run.stdout
+
+
+def test_the_document_names_every_topic_the_settings_name() -> None:
+    topics = Settings.build().topics
+    addresses = {c["address"] for c in document()["channels"].values()}
+    assert addresses == {topics.orders, topics.engagement, topics.complaints, topics.recall,
+                         topics.dead_letter}
+    committed = orjson.loads((ROOT / "schemas" / "asyncapi.json").read_bytes())
+    assert committed == orjson.loads(orjson.dumps(document()))
