@@ -63,7 +63,8 @@ _CE_HEADERS = {
 
 
 def document(settings: Settings | None = None) -> dict[str, Any]:
-    t = (settings or Settings.build()).topics
+    settings = settings or Settings.build()
+    t, rt = settings.topics, settings.runtime
     inputs = {"orders": ("order", t.orders, "an order (a basket)"),
               "engagement": ("engagement", t.engagement, "a visit, post, follow, offer or "
                              "survey"),
@@ -118,6 +119,47 @@ def document(settings: Settings | None = None) -> dict[str, Any]:
                        "its reason and original bytes. CHURNWATCH_TOPICS__DEAD_LETTER names "
                        "it.",
         "messages": {"deadLetter": {"$ref": "#/components/messages/deadLetter"}}}
+    internal = "Internal to churnwatch's workers: for reading only when debugging."
+    messages["forwardedEvent"] = {
+        "name": "forwarded-event", "title": "A valid input event, keyed by customer",
+        "contentType": "application/json",
+        "headers": {"type": "object", "required": ["cw-kind"], "properties": {
+            "cw-kind": {"enum": ["order", "engagement", "complaint"]},
+            "cw-source": {"type": "string", "description": "topic/partition@offset of the "
+                          "input it came from: a re-forwarded event is recognised"}}},
+        "payload": _ref(f"event.{EVENT_SCHEMA_VERSION}.json"),
+        "bindings": {"kafka": {"key": CUSTOMER_KEY}}}
+    messages["tick"] = {
+        "name": "tick", "title": "Event-time progress of the sender's source partitions",
+        "contentType": "application/json",
+        "headers": {"type": "object", "required": ["cw-tick"],
+                    "properties": {"cw-tick": {"const": "1"}}},
+        "payload": {"type": "object", "description": "source partition -> [newest event "
+                    "time or null, idle, [[customer, newest time], ...] of the quorum]",
+                    "additionalProperties": {"type": "array"}}}
+    messages["state"] = {
+        "name": "customer-state", "title": "A customer's state (msgpack) or a partition's "
+        "population statistics", "contentType": "application/octet-stream",
+        "payload": {"type": "string", "format": "binary"},
+        "bindings": {"kafka": {"key": {"type": "string"}}}}
+    channels["events"] = {
+        "address": f"{rt.app_id}-events", "title": "events by customer",
+        "description": f"{internal} Valid events repartitioned by customer, and ticks.",
+        "messages": {"event": {"$ref": "#/components/messages/forwardedEvent"},
+                     "tick": {"$ref": "#/components/messages/tick"}}}
+    for table in ("customers", "populations"):
+        channels[f"{table}Changelog"] = {
+            "address": f"{rt.app_id}-{table}-changelog", "title": f"{table} table",
+            "description": f"{internal} The changelog a restarted worker recovers from.",
+            "messages": {"state": {"$ref": "#/components/messages/state"}}}
+    operations["forwardEvents"] = {
+        "action": "send", "channel": {"$ref": "#/channels/events"},
+        "summary": "the ingest agent forwards valid events, and ticks every second"}
+    operations["detectEvents"] = {
+        "action": "receive", "channel": {"$ref": "#/channels/events"}}
+    for table in ("customers", "populations"):
+        operations[f"write{table.title()}"] = {
+            "action": "send", "channel": {"$ref": f"#/channels/{table}Changelog"}}
     operations["publishAlerts"] = {
         "action": "send", "channel": {"$ref": "#/channels/recall"},
         "summary": "churnwatch publishes alerts; a record may come twice after a crash, "
