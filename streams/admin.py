@@ -9,7 +9,6 @@ from __future__ import annotations
 import contextlib
 import socket
 import ssl
-import struct
 import time
 from typing import Any
 
@@ -19,6 +18,7 @@ from kafka.errors import TopicAlreadyExistsError
 
 from churnwatch.config import Settings
 from churnwatch.errors import UserError
+from churnwatch.streams.probe import require_protocol
 
 NO_BROKER = ("no Kafka broker configured: set CHURNWATCH_KAFKA__BROKERS=host:port\n"
              "  (for a local one: `churnwatch broker --port 9092` and "
@@ -47,57 +47,21 @@ def client_options(settings: Settings) -> dict[str, Any]:
 
 
 def _require_reachable(settings: Settings, timeout: float = 5.0) -> None:
+    k = settings.kafka
     problems = []
-    for address in settings.kafka.brokers.split(","):
+    for address in k.brokers.split(","):
         host, _, port = address.strip().rpartition(":")
         try:
             with socket.create_connection((host.strip("[]"), int(port)), timeout=timeout) as s:
-                _require_protocol(s, host.strip("[]"), address.strip(), settings)
+                tls = k.security_protocol in ("SSL", "SASL_SSL")
+                require_protocol(s, host.strip("[]"), address.strip(), settings,
+                                 ssl_context(settings) if tls else None)
                 return
         except (OSError, ValueError) as exc:
             problems.append(f"{address.strip()}: {getattr(exc, 'strerror', None) or exc}")
     raise UserError(f"cannot connect to any broker of CHURNWATCH_KAFKA__BROKERS ("
                     f"{'; '.join(problems)})\n  check the address, or start a local one with "
                     "`churnwatch broker`")
-
-
-PROTOCOL_TIMEOUT = 10.0
-_API_VERSIONS = struct.pack(">ihhih", 10, 18, 0, 0x6377, 0)  # v0, correlation "cw", no id
-
-
-def _require_protocol(sock: socket.socket, host: str, address: str,
-                      settings: Settings) -> None:
-    """One exchange in the configured protocol, so that a TLS setting against a plaintext
-    listener (or the reverse) is named at once instead of hanging or retrying."""
-    protocol = settings.kafka.security_protocol
-    sock.settimeout(PROTOCOL_TIMEOUT)
-    if protocol in ("SSL", "SASL_SSL"):
-        try:
-            ssl_context(settings).wrap_socket(sock, server_hostname=host).close()
-        except (OSError, ssl.SSLError) as exc:
-            raise UserError(
-                f"TLS handshake with {address} failed ({_why(exc)}): "
-                f"CHURNWATCH_KAFKA__SECURITY_PROTOCOL={protocol}, but the broker may not "
-                "speak TLS on that port; check the protocol, the port and "
-                "CHURNWATCH_KAFKA__SSL_CAFILE") from None
-        return
-    try:
-        sock.sendall(_API_VERSIONS)
-        head = sock.recv(8)
-    except OSError as exc:
-        head, reason = b"", _why(exc)
-    else:
-        reason = "an answer that is not Kafka's"
-    if len(head) < 8 or struct.unpack(">i", head[4:8])[0] != 0x6377:
-        raise UserError(
-            f"{address} did not answer a Kafka request in plaintext ({reason or 'closed'}): "
-            f"CHURNWATCH_KAFKA__SECURITY_PROTOCOL={protocol}; if the broker expects TLS "
-            "there, set it to SSL or SASL_SSL")
-
-
-def _why(exc: BaseException) -> str:
-    return (getattr(exc, "reason", None) or getattr(exc, "strerror", None)
-            or type(exc).__name__)
 
 
 def ssl_context(settings: Settings) -> ssl.SSLContext:
