@@ -48,7 +48,7 @@ golden: install
 
 # Replay throughput on five log shapes, then the worker against a no-op Faust agent.
 bench: install
-	$(BIN)/python bench/replay_matrix.py
+	$(BIN)/python bench/replay_matrix.py --random 3
 	$(BIN)/python bench/stream_bench.py
 
 # The full CDNOW master log (23,570 customers) from the lifetimes wheel, hash-checked.
