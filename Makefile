@@ -46,7 +46,8 @@ faults: install
 golden: install
 	$(BIN)/pytest -q tests/churnwatch/test_replay_golden.py --churnwatch-update-golden
 
-# Replay throughput on five log shapes, then the worker against a no-op Faust agent.
+# Replay throughput on six chosen and three drawn log shapes, then the worker against a
+# no-op Faust agent.
 bench: install
 	$(BIN)/python bench/replay_matrix.py --random 3
 	$(BIN)/python bench/stream_bench.py
