@@ -280,11 +280,11 @@ class Runtime:
             self._sent.append(self.dead.send_soon(**self._dead_letter(
                 ahead_reason(event.ts, now, detector.max_held), raw, msg.topic,
                 msg.partition, msg.offset)))
-        if (state := detector.states.get(event.customer_id)) is not None:
-            state.seq = msg.offset  # (none for a new customer's event refused as ahead)
-            if source is not None:
-                state.sources[source[0]] = source[1]
-            detector.touched.add(event.customer_id)
+        state = detector.states[event.customer_id]  # every outcome leaves one
+        state.seq = msg.offset
+        if source is not None:
+            state.sources[source[0]] = source[1]
+        detector.touched.add(event.customer_id)
 
     async def flush_idle(self) -> None:
         """Flush when the stream has gone quiet, so the last events get acked too. Safe
