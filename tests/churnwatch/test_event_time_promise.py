@@ -144,9 +144,8 @@ def test_with_live_statistics_only_what_reads_the_population_may_differ(
 
 def test_a_device_eight_months_fast_is_held_not_followed(clean: Clean) -> None:
     """The case found by hand: one customer's orders dated eight months after the log's
-    start, all through it. Refused while more than max_ahead ahead, held after that and
-    applied when the log's time would reach them (it never does here); nobody else's alert
-    changes."""
+    start, all through it. Held as they come (fewer than max_held) and applied for that
+    customer alone once the log has ended short of them; nobody else's alert changes."""
     when = datetime(2024, 9, 1, tzinfo=UTC).timestamp()
     extra = [(n / 200, when + n, "order") for n in range(200)]
     assert_nobody_else_moved(clean, ["fast-clock"], extra)
