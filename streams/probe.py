@@ -12,6 +12,7 @@ raises; an exchange this code does not understand is left to the client to judge
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import hmac
 import secrets
@@ -42,28 +43,25 @@ def require_protocol(sock: socket.socket, host: str, address: str, settings: Set
                 f"CHURNWATCH_KAFKA__SECURITY_PROTOCOL={k.security_protocol}, but the broker "
                 "may not speak TLS on that port; check the protocol, the port and "
                 "CHURNWATCH_KAFKA__SSL_CAFILE") from None
-    else:
-        try:
-            answer = _request(sock, 18, 0, b"")  # ApiVersions v0
-        except (OSError, ValueError) as exc:
-            raise UserError(
-                f"{address} did not answer a Kafka request in plaintext ({_why(exc)}): "
-                f"CHURNWATCH_KAFKA__SECURITY_PROTOCOL={k.security_protocol}; if the broker "
-                "expects TLS there, set it to SSL or SASL_SSL") from None
-        del answer
-    if k.security_protocol.startswith("SASL") and k.sasl_mechanism:
-        try:
-            _authenticate(sock, address, settings)
-        except (OSError, ValueError, struct.error):
-            return  # not an answer that says what is wrong: the client will judge
-    sock.close()
+    with sock:  # the TLS socket too, which the caller's plain one no longer closes
+        if context is None:
+            try:
+                _request(sock, 18, 0, b"")  # ApiVersions v0
+            except (OSError, ValueError) as exc:
+                raise UserError(
+                    f"{address} did not answer a Kafka request in plaintext ({_why(exc)}): "
+                    f"CHURNWATCH_KAFKA__SECURITY_PROTOCOL={k.security_protocol}; if the "
+                    "broker expects TLS there, set it to SSL or SASL_SSL") from None
+        if k.security_protocol.startswith("SASL") and k.sasl_mechanism:
+            with contextlib.suppress(OSError, ValueError, struct.error):
+                # an answer that does not say what is wrong: the client will judge
+                _authenticate(sock, address, settings)
 
 
 def _authenticate(sock: socket.socket, address: str, settings: Settings) -> None:
     k = settings.kafka
     mechanism = k.sasl_mechanism or ""
-    body = _read_handshake(_request(sock, 17, 1, _string(mechanism)))
-    error, offered = body
+    error, offered = _read_handshake(_request(sock, 17, 1, _string(mechanism)))
     if error == _UNSUPPORTED_SASL_MECHANISM or mechanism not in offered:
         raise UserError(f"{address} does not offer SASL mechanism {mechanism} (it offers "
                         f"{', '.join(offered) or 'none'}): check "
