@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import difflib
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
@@ -52,21 +52,14 @@ def from_mapping(values: Mapping[str, Any]) -> Settings:
     try:
         return Settings.build(**values)
     except ValidationError as exc:
-        raise ValueError("\n".join(_describe_key(e) for e in exc.errors(include_url=False))
-                         ) from None
+        raise ValueError("\n".join(
+            "settings: " + _describe(e, ".".join, _suggest_dotted)
+            for e in exc.errors(include_url=False))) from None
 
 
-def _describe_key(error: ErrorDetails) -> str:
-    message = error["msg"].removeprefix("Value error, ")
-    name = ".".join(str(p) for p in error["loc"])
-    if not name:
-        return f"settings: {message}"
-    if error["type"] == "extra_forbidden":
-        guess = difflib.get_close_matches(name, _DOTTED, n=1, cutoff=0.8)
-        return f"settings: {name} is not a churnwatch setting" + (
-            f"; did you mean {guess[0]}?" if guess else "")
-    shown = "***" if "password" in name else repr(error.get("input"))
-    return f"settings: {name}={shown}: {message}"
+def _suggest_dotted(name: str) -> str:
+    guess = difflib.get_close_matches(name, _DOTTED, n=1, cutoff=0.8)
+    return f"; did you mean {guess[0]}?" if guess else ""
 
 
 def unknown_variables(env: Mapping[str, str]) -> list[str]:
@@ -85,13 +78,20 @@ def _suggest(name: str) -> str:
 
 def describe(error: ErrorDetails, env: Mapping[str, str]) -> str:
     """One line: where the value came from, what it was, what is expected."""
+    return _describe(error, lambda path: _origin(path, env), _suggest)
+
+
+def _describe(error: ErrorDetails, name: Callable[[list[str]], str],
+              suggest: Callable[[str], str]) -> str:
+    """``describe`` for any naming of a setting: ``name`` turns its path into what the
+    user wrote (a variable, a file key, a dotted key); ``suggest`` says what was meant."""
     message = error["msg"].removeprefix("Value error, ")
     path = [str(p) for p in error["loc"]]
     if not path:  # a rule between sections: its message names the settings
         return message
-    where = _origin(path, env)
+    where = name(path)
     if error["type"] == "extra_forbidden":
-        return f"{where} is not a churnwatch setting{_suggest(where)}"
+        return f"{where} is not a churnwatch setting{suggest(where)}"
     shown = "***" if any("password" in p for p in path) else repr(error.get("input"))
     return f"{where}={shown}: {message}"
 
