@@ -31,8 +31,7 @@ def client_options(settings: Settings) -> dict[str, Any]:
     one does not speak the configured protocol (the clients themselves wait 30 s and then
     report ``NoBrokersAvailable``, or never give up on a TLS handshake)."""
     k = settings.kafka
-    if not k.brokers.strip():
-        raise UserError(NO_BROKER)
+    require_brokers(settings)
     _require_reachable(settings)
     options: dict[str, Any] = {"bootstrap_servers": k.brokers.split(","),
                                "security_protocol": k.security_protocol}
@@ -46,14 +45,21 @@ def client_options(settings: Settings) -> dict[str, Any]:
     return options
 
 
+def require_brokers(settings: Settings) -> None:
+    """A broker setting at all: the first thing a worker checks, before it takes a data
+    directory or a port."""
+    if not settings.kafka.brokers.strip():
+        raise UserError(NO_BROKER)
+
+
 def _require_reachable(settings: Settings, timeout: float = 5.0) -> None:
     k = settings.kafka
+    tls = k.security_protocol in ("SSL", "SASL_SSL")
     problems = []
     for address in k.brokers.split(","):
         host, _, port = address.strip().rpartition(":")
         try:
             with socket.create_connection((host.strip("[]"), int(port)), timeout=timeout) as s:
-                tls = k.security_protocol in ("SSL", "SASL_SSL")
                 require_protocol(s, host.strip("[]"), address.strip(), settings,
                                  ssl_context(settings) if tls else None)
                 return

@@ -6,7 +6,7 @@ import faust
 
 from churnwatch.config import Settings
 from churnwatch.errors import UserError
-from churnwatch.streams.admin import NO_BROKER, ensure_topics
+from churnwatch.streams.admin import ensure_topics, require_brokers
 from churnwatch.streams.app import create_app
 from churnwatch.streams.datadir import claim
 from churnwatch.streams.health import Health, serve
@@ -18,8 +18,7 @@ def run_worker(settings: Settings, loglevel: str = "info") -> None:
     """Blocks until SIGINT/SIGTERM. Every mistake a user can fix fails first, in one line:
     no broker, a data directory or metrics port in use, a broker that cannot be reached or
     does not speak the configured protocol."""
-    if not settings.kafka.brokers.strip():
-        raise UserError(NO_BROKER)
+    require_brokers(settings)
     settings, _held = claim(settings)  # the lock lasts while this frame does: the worker's life
     metrics, health = Metrics(), Health()
     rt = settings.runtime
