@@ -59,8 +59,9 @@ class Broker:
 
 
 def start_broker(port: int | None = None, *, log: Path | None = None,
-                 timeout: float = 20.0) -> Broker:
-    """Start Tansu on a loopback port and wait until it accepts connections."""
+                 timeout: float = 20.0, options: tuple[str, ...] = ()) -> Broker:
+    """Start Tansu on a loopback port and wait until it accepts connections. ``options``:
+    more of its command line (``--authentication``, for a test)."""
     port = port or free_port()
     listener = f"tcp://127.0.0.1:{port}"
     out = log.open("ab") if log else subprocess.DEVNULL
@@ -68,7 +69,8 @@ def start_broker(port: int | None = None, *, log: Path | None = None,
     # clients that still talk to it have stopped. It dies with us all the same.
     process = subprocess.Popen(
         [str(tansu_binary()), "broker", "--listener-url", listener,
-         "--advertised-listener-url", listener, "--storage-engine", "memory://tansu/"],
+         "--advertised-listener-url", listener, "--storage-engine", "memory://tansu/",
+         *options],
         stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
         preexec_fn=die_with_parent)  # noqa: PLW1509 - prctl only, no locks taken
     deadline = time.monotonic() + timeout

@@ -5,9 +5,6 @@ here; the SCRAM arithmetic itself is checked against RFC 7677's example."""
 
 from __future__ import annotations
 
-import contextlib
-import socket
-import subprocess
 import time
 from collections.abc import Iterator
 
@@ -15,7 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from churnwatch.cli import main
-from churnwatch.streams.broker import free_port, tansu_binary
+from churnwatch.streams.broker import start_broker
 from churnwatch.streams.probe import scram_final, scram_first_bare
 from tests.golden.cases import GOLDEN
 from tests.streams.test_connection_errors import readme_row
@@ -23,22 +20,11 @@ from tests.streams.test_connection_errors import readme_row
 
 @pytest.fixture
 def authenticating_broker() -> Iterator[str]:
-    port = free_port()
-    url = f"tcp://127.0.0.1:{port}"
-    proc = subprocess.Popen([str(tansu_binary()), "broker", "--listener-url", url,
-                             "--advertised-listener-url", url, "--authentication"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    broker = start_broker(options=("--authentication",))
     try:
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port),
-                                                                        0.2):
-                break
-            time.sleep(0.05)
-        yield f"127.0.0.1:{port}"
+        yield broker.url
     finally:
-        proc.terminate()
-        proc.wait(10)
+        broker.stop()
 
 
 def test_wrong_credentials_are_named_within_seconds(authenticating_broker: str) -> None:
