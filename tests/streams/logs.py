@@ -36,10 +36,15 @@ def make_log(tmp: Path, customers: int = 150, days: int = 365, seed: int = 5,
 def closing_visits(name: str, at: float) -> list[bytes]:
     """Visits at ``at`` by as many filler customers as it takes to move event time there
     (the quorum: one customer alone never moves it)."""
-    return [orjson.dumps({"kind": "engagement", "event_id": f"{name}-{i}",
-                          "customer_id": f"zz-filler-{i}", "action": "visit",
-                          "occurred_at": datetime.fromtimestamp(at, UTC).isoformat()})
+    return [visit(f"{name}-{i}", f"zz-filler-{i}", at)
             for i in range(EventTimeSettings().quorum)]
+
+
+def visit(event_id: str, customer: str, ts: float) -> bytes:
+    """One visit at event time ``ts``, as a JSON line."""
+    return orjson.dumps({"kind": "engagement", "event_id": event_id, "customer_id": customer,
+                         "occurred_at": datetime.fromtimestamp(ts, UTC).isoformat(),
+                         "action": "visit"})
 
 
 def _event_time(line: bytes) -> float:

@@ -12,10 +12,8 @@ partition's last batch + 1 (Faust recovers up to that "highwater"): measured com
 from __future__ import annotations
 
 import signal
-from datetime import UTC, datetime
 from pathlib import Path
 
-import orjson
 import pytest
 
 from churnwatch.models.state import CustomerState
@@ -29,7 +27,7 @@ from tests.streams.conftest import (
     changelog_states,
     eventually,
 )
-from tests.streams.logs import closing_visits, make_log, replay_alerts, replay_states
+from tests.streams.logs import closing_visits, make_log, replay_alerts, replay_states, visit
 from tests.streams.test_replay_equivalence import assert_equivalent
 
 DAY = 86_400.0
@@ -114,7 +112,7 @@ def test_a_restarted_worker_with_nothing_new_pays_the_alerts_event_time_owes(
 def _with_wave(log: Path, out: Path, customers: list[str], at: float, name: str) -> Path:
     """``log`` plus a visit by every customer at ``at`` and fillers a day later that
     move event time past them; the wave alone is also written to OUT.<name>."""
-    lines = [_visit(f"{name}-{c}", c, at) for c in customers]
+    lines = [visit(f"{name}-{c}", c, at) for c in customers]
     lines += closing_visits(f"{name}-filler", at + DAY)
     wave = b"".join(line + b"\n" for line in lines)
     out.with_suffix(f".{name}").write_bytes(wave)
@@ -129,9 +127,3 @@ def _differences(truth: dict[str, CustomerState], got: dict[str, CustomerState])
                                     for n in OWN if getattr(truth[c], n) != getattr(got[c], n))
                          if c in got else "missing") for c in wrong[:3]]
     return f"{len(wrong)} of {len(truth)} customers differ from replay: " + "; ".join(shown)
-
-
-def _visit(event_id: str, customer: str, ts: float) -> bytes:
-    return orjson.dumps({"kind": "engagement", "event_id": event_id, "customer_id": customer,
-                         "occurred_at": datetime.fromtimestamp(ts, UTC).isoformat(),
-                         "action": "visit"})
