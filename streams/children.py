@@ -14,7 +14,6 @@ import ctypes.util
 import os
 import signal
 import sys
-import threading
 from collections.abc import Iterator
 from types import FrameType
 
@@ -48,13 +47,31 @@ def _interrupt(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt
 
 
+class StopRequest:
+    """A stop asked for by a signal: a plain flag. A handler that takes a lock deadlocks
+    when a second signal lands while the first handler holds it (``threading.Event.set``
+    does: a demo stopped by `timeout` hung with both handlers inside that Event's lock and
+    its broker left running); assigning an attribute takes none."""
+
+    __slots__ = ("_requested",)
+
+    def __init__(self) -> None:
+        self._requested = False
+
+    def set(self) -> None:
+        self._requested = True
+
+    def is_set(self) -> bool:
+        return self._requested
+
+
 @contextlib.contextmanager
-def stop_requested() -> Iterator[threading.Event]:
-    """Within the block SIGTERM and SIGINT set the event instead of raising. For a loop
+def stop_requested() -> Iterator[StopRequest]:
+    """Within the block SIGTERM and SIGINT set the flag instead of raising. For a loop
     that polls a Kafka client: an exception raised by a signal handler inside the client's
     locking can surface as "release unlocked lock" instead of a clean stop (seen once in
     five demo runs stopped by `timeout`)."""
-    stop = threading.Event()
+    stop = StopRequest()
 
     def request(signum: int, frame: FrameType | None) -> None:
         stop.set()

@@ -26,7 +26,7 @@ from churnwatch.models.rfm import TIERS
 from churnwatch.signals import SIGNAL_NAMES
 from churnwatch.streams.admin import ensure_topics
 from churnwatch.streams.broker import free_port, running_broker
-from churnwatch.streams.children import die_with_parent, stop_requested
+from churnwatch.streams.children import StopRequest, die_with_parent, stop_requested
 from churnwatch.streams.produce import produce, read_lines
 from churnwatch.streams.tail import RecallReader
 
@@ -95,7 +95,7 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
 
 
 def _live_view(settings: Settings, rate: float, seconds: float | None,
-               worker: subprocess.Popen[bytes], stopping: threading.Event, *,
+               worker: subprocess.Popen[bytes], stopping: StopRequest, *,
                everything: bool) -> None:
     """``everything``: every alert on the recall topic, else those published from now on."""
     reader = RecallReader(settings, from_beginning=everything)
