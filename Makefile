@@ -44,7 +44,7 @@ faults: install
 
 # Regenerate the golden replay outputs after an intended, reviewed behaviour change.
 golden: install
-	$(BIN)/pytest -q tests/churnwatch/test_replay_golden.py --churnwatch-update-golden
+	$(BIN)/pytest -q tests/engine/test_replay_golden.py --churnwatch-update-golden
 
 # Replay throughput on six chosen and three drawn log shapes, then the worker against a
 # no-op Faust agent.

@@ -16,9 +16,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from churnwatch.config import Settings
-from churnwatch.detector import Detector
+from churnwatch.engine import Detector, replay_files, valid_events
 from churnwatch.generate import generate
-from churnwatch.replayer import replay_files, valid_events
 
 
 def main() -> None:

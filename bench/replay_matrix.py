@@ -21,8 +21,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from churnwatch.config import Settings
+from churnwatch.engine import replay_files
 from churnwatch.generate import generate
-from churnwatch.replayer import replay_files
 
 
 @dataclass(frozen=True)

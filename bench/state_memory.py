@@ -25,9 +25,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from churnwatch.config import Settings
-from churnwatch.detector import Detector
+from churnwatch.engine import Detector, valid_events
 from churnwatch.generate import generate
-from churnwatch.replayer import valid_events
 
 
 def rss_bytes() -> int:

@@ -6,9 +6,10 @@ The public Python API (see README, "Using churnwatch from Python")::
     result = churnwatch.replay("events.jsonl", as_of="2025-06-30T00:00:00Z")
     for alert in result.alerts: ...
 
-Layout: the application layer (settings, the detection engine, replay, the CLI) lives
-here; pure domain logic in ``churnwatch.models`` and ``churnwatch.signals`` (the
-repository folders ``models/`` and ``signals/``); Faust glue in ``churnwatch.streams``.
+Layout: the detection engine (event-time detector, replay) is ``churnwatch.engine``;
+settings, the CLI and the other tools that use it live here; pure domain logic in
+``churnwatch.models`` and ``churnwatch.signals`` (the repository folders ``models/`` and
+``signals/``); Faust glue in ``churnwatch.streams``.
 Names are loaded on first use, so ``import churnwatch`` stays cheap (the pytest plugin
 imports it in every test session).
 """
@@ -20,19 +21,19 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from churnwatch.config import Settings
+    from churnwatch.engine import Counts, DeadLetter, InvalidInput, ReplayResult, replay
     from churnwatch.errors import UserError
     from churnwatch.models.alert import Alert
     from churnwatch.models.events import InvalidEvent, parse_event
     from churnwatch.models.summary import CustomerSummary
-    from churnwatch.replayer import Counts, DeadLetter, InvalidInput, ReplayResult, replay
     from churnwatch.testing import EventLog
 
 __version__ = metadata.version("churnwatch")
 
 _EXPORTS = {
-    "replay": "churnwatch.replayer", "ReplayResult": "churnwatch.replayer",
-    "Counts": "churnwatch.replayer", "DeadLetter": "churnwatch.replayer",
-    "InvalidInput": "churnwatch.replayer",
+    "replay": "churnwatch.engine", "ReplayResult": "churnwatch.engine",
+    "Counts": "churnwatch.engine", "DeadLetter": "churnwatch.engine",
+    "InvalidInput": "churnwatch.engine",
     "Settings": "churnwatch.config", "UserError": "churnwatch.errors",
     "Alert": "churnwatch.models.alert", "CustomerSummary": "churnwatch.models.summary",
     "parse_event": "churnwatch.models.events", "InvalidEvent": "churnwatch.models.events",

@@ -107,7 +107,7 @@ def replay(log: Path, alerts: Path, customers: Path, as_of: str | None,
            dead_letter: Path | None) -> None:
     """Run the detection logic over an event log (JSON Lines; - for standard input),
     with no broker. Exits 1 if no line is a valid event."""
-    from churnwatch.replayer import replay_files
+    from churnwatch.engine import replay_files
 
     report = replay_files(_input(log), alerts, customers, settings=_settings(DETECTION),
                           as_of=_time(as_of), dead_letter=dead_letter)

@@ -132,7 +132,7 @@ class PopulationSettings(_Section):
 
 
 class EventTimeSettings(_Section):
-    """Which event times are believable, and how event time moves (churnwatch/eventtime.py).
+    """Which event times are believable, and how event time moves (churnwatch/engine/eventtime.py).
     A refused event goes to the dead-letter output with the reason."""
 
     earliest: AwareDatetime = Field(datetime(1970, 1, 1, tzinfo=UTC),

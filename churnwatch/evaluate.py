@@ -17,10 +17,10 @@ import numpy.typing as npt
 from scipy.stats import rankdata
 
 from churnwatch.config import Settings
+from churnwatch.engine import Scorer
 from churnwatch.fit import Plan, fit_models
 from churnwatch.models.clv import WEEK, expected_purchases, p_no_purchase
 from churnwatch.models.params import ModelDoc
-from churnwatch.scoring import Scorer
 from churnwatch.snapshots import snapshots, time_span
 
 Array = npt.NDArray[np.float64]

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from churnwatch.config import Settings
-from churnwatch.replayer import AsOf, Events, ReplayResult, replay
+from churnwatch.engine import AsOf, Events, ReplayResult, replay
 from churnwatch.testing import EventLog, assert_matches_golden
 
 UPDATE_OPTION = "--churnwatch-update-golden"

@@ -12,12 +12,10 @@ from pathlib import Path
 import orjson
 
 from churnwatch.config import Settings
-from churnwatch.detector import Detector
+from churnwatch.engine import Detector, customer, valid_events
 from churnwatch.models.events import parse_rfc3339
 from churnwatch.models.population import Population
 from churnwatch.models.risk import Customer
-from churnwatch.replayer import valid_events
-from churnwatch.scoring import customer
 
 
 @dataclass(frozen=True, slots=True)

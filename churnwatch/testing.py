@@ -20,9 +20,9 @@ from typing import Any
 
 import orjson
 
+from churnwatch.engine import ReplayResult
 from churnwatch.models.alert import Alert, rfc3339
 from churnwatch.models.events import InvalidEvent, parse_event, parse_rfc3339
-from churnwatch.replayer import ReplayResult
 
 DAY = 86_400.0
 

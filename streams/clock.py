@@ -2,7 +2,7 @@
 
 Ingest workers tell, in ticks, how far event time has got on each source partition they
 read: the newest event time seen there, and the customers with the newest times (a
-:class:`~churnwatch.eventtime.Quorum`). The watermark is the *slowest* source partition
+:class:`~churnwatch.engine.eventtime.Quorum`). The watermark is the *slowest* source partition
 minus the allowed lateness, so a lagging partition holds time back instead of having its
 events arrive late; and never past the newest time a quorum of customers has reached
 across all source partitions, so no single customer moves it (replay's rule). Every
@@ -26,7 +26,7 @@ from itertools import chain
 
 import orjson
 
-from churnwatch.eventtime import Quorum
+from churnwatch.engine import Quorum
 
 
 class SourceClock:

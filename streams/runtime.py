@@ -34,14 +34,19 @@ from faust.types.tuples import FutureMessage
 from mode.types.signals import BaseSignalT
 
 from churnwatch.config import Settings
-from churnwatch.deadletter import dead_letter_record
-from churnwatch.detector import Detector, Outcome, Stats
-from churnwatch.eventtime import EventTimeGuard, ahead_reason
+from churnwatch.engine import (
+    LATE_REASON,
+    Detector,
+    EventTimeGuard,
+    Outcome,
+    Scorer,
+    Stats,
+    ahead_reason,
+    dead_letter_record,
+)
 from churnwatch.models.alert import Alert, rfc3339
 from churnwatch.models.events import InvalidEvent, parse_event
 from churnwatch.models.population import Population, PopulationView
-from churnwatch.replayer import LATE_REASON
-from churnwatch.scoring import Scorer
 from churnwatch.streams import cloudevents
 from churnwatch.streams.admin import source_topics
 from churnwatch.streams.clock import SourceClock, SourceProgress

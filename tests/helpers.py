@@ -10,7 +10,7 @@ from typing import Any
 import orjson
 
 from churnwatch.config import Settings
-from churnwatch.detector import Detector
+from churnwatch.engine import Detector
 from churnwatch.models.alert import Alert
 from churnwatch.models.events import AnyEvent, parse_event
 

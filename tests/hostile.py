@@ -11,7 +11,7 @@ from collections.abc import Iterator
 import orjson
 
 from churnwatch.config import EventTimeSettings
-from churnwatch.eventtime import EventTimeGuard
+from churnwatch.engine import EventTimeGuard
 from churnwatch.models.events import InvalidEvent, parse_event
 
 

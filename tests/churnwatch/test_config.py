@@ -53,7 +53,7 @@ def test_secrets_are_masked_when_printed(monkeypatch: pytest.MonkeyPatch) -> Non
 
 def test_every_detector_scores_with_the_configured_parameter_file(
         monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    from churnwatch.detector import Detector
+    from churnwatch.engine import Detector
     from churnwatch.models.params import default
 
     fitted = default().model_copy(update={"version": ""})

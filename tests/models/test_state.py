@@ -1,5 +1,5 @@
 from churnwatch.config import Settings
-from churnwatch.detector import Detector
+from churnwatch.engine import Detector
 from churnwatch.models.state import CustomerState
 from tests.helpers import DAY, T0, complaint, engage, offer, order
 

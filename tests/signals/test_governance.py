@@ -1,5 +1,5 @@
 from churnwatch.config import Settings
-from churnwatch.detector import Detector
+from churnwatch.engine import Detector
 from tests.helpers import complaint, detect, engage, order
 
 

@@ -24,9 +24,9 @@ from kafka import KafkaConsumer
 from prometheus_client.parser import text_string_to_metric_families
 
 from churnwatch.config import Settings
+from churnwatch.engine import LATE_REASON
 from churnwatch.fit import fit_log
 from churnwatch.models.state import CustomerState
-from churnwatch.replayer import LATE_REASON
 from churnwatch.signals.base import SIGNAL_NAMES
 from churnwatch.streams.admin import client_options
 from churnwatch.streams.broker import Broker, free_port, running_broker

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
+from churnwatch.engine import valid_events
 from churnwatch.models.state import CustomerState
-from churnwatch.replayer import valid_events
 from churnwatch.streams.broker import free_port
 from churnwatch.streams.produce import produce, read_lines
 from tests.streams.conftest import (

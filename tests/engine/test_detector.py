@@ -2,7 +2,7 @@ import gc
 from datetime import timedelta
 
 from churnwatch.config import Settings
-from churnwatch.detector import Detector, Outcome
+from churnwatch.engine import Detector, Outcome
 from tests.helpers import DAY, T0, detect, engage, order, regular_orders, signals_of
 
 

@@ -9,7 +9,7 @@ import orjson
 from hypothesis import given
 from hypothesis import strategies as st
 
-from churnwatch.deadletter import dead_letter_record
+from churnwatch.engine import dead_letter_record
 from tests.hostile import original
 
 WHERE = {"topic": "orders", "partition": 3, "offset": 12345}

@@ -11,7 +11,7 @@ import pytest
 
 import churnwatch
 from churnwatch.config import EventTimeSettings
-from churnwatch.eventtime import EventTimeGuard, Quorum
+from churnwatch.engine import EventTimeGuard, Quorum
 
 DAY = 86_400.0
 T0 = datetime(2024, 1, 1, tzinfo=UTC).timestamp()

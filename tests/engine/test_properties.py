@@ -10,8 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from churnwatch.config import Settings
-from churnwatch.detector import Detector
-from churnwatch.eventtime import Quorum
+from churnwatch.engine import Detector, Quorum
 from churnwatch.models.alert import Alert
 from churnwatch.models.events import AnyEvent, parse_event
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from datetime import UTC, datetime, timedelta
 
+from churnwatch.engine.scoring import Scorer
 from churnwatch.models.alert import (
     Alert,
     AlertData,
@@ -15,7 +16,6 @@ from churnwatch.models.alert import (
     alert_type,
 )
 from churnwatch.models.rfm import RESPOND_HOURS, respond_within
-from churnwatch.scoring import Scorer
 from churnwatch.signals.actions import recommend
 from churnwatch.signals.base import Context, Finding
 

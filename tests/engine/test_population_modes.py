@@ -15,14 +15,13 @@ from pathlib import Path
 import pytest
 
 from churnwatch.config import Settings
-from churnwatch.detector import Detector
+from churnwatch.engine import Detector, valid_events
 from churnwatch.environment import load
 from churnwatch.errors import UserError
 from churnwatch.fit import fit_log
 from churnwatch.generate import generate
 from churnwatch.models.events import AnyEvent
 from churnwatch.models.population import Population
-from churnwatch.replayer import valid_events
 
 PARTITIONS = 4
 

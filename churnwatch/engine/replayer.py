@@ -22,10 +22,10 @@ import orjson
 from tqdm import tqdm
 
 from churnwatch.config import EventTimeSettings, Settings
-from churnwatch.deadletter import dead_letter_record
-from churnwatch.detector import Detector, Outcome, Stats
+from churnwatch.engine.deadletter import dead_letter_record
+from churnwatch.engine.detector import Detector, Outcome, Stats
+from churnwatch.engine.eventtime import EventTimeGuard, ahead_reason
 from churnwatch.environment import from_mapping
-from churnwatch.eventtime import EventTimeGuard, ahead_reason
 from churnwatch.models.alert import Alert
 from churnwatch.models.events import AnyEvent, InvalidEvent, parse_event, parse_rfc3339
 from churnwatch.models.rfm import snapshot
@@ -75,7 +75,7 @@ class Counts:
     late: int
     """behind their customer's evaluated time (each is a dead letter)"""
     out_of_time: int
-    """event times refused as unbelievable (each is a dead letter; churnwatch/eventtime.py)"""
+    """event times refused as unbelievable (a dead letter each; engine/eventtime.py)"""
     customers: int
     alerts: Mapping[str, int]
     """alerts published, by signal"""

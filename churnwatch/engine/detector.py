@@ -10,7 +10,7 @@ exactly the same alerts, and silence is noticed when event time passes a deadlin
 The due queue is a heap of ``(due time, customer)``: the work per watermark step is
 proportional to the customers that are due, not to all customers.
 
-Event time is the newest time a quorum of customers has reached (churnwatch/eventtime.py),
+Event time is the newest time a quorum of customers has reached (churnwatch/engine/eventtime.py),
 so no single customer's clock moves anyone else's: its early events just wait.
 """
 
@@ -25,9 +25,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from churnwatch.alerting import build_alert
 from churnwatch.config import Settings
-from churnwatch.eventtime import Quorum
+from churnwatch.engine.alerting import build_alert
+from churnwatch.engine.eventtime import Quorum
+from churnwatch.engine.scoring import Scorer
 from churnwatch.models.alert import Alert
 from churnwatch.models.events import AnyEvent, parse_rfc3339
 from churnwatch.models.params import ModelDoc
@@ -35,7 +36,6 @@ from churnwatch.models.population import EMPTY_VIEW, Population, PopulationView
 from churnwatch.models.rfm import SEGMENT_CODES, TIERS
 from churnwatch.models.state import DAY, N_BUCKETS, CustomerState
 from churnwatch.models.states import CustomerStates
-from churnwatch.scoring import Scorer
 from churnwatch.signals import ALL_SIGNALS, Context
 from churnwatch.signals.governance import record, suppression
 
