@@ -58,11 +58,19 @@ def segment_of(state: CustomerState, now: float, f: int, m: int, view: Populatio
     return SEGMENTS[(r_up, f >= view.mean_f, m >= view.mean_m)]
 
 
+def classify(state: CustomerState, now: float, view: PopulationView,
+             window: tuple[int, int]) -> tuple[str, Tier]:
+    """Segment and tier alone: what every item needs (scores only an alert needs)."""
+    f, m = window
+    return segment_of(state, now, f, m, view), TIERS[view.tier_rank(m)]
+
+
 def snapshot(state: CustomerState, now: float, view: PopulationView,
              window: tuple[int, int]) -> RfmSnapshot:
     """R, F, M with scores, segment and tier; ``window`` is the rolling (F, M cents)."""
     f, m = window
     bought = bool(state.first_order)
+    segment, tier = classify(state, now, view, window)
     return RfmSnapshot(
         recency_days=round((now - state.last_order) / DAY, 2) if bought else None,
         frequency=f,
@@ -70,6 +78,6 @@ def snapshot(state: CustomerState, now: float, view: PopulationView,
         r_score=view.score("r", int(state.last_order + view.shift(now))) if bought else 1,
         f_score=view.score("f", f),
         m_score=view.score("m", m),
-        segment=segment_of(state, now, f, m, view),
-        tier=TIERS[view.tier_rank(m)],
+        segment=segment,
+        tier=tier,
     )

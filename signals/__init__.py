@@ -16,7 +16,10 @@ Each is a :class:`churnwatch.signals.base.Signal`; governance (cooldown, cap) an
 recommended actions apply to all of them alike and live in ``governance.py`` and ``actions.py``.
 """
 
-from churnwatch.signals.base import CODES, SIGNAL_NAMES, Context, Finding, Reason, Signal
+from typing import get_args
+
+from churnwatch.models.events import AnyEvent
+from churnwatch.signals.base import CODES, SIGNAL_NAMES, TIME, Context, Finding, Reason, Signal
 from churnwatch.signals.basket_drop import BasketDrop
 from churnwatch.signals.complaint_escalated import ComplaintEscalated
 from churnwatch.signals.engagement_drop import EngagementDrop
@@ -39,4 +42,14 @@ ALL_SIGNALS: tuple[Signal, ...] = (
     NpsDetractor(),
 )
 
-__all__ = ["ALL_SIGNALS", "CODES", "SIGNAL_NAMES", "Context", "Finding", "Reason", "Signal"]
+BY_TRIGGER: dict[type, tuple[Signal, ...]] = {
+    kind: tuple(s for s in ALL_SIGNALS if s.reads is None or kind in s.reads)
+    for kind in (*get_args(AnyEvent), TIME)
+}
+"""The signals to run for each kind of trigger (``type(trigger)``), in ``ALL_SIGNALS``
+order: an item runs only the signals that can find something in it."""
+TIMED: tuple[Signal, ...] = tuple(s for s in ALL_SIGNALS if s.timed)
+"""The signals with a deadline."""
+
+__all__ = ["ALL_SIGNALS", "BY_TRIGGER", "CODES", "SIGNAL_NAMES", "TIMED", "Context", "Finding",
+           "Reason", "Signal"]

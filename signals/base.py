@@ -15,7 +15,7 @@ from typing import ClassVar, Literal
 from churnwatch.config import DetectionSettings
 from churnwatch.models.events import AnyEvent
 from churnwatch.models.population import PopulationView
-from churnwatch.models.rfm import TIERS, RfmSnapshot, snapshot
+from churnwatch.models.rfm import TIERS, RfmSnapshot, Tier, classify, snapshot
 from churnwatch.models.state import DAY, CustomerState, Prior
 
 SIGNAL_NAMES = (
@@ -69,6 +69,7 @@ class Context:
     settings: DetectionSettings
     bucket_seconds: float
     _window: tuple[int, int] | None = field(default=None, repr=False)
+    _class: tuple[str, Tier] | None = field(default=None, repr=False)
     _rfm: RfmSnapshot | None = field(default=None, repr=False)
 
     @property
@@ -79,16 +80,43 @@ class Context:
         return self._window
 
     @property
+    def segment(self) -> str:
+        """The RFM segment as of now (every item records it; cheaper than ``rfm``)."""
+        return self._classified[0]
+
+    @property
+    def tier(self) -> Tier:
+        return self._classified[1]
+
+    @property
+    def _classified(self) -> tuple[str, Tier]:
+        if self._class is None:
+            self._class = classify(self.state, self.now, self.view, self.window)
+        return self._class
+
+    @property
     def rfm(self) -> RfmSnapshot:
+        """R, F, M with their scores: what an alert shows."""
         if self._rfm is None:
             self._rfm = snapshot(self.state, self.now, self.view, self.window)
         return self._rfm
 
 
+TIME = type(None)
+"""The trigger type of a time-driven review (``Context.trigger`` is None)."""
+
+
 class Signal:
-    """Base of every signal: a name, ``evaluate`` and, for silence-type signals, a deadline."""
+    """Base of every signal: a name, ``evaluate`` and, for silence-type signals, a deadline.
+
+    ``reads`` names the triggers (event classes, ``TIME`` for a review) on which the signal
+    can find something; the engine runs it on no other, so for any other it must find
+    nothing. None: every item. ``timed``: it overrides ``deadline``; the engine asks only
+    those."""
 
     name: ClassVar[str]
+    reads: ClassVar[tuple[type, ...] | None] = None
+    timed: ClassVar[bool] = False
 
     @property
     def code(self) -> int:
@@ -104,7 +132,7 @@ class Signal:
 
 def tiered(base: Severity, ctx: Context) -> Severity:
     """Raise severity one step for the two highest value tiers (they get faster service)."""
-    step = 1 if ctx.rfm.tier in TIERS[:2] else 0
+    step = 1 if ctx.tier in TIERS[:2] else 0
     return SEVERITIES[min(SEVERITIES.index(base) + step, len(SEVERITIES) - 1)]
 
 

@@ -8,6 +8,7 @@ from churnwatch.signals.base import Context, Finding, Reason, Signal, tiered
 
 class BasketDrop(Signal):
     name = "basket_drop"
+    reads = (Order,)
 
     def evaluate(self, ctx: Context) -> Finding | None:
         order, rule = ctx.trigger, ctx.settings.basket_drop

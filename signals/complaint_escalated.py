@@ -11,6 +11,7 @@ _NAMES = {0: "inquiry", 1: "minor", 2: "major"}
 
 class ComplaintEscalated(Signal):
     name = "complaint_escalated"
+    reads = (Complaint,)
 
     def evaluate(self, ctx: Context) -> Finding | None:
         c = ctx.trigger

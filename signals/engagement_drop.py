@@ -15,7 +15,7 @@ import math
 
 from churnwatch.config import DetectionSettings, EngagementDropSettings
 from churnwatch.models.state import DAY, CustomerState
-from churnwatch.signals.base import Context, Finding, Reason, Signal, days, tiered
+from churnwatch.signals.base import TIME, Context, Finding, Reason, Signal, days, tiered
 
 
 def _dropped(state: CustomerState, now: float, rule: EngagementDropSettings) -> tuple[
@@ -45,6 +45,8 @@ def _baseline_then(state: CustomerState, rule: EngagementDropSettings) -> float:
 
 class EngagementDrop(Signal):
     name = "engagement_drop"
+    reads = (TIME,)
+    timed = True
 
     def evaluate(self, ctx: Context) -> Finding | None:
         st, rule = ctx.state, ctx.settings.engagement_drop

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from churnwatch.config import DetectionSettings
 from churnwatch.models.state import DAY, CustomerState
-from churnwatch.signals.base import Context, Finding, Reason, Signal, days, tiered
+from churnwatch.signals.base import TIME, Context, Finding, Reason, Signal, days, tiered
 
 
 def quiet_after(state: CustomerState, settings: DetectionSettings) -> float:
@@ -23,6 +23,8 @@ def quiet_after(state: CustomerState, settings: DetectionSettings) -> float:
 
 class GoneQuiet(Signal):
     name = "gone_quiet"
+    reads = (TIME,)
+    timed = True
 
     def evaluate(self, ctx: Context) -> Finding | None:
         st = ctx.state

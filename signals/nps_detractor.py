@@ -8,6 +8,7 @@ from churnwatch.signals.base import Context, Finding, Reason, Signal, tiered
 
 class NpsDetractor(Signal):
     name = "nps_detractor"
+    reads = (Survey,)
 
     def evaluate(self, ctx: Context) -> Finding | None:
         s, limit = ctx.trigger, ctx.settings.nps_detractor.max_score

@@ -9,6 +9,7 @@ from churnwatch.signals.base import Context, Finding, Reason, Signal, tiered
 
 class PromotionSkipped(Signal):
     name = "promotion_skipped"
+    timed = True
 
     def evaluate(self, ctx: Context) -> Finding | None:
         k = ctx.settings.promotion_skipped.consecutive

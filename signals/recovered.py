@@ -9,6 +9,7 @@ from churnwatch.signals.base import SIGNAL_NAMES, Context, Finding, Reason, Sign
 
 class Recovered(Signal):
     name = "recovered"
+    reads = (Order,)
 
     def evaluate(self, ctx: Context) -> Finding | None:
         order = ctx.trigger

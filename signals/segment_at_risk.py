@@ -24,16 +24,17 @@ class SegmentAtRisk(Signal):
     name = "segment_at_risk"
 
     def evaluate(self, ctx: Context) -> Finding | None:
-        st, rfm, rule = ctx.state, ctx.rfm, ctx.settings.segment_at_risk
+        st, rule = ctx.state, ctx.settings.segment_at_risk
         if ctx.view.n < rule.min_population or st.segment < 0 or st.tier < 0:
             return None
         valuable = {TIERS.index(t) for t in rule.valuable_tiers}
         old_segment = SEGMENT_NAMES[st.segment] if 0 <= st.segment < len(SEGMENT_NAMES) else ""
-        new_tier = TIERS.index(rfm.tier)
+        segment, tier = ctx.segment, ctx.tier
+        new_tier = TIERS.index(tier)
         overdue = st.orders >= rule.min_orders and (
             ctx.now - st.last_order > rule.overdue_factor * st.mean_gap())
         reasons = []
-        if rfm.segment == RETAIN and old_segment != RETAIN and overdue and (
+        if segment == RETAIN and old_segment != RETAIN and overdue and (
                 st.tier in valuable or new_tier in valuable):
             reasons.append(Reason("moved_to_important_retain",
                                   f"moved from {old_segment} to {RETAIN}: frequent, "
@@ -41,17 +42,17 @@ class SegmentAtRisk(Signal):
         spend_fell = ctx.window[1] <= (1 - rule.min_spend_drop) * st.tier_peak
         if st.tier in valuable and new_tier > st.tier and spend_fell:
             reasons.append(Reason("value_tier_dropped",
-                                  f"value tier fell from {TIERS[st.tier]} to {rfm.tier}"))
+                                  f"value tier fell from {TIERS[st.tier]} to {tier}"))
         if not reasons:
             return None
         return Finding(
             signal=self.name,
-            key=f"{int(ctx.now)}:{rfm.segment}:{rfm.tier}",
+            key=f"{int(ctx.now)}:{segment}:{tier}",
             severity=tiered("high", ctx) if st.tier in valuable else "medium",
             reasons=tuple(reasons),
-            evidence={"from_segment": old_segment, "to_segment": rfm.segment,
+            evidence={"from_segment": old_segment, "to_segment": segment,
                       "peak_spend_in_tier": st.tier_peak / 100,
-                      "from_tier": TIERS[st.tier], "to_tier": rfm.tier,
+                      "from_tier": TIERS[st.tier], "to_tier": tier,
                       "population_mean_recency_days": round(
                           (ctx.now + ctx.view.shift(ctx.now) - ctx.view.mean_last) / 86_400, 1),
                       "population_mean_frequency": round(ctx.view.mean_f, 3),

@@ -8,6 +8,7 @@ from churnwatch.signals.base import Context, Finding, Reason, Signal, tiered
 
 class Unfollowed(Signal):
     name = "unfollowed"
+    reads = (ChannelChange,)
 
     def evaluate(self, ctx: Context) -> Finding | None:
         e = ctx.trigger

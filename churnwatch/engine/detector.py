@@ -36,7 +36,7 @@ from churnwatch.models.population import EMPTY_VIEW, Population, PopulationView
 from churnwatch.models.rfm import SEGMENT_CODES, TIERS
 from churnwatch.models.state import DAY, N_BUCKETS, CustomerState
 from churnwatch.models.states import CustomerStates
-from churnwatch.signals import ALL_SIGNALS, Context
+from churnwatch.signals import BY_TRIGGER, TIMED, Context
 from churnwatch.signals.governance import record, suppression
 
 
@@ -228,7 +228,7 @@ class Detector:
         st.expire_promotions(now)
         ctx = Context(cid, now, trigger, before, st, self.view, d, self.bucket_seconds)
         alerts = []
-        for signal in ALL_SIGNALS:
+        for signal in BY_TRIGGER[type(trigger)]:
             finding = signal.evaluate(ctx)
             if finding is None:
                 continue
@@ -248,15 +248,14 @@ class Detector:
     @staticmethod
     def _classify(st: CustomerState, ctx: Context) -> None:
         """Record segment and tier, and the peak spend within the tier, for the next item."""
-        rfm = ctx.rfm
-        tier = TIERS.index(rfm.tier)
+        tier = TIERS.index(ctx.tier)
         spend = ctx.window[1]
         st.tier_peak = max(st.tier_peak, spend) if tier == st.tier else spend
-        st.segment = SEGMENT_CODES.get(rfm.segment, -1)
+        st.segment = SEGMENT_CODES.get(ctx.segment, -1)
         st.tier = tier
 
     def _deadlines(self, st: CustomerState, now: float) -> list[int]:
-        times = [s.deadline(st, self.settings) for s in ALL_SIGNALS]
+        times = [s.deadline(st, self.settings) for s in TIMED]
         times.append(st.next_rolloff(now, self.bucket_seconds))
         return times
 
