@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 
-.PHONY: demo test faults install system-deps asyncapi-deps lint typecheck golden bench cdnow evaluate
+.PHONY: demo test faults install system-deps asyncapi-deps lint typecheck golden bench compiled cdnow evaluate
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -46,10 +46,18 @@ faults: install
 golden: install
 	$(BIN)/pytest -q tests/engine/test_replay_golden.py --churnwatch-update-golden
 
-# Replay throughput on six chosen and three drawn log shapes, then the worker against a
-# no-op Faust agent.
-bench: install
-	$(BIN)/python bench/replay_matrix.py --random 3
+# The compiled core (setup.py: mypyc), as a wheel and unpacked for the benchmarks; the
+# editable install stays pure Python.
+COMPILED := build/compiled
+compiled: install
+	rm -rf $(COMPILED)
+	CHURNWATCH_MYPYC=1 $(BIN)/pip wheel --quiet --no-deps --no-build-isolation -w $(COMPILED) .
+	$(BIN)/python -m zipfile -e $(COMPILED)/churnwatch-*.whl $(COMPILED)/site
+
+# Replay throughput on seven chosen and three drawn log shapes (decode floor, pure Python,
+# compiled), then the worker against a no-op Faust agent.
+bench: install compiled
+	$(BIN)/python bench/replay_matrix.py --random 3 --compiled $(COMPILED)/site
 	$(BIN)/python bench/stream_bench.py
 
 # The full CDNOW master log (23,570 customers) from the lifetimes wheel, hash-checked.

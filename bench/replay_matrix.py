@@ -2,26 +2,38 @@
 a backfill is as slow as its worst stretch, and tuning on one shape hides the others.
 
     python bench/replay_matrix.py [--shape NAME ...] [--random N] [--random-seed S]
+                                  [--compiled DIR]
 
 Each shape is a whole seeded generated log (noise on: duplicates, reordering, invalid
 lines), some with engagement actions left out. Whole, not cut: the first lines of a log are
 its first days, before anyone has had time to drift. Timed: all of ``churnwatch replay``
 (read, validate, detect, score, write alerts and customers). ``--random N`` adds N shapes
-drawn from a seeded generator (customers, days, actions left out), so that the slowest
-shape is one nobody chose, let alone tuned for.
+drawn from a seeded generator (customers, days, actions left out, thinning), so that the
+slowest shape is one nobody chose, let alone tuned for.
+
+Each shape is timed in fresh processes: the decode floor (reading and validating every
+line, nothing else), the pure Python build and, with ``--compiled DIR`` (``make
+compiled``), the compiled build, whose outputs must be byte-identical to the pure one's.
 """
 
 from __future__ import annotations
 
 import argparse
+import filecmp
+import json
+import os
 import random
+import subprocess
+import sys
 import tempfile
+import time
+import zlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 from churnwatch.config import Settings
-from churnwatch.engine import replay_files
+from churnwatch.engine import detector, replay_files, valid_events
 from churnwatch.generate import generate
 
 
@@ -31,6 +43,9 @@ class Shape:
     days: int
     leave_out: tuple[str, ...] = ()
     """engagement actions dropped from the generated log"""
+    thin: int = 1
+    """keep one line in ``thin`` (by a hash of the line): customers seen rarely, whose
+    every event comes after a long gap, and offers whose redemption is missing"""
     why: str = ""
 
 
@@ -44,22 +59,27 @@ SHAPES = {
                              why="four months, 80 % orders: an alert every ~12 events"),
     "shop_year": Shape(25_000, 365, why="every event kind, offers with expiries, "
                        "complaints of every severity; 25,000 customers over a year"),
+    "sparse_year": Shape(25_000, 365, thin=6, why="shop_year with one line in six kept: "
+                         "every kind mixed, sparse customers, an alert every ~9 events"),
 }
 ACTIONS = ("visit", "community_post", "promotion_offered", "follow", "unfollow", "survey")
 
 
 def random_shapes(n: int, seed: int) -> dict[str, Shape]:
     """``n`` shapes from a seeded draw: 300 to 30,000 customers, 30 to 1,460 days, each
-    engagement action kept or left out at even odds; about 100,000-400,000 lines before
-    what is left out (the generator writes about 0.3 lines per customer and day)."""
+    engagement action kept or left out at even odds, one line in 1, 2, 4 or 8 kept; about
+    100,000-400,000 lines before what is left out (the generator writes about 0.3 lines
+    per customer and day)."""
     rng = random.Random(seed)
     shapes = {}
     for i in range(n):
         days = rng.randint(30, 1460)
         customers = max(300, min(30_000, int(rng.uniform(1e5, 4e5) / (0.3 * days))))
         leave = tuple(a for a in ACTIONS if rng.random() < 0.5)
-        shapes[f"random_{seed}_{i}"] = Shape(customers, days, leave,
-                                              why=f"drawn: {customers} x {days} days")
+        thin = rng.choice((1, 2, 4, 8))
+        shapes[f"random_{seed}_{i}"] = Shape(customers * thin, days, leave, thin,
+                                              why=f"drawn: {customers * thin} x {days} days, "
+                                                  f"1 line in {thin}")
     return shapes
 
 
@@ -70,7 +90,8 @@ def build(shape: Shape, tmp: Path) -> Path:
     dropped = tuple(f'"action":"{a}"'.encode() for a in shape.leave_out)
     log = tmp / "log.jsonl"
     with raw.open("rb") as src, log.open("wb") as out:
-        out.writelines(line for line in src if not any(d in line for d in dropped))
+        out.writelines(line for line in src if not any(d in line for d in dropped)
+                       and zlib.crc32(line) % shape.thin == 0)
     raw.unlink()
     return log
 
@@ -84,30 +105,80 @@ def orders_share(log: Path) -> float:
     return orders / lines
 
 
+def timed(log: Path, out: Path, site: str | None = None) -> dict[str, float]:
+    """One replay of ``log`` (or, for ``out`` None, its decode alone) in a fresh process;
+    ``site``: put the compiled build there first on the path."""
+    env = dict(os.environ)
+    if site is not None:
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, (site, env.get("PYTHONPATH"))))
+    run = subprocess.run([sys.executable, __file__, "--time", str(log), str(out)],
+                         check=True, capture_output=True, text=True, env=env,
+                         cwd=tempfile.gettempdir())  # not the repository: it holds the source
+    return dict(json.loads(run.stdout))
+
+
+def time_one(log: Path, out: Path) -> None:
+    """The child of ``timed``: prints what it measured as JSON."""
+    began = time.perf_counter()
+    if out.name == "decode":
+        lines = sum(1 for _ in valid_events(log))
+        print(json.dumps({"seconds": time.perf_counter() - began, "lines": lines}))
+        return
+    report = replay_files(log, out / "alerts.jsonl", out / "customers.jsonl",
+                          settings=Settings(), progress=False)
+    print(json.dumps({"seconds": report.seconds, "lines": report.counts.lines,
+                      "customers": report.counts.customers,
+                      "alerts": report.counts.total_alerts,
+                      "compiled": not str(detector.__file__).endswith(".py")}))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--shape", action="append", choices=sorted(SHAPES))
     ap.add_argument("--random", type=int, default=0, help="add N randomly drawn shapes")
     ap.add_argument("--random-seed", type=int, default=1)
+    ap.add_argument("--compiled", metavar="DIR",
+                    help="the unpacked compiled build (make compiled): time it too")
+    ap.add_argument("--time", nargs=2, type=Path, help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.time:
+        time_one(*args.time)
+        return
     drawn = random_shapes(args.random, args.random_seed)
     shapes = {**SHAPES, **drawn}
     rows = []
-    print("| shape | lines | customers | orders | events per alert | seconds | events/s |")
-    print("|---|---|---|---|---|---|---|")
+    print("| shape | lines | customers | orders | events per alert | decode floor/s | "
+          "pure Python/s | compiled/s |")
+    print("|---|---|---|---|---|---|---|---|")
     for name in [*(args.shape or SHAPES), *drawn]:
         with tempfile.TemporaryDirectory() as tmp:
             log = build(shapes[name], Path(tmp))
-            report = replay_files(log, Path(tmp) / "a.jsonl", Path(tmp) / "c.jsonl",
-                                  settings=Settings(), progress=False)
-            counts, rate = report.counts, report.events_per_second
-            per_alert = counts.lines / max(1, counts.total_alerts)
-            print(f"| {name} | {counts.lines:,} | {counts.customers:,} | "
-                  f"{orders_share(log):.0%} | {per_alert:,.0f} | {report.seconds:.1f} | "
-                  f"{rate:,.0f} |", flush=True)
-            rows.append((rate, name))
-    rate, name = min(rows)
-    print(f"\nslowest: {name}, {rate:,.0f} events/s")
+            floor = timed(log, Path(tmp) / "decode")
+            (Path(tmp) / "pure").mkdir()
+            pure = timed(log, Path(tmp) / "pure")
+            assert not pure["compiled"], "the pure run loaded a compiled core"
+            compiled_rate = "-"
+            if args.compiled:
+                (Path(tmp) / "compiled").mkdir()
+                comp = timed(log, Path(tmp) / "compiled", str(Path(args.compiled).resolve()))
+                assert comp["compiled"], f"{args.compiled} holds no compiled core"
+                for kind in ("alerts.jsonl", "customers.jsonl"):
+                    assert filecmp.cmp(Path(tmp) / "pure" / kind, Path(tmp) / "compiled" / kind,
+                                       shallow=False), f"{name}: compiled {kind} differ"
+                compiled_rate = f"{comp['lines'] / comp['seconds']:,.0f}"
+                rows.append((comp["lines"] / comp["seconds"], name, "compiled"))
+            rate = pure["lines"] / pure["seconds"]
+            per_alert = pure["lines"] / max(1, pure["alerts"])
+            print(f"| {name} | {pure['lines']:,.0f} | {pure['customers']:,.0f} | "
+                  f"{orders_share(log):.0%} | {per_alert:,.0f} | "
+                  f"{floor['lines'] / floor['seconds']:,.0f} | {rate:,.0f} | {compiled_rate} |",
+                  flush=True)
+            rows.append((rate, name, "pure Python"))
+    for build_name in ("pure Python", "compiled"):
+        mine = [row for row in rows if row[2] == build_name]
+        if mine:
+            rate, name, _ = min(mine)
+            print(f"slowest, {build_name}: {name}, {rate:,.0f} events/s")
 
 
 if __name__ == "__main__":

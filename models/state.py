@@ -15,8 +15,9 @@ from __future__ import annotations
 import math
 import zlib
 from bisect import insort
+from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
-from typing import Any
+from typing import Any, NamedTuple
 
 import msgpack
 
@@ -53,14 +54,14 @@ def cents(amount: float) -> int:
     return round(amount * 100)
 
 
-@dataclass(frozen=True, slots=True)
-class Prior:
-    """The few values signals compare against, taken before an item changes the state."""
+class Prior(NamedTuple):
+    """The few values signals compare against, taken before an item changes the state
+    (a tuple: one is made for every item)."""
 
     orders: int
     usual_value: int
     skips: int
-    tickets: tuple[tuple[int, int, int], ...]
+    tickets: Sequence[Sequence[int]]
     open_mask: int
     open_since: int
 
@@ -139,10 +140,15 @@ class CustomerState:
             return 0.0
         return (self.last_order - self.first_order) / (self.orders - 1)
 
-    def prior(self) -> Prior:
-        return Prior(self.orders, self.usual_value, self.skips,
-                     tuple((t[0], t[1], t[2]) for t in self.tickets),
-                     self.open_mask, self.open_since)
+    def prior(self, trigger: AnyEvent | None) -> Prior:
+        """The values before ``trigger`` is applied. Only a complaint changes the tickets,
+        so only then are they copied; otherwise they are the state's own, which this item
+        leaves alone."""
+        tickets: Sequence[Sequence[int]] = self.tickets
+        if isinstance(trigger, Complaint):
+            tickets = tuple((t[0], t[1], t[2]) for t in self.tickets)
+        return Prior(self.orders, self.usual_value, self.skips, tickets, self.open_mask,
+                     self.open_since)
 
     def seen(self, event_id: str) -> bool:
         return event_id in self.pending_ids or id_hash(event_id) in self.recent_ids

@@ -54,6 +54,13 @@ class CustomerStates(MutableMapping[str, CustomerState]):
         if self._live.pop(cid, None) is None:
             del self._encoded[cid]
 
+    def get(self, cid: str, default: None = None) -> CustomerState | None:  # type: ignore[override]
+        """A state or None: ``Mapping.get`` raised and caught a KeyError for every new
+        customer, and ingest asks for every event."""
+        if cid in self._live or cid in self._encoded:
+            return self[cid]
+        return default
+
     def __contains__(self, cid: object) -> bool:
         return cid in self._live or cid in self._encoded
 

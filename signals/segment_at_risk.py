@@ -27,20 +27,21 @@ class SegmentAtRisk(Signal):
         st, rule = ctx.state, ctx.settings.segment_at_risk
         if ctx.view.n < rule.min_population or st.segment < 0 or st.tier < 0:
             return None
-        valuable = {TIERS.index(t) for t in rule.valuable_tiers}
-        old_segment = SEGMENT_NAMES[st.segment] if 0 <= st.segment < len(SEGMENT_NAMES) else ""
         segment, tier = ctx.segment, ctx.tier
+        old_segment = SEGMENT_NAMES[st.segment] if 0 <= st.segment < len(SEGMENT_NAMES) else ""
+        old_tier_valuable = TIERS[st.tier] in rule.valuable_tiers
         new_tier = TIERS.index(tier)
-        overdue = st.orders >= rule.min_orders and (
-            ctx.now - st.last_order > rule.overdue_factor * st.mean_gap())
         reasons = []
-        if segment == RETAIN and old_segment != RETAIN and overdue and (
-                st.tier in valuable or new_tier in valuable):
+        # the cheap tests first: every item asks, and almost none moves
+        if segment == RETAIN and old_segment != RETAIN and (
+                old_tier_valuable or tier in rule.valuable_tiers) and (
+                st.orders >= rule.min_orders
+                and ctx.now - st.last_order > rule.overdue_factor * st.mean_gap()):
             reasons.append(Reason("moved_to_important_retain",
                                   f"moved from {old_segment} to {RETAIN}: frequent, "
                                   "high-spending and now silent longer than most"))
-        spend_fell = ctx.window[1] <= (1 - rule.min_spend_drop) * st.tier_peak
-        if st.tier in valuable and new_tier > st.tier and spend_fell:
+        if old_tier_valuable and new_tier > st.tier and (
+                ctx.window[1] <= (1 - rule.min_spend_drop) * st.tier_peak):
             reasons.append(Reason("value_tier_dropped",
                                   f"value tier fell from {TIERS[st.tier]} to {tier}"))
         if not reasons:
@@ -48,7 +49,7 @@ class SegmentAtRisk(Signal):
         return Finding(
             signal=self.name,
             key=f"{int(ctx.now)}:{segment}:{tier}",
-            severity=tiered("high", ctx) if st.tier in valuable else "medium",
+            severity=tiered("high", ctx) if old_tier_valuable else "medium",
             reasons=tuple(reasons),
             evidence={"from_segment": old_segment, "to_segment": segment,
                       "peak_spend_in_tier": st.tier_peak / 100,

@@ -218,7 +218,7 @@ class Detector:
     def _process(self, cid: str, st: CustomerState, trigger: AnyEvent | None,
                  now: float) -> list[Alert]:
         d = self.settings
-        before = st.prior()
+        before = st.prior(trigger)
         if trigger is not None:
             st.apply(trigger, bucket_seconds=self.bucket_seconds,
                      value_alpha=d.usual_value_alpha,
