@@ -104,28 +104,31 @@ class CustomerState:
     # highest source offset of this customer taken in: what the ingest stage forwards
     # again after a restart or rebalance is recognised however long ago it was applied
     # (recent_ids keeps only the last few). Replay leaves it empty.
-    pending_ids: set[str] = field(default_factory=set, compare=False, repr=False)
-    # ids of ``pending``, for O(1) duplicate checks; derived, never serialized
+    pending_ids: set[str] | None = field(default=None, compare=False, repr=False)
+    # ids of ``pending``, for O(1) duplicate checks; derived, never serialized; None while
+    # nothing is pending, as for most customers most of the time (an empty set is 216 B)
 
     # --- derived values -------------------------------------------------------------
 
     def window(self, now: float, bucket_seconds: float) -> tuple[int, int]:
         """Rolling (F, M cents) as of ``now``: buckets newer than ``now`` minus the window."""
-        first_valid = math.floor(now / bucket_seconds) - N_BUCKETS + 1
-        lo = max(first_valid, self.bucket_end - N_BUCKETS + 1)
-        f = m = 0
-        for idx in range(lo, self.bucket_end + 1):
-            f += self.counts[idx % N_BUCKETS]
-            m += self.amounts[idx % N_BUCKETS]
+        f, m, _ = self.window_and_rolloff(now, bucket_seconds)
         return f, m
 
-    def next_rolloff(self, now: float, bucket_seconds: float) -> int:
-        """When the oldest non-empty bucket still in the window leaves it (F or M change)."""
+    def window_and_rolloff(self, now: float, bucket_seconds: float) -> tuple[int, int, int]:
+        """The rolling (F, M cents) as of ``now``, and when the oldest non-empty bucket
+        still in the window leaves it, changing F or M (0: none): one pass for both, which
+        every item needs."""
         first_valid = math.floor(now / bucket_seconds) - N_BUCKETS + 1
+        f = m = rolloff = 0
+        counts, amounts = self.counts, self.amounts
         for idx in range(max(first_valid, self.bucket_end - N_BUCKETS + 1), self.bucket_end + 1):
-            if self.counts[idx % N_BUCKETS] or self.amounts[idx % N_BUCKETS]:
-                return math.ceil((idx + N_BUCKETS) * bucket_seconds)
-        return 0
+            count, amount = counts[idx % N_BUCKETS], amounts[idx % N_BUCKETS]
+            if not rolloff and (count or amount):
+                rolloff = math.ceil((idx + N_BUCKETS) * bucket_seconds)
+            f += count
+            m += amount
+        return f, m, rolloff
 
     def engagement_rates(self, now: float, fast_hl: float, slow_hl: float) -> tuple[float, float]:
         """(recent, baseline) visits+posts per day as of ``now``, from the decayed counters."""
@@ -151,17 +154,24 @@ class CustomerState:
                      self.open_since)
 
     def seen(self, event_id: str) -> bool:
-        return event_id in self.pending_ids or id_hash(event_id) in self.recent_ids
+        ids = self.pending_ids
+        return (ids is not None and event_id in ids) or id_hash(event_id) in self.recent_ids
 
     def hold(self, event: AnyEvent) -> None:
         """Keep an accepted event until it is due, in (event time, event id) order."""
         insort(self.pending, event, key=lambda e: (e.ts, e.event_id))
+        if self.pending_ids is None:
+            self.pending_ids = set()
         self.pending_ids.add(event.event_id)
 
     def release(self) -> AnyEvent:
         """The earliest pending event, now due."""
         event = self.pending.pop(0)
-        self.pending_ids.discard(event.event_id)
+        if self.pending:
+            assert self.pending_ids is not None
+            self.pending_ids.discard(event.event_id)
+        else:
+            self.pending_ids = None
         return event
 
     # --- transitions ----------------------------------------------------------------
@@ -308,7 +318,7 @@ class CustomerState:
             else:
                 kwargs[f.name] = value
         state = cls(**kwargs)
-        state.pending_ids = {e.event_id for e in state.pending}
+        state.pending_ids = {e.event_id for e in state.pending} if state.pending else None
         return state
 
 

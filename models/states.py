@@ -35,9 +35,12 @@ class CustomerStates(MutableMapping[str, CustomerState]):
     def __getitem__(self, cid: str) -> CustomerState:
         state = self._live.get(cid)
         if state is not None:
-            if self.live_limit is not None:
-                self._live.move_to_end(cid)
+            if self._written:
                 self._written.pop(cid, None)
+            if self.live_limit is not None and len(self._live) >= self.live_limit:
+                # below the limit nothing is encoded, and which state goes first once it
+                # is reached changes speed, never an outcome (encoding is lossless)
+                self._live.move_to_end(cid)
             return state
         state = CustomerState.from_bytes(self._encoded.pop(cid))
         self._live[cid] = state
@@ -74,6 +77,12 @@ class CustomerStates(MutableMapping[str, CustomerState]):
     @property
     def live(self) -> int:
         return len(self._live)
+
+    def peek(self, cid: str) -> CustomerState:
+        """The state for reading only, without making it live: an encoded one is decoded
+        into a copy (changing that changes nothing)."""
+        state = self._live.get(cid)
+        return state if state is not None else CustomerState.from_bytes(self._encoded[cid])
 
     def encoded(self, cid: str) -> bytes:
         """The state's encoding, without making it live or more recently used."""

@@ -15,7 +15,7 @@ from typing import ClassVar, Literal
 from churnwatch.config import DetectionSettings
 from churnwatch.models.events import AnyEvent
 from churnwatch.models.population import PopulationView
-from churnwatch.models.rfm import TIERS, RfmSnapshot, Tier, classify, snapshot
+from churnwatch.models.rfm import TIERS, RfmSnapshot, Tier, snapshot
 from churnwatch.models.state import DAY, CustomerState, Prior
 
 SIGNAL_NAMES = (
@@ -60,6 +60,9 @@ class Finding:
 
 @dataclass(slots=True)
 class Context:
+    """One item as the signals see it. The engine fills in the rolling window and the
+    classification up front: every item records them, so nothing is saved by waiting."""
+
     customer_id: str
     now: float
     trigger: AnyEvent | None
@@ -67,32 +70,12 @@ class Context:
     state: CustomerState
     view: PopulationView
     settings: DetectionSettings
-    bucket_seconds: float
-    _window: tuple[int, int] | None = field(default=None, repr=False)
-    _class: tuple[str, Tier] | None = field(default=None, repr=False)
+    window: tuple[int, int]
+    """Rolling (F, M cents) as of now."""
+    segment: str
+    """The RFM segment as of now."""
+    tier: Tier
     _rfm: RfmSnapshot | None = field(default=None, repr=False)
-
-    @property
-    def window(self) -> tuple[int, int]:
-        """Rolling (F, M cents) as of now."""
-        if self._window is None:
-            self._window = self.state.window(self.now, self.bucket_seconds)
-        return self._window
-
-    @property
-    def segment(self) -> str:
-        """The RFM segment as of now (every item records it; cheaper than ``rfm``)."""
-        return self._classified[0]
-
-    @property
-    def tier(self) -> Tier:
-        return self._classified[1]
-
-    @property
-    def _classified(self) -> tuple[str, Tier]:
-        if self._class is None:
-            self._class = classify(self.state, self.now, self.view, self.window)
-        return self._class
 
     @property
     def rfm(self) -> RfmSnapshot:

@@ -18,29 +18,29 @@ from churnwatch.models.state import DAY, CustomerState
 from churnwatch.signals.base import TIME, Context, Finding, Reason, Signal, days, tiered
 
 
-def _dropped(state: CustomerState, now: float, rule: EngagementDropSettings) -> tuple[
-        bool, float, float]:
-    """(dropped?, recent rate, baseline rate) per day as of ``now``.
+def _dropped(state: CustomerState, now: float, rule: EngagementDropSettings
+             ) -> tuple[float, float] | None:
+    """(recent rate, baseline rate) per day as of ``now`` if engagement has dropped, else
+    None.
 
     The baseline requirement is judged at the last activity: silence itself lowers the
     decayed baseline, and a customer who *was* active must not escape by staying away.
+    The cheap tests go first: this runs at every item, mostly to say no.
     """
+    baseline_then = _baseline_then(state, rule)
+    if not (baseline_then * 30 >= rule.min_baseline_per_30d
+            and (now - state.eng_at) / DAY * baseline_then >= rule.min_expected_missing
+            and now - state.eng_since >= rule.min_history_days * DAY):
+        return None
     recent, baseline = state.engagement_rates(
         now, rule.recent_half_life_days, rule.baseline_half_life_days)
-    baseline_then = _baseline_then(state, rule)
-    dropped = (
-        baseline_then * 30 >= rule.min_baseline_per_30d
-        and recent < rule.ratio * baseline
-        and (now - state.eng_at) / DAY * baseline_then >= rule.min_expected_missing
-        and now - state.eng_since >= rule.min_history_days * DAY
-    )
-    return dropped, recent, baseline
+    return (recent, baseline) if recent < rule.ratio * baseline else None
 
 
 def _baseline_then(state: CustomerState, rule: EngagementDropSettings) -> float:
-    """Baseline visits+posts per day at the last activity."""
-    return state.engagement_rates(
-        state.eng_at, rule.recent_half_life_days, rule.baseline_half_life_days)[1]
+    """Baseline visits+posts per day at the last activity: the decayed counter as it was
+    left then (``engagement_rates`` at ``eng_at``, where the decay factor is exactly 1)."""
+    return state.eng_slow * (math.log(2) / (rule.baseline_half_life_days * DAY)) * DAY
 
 
 class EngagementDrop(Signal):
@@ -54,9 +54,10 @@ class EngagementDrop(Signal):
             return None
         if st.fired.get(self.code, 0) >= st.eng_at:
             return None  # already alerted for this lull; a new visit re-arms it
-        dropped, recent, baseline = _dropped(st, ctx.now, rule)
-        if not dropped:
+        rates = _dropped(st, ctx.now, rule)
+        if rates is None:
             return None
+        recent, baseline = rates
         return Finding(
             signal=self.name,
             key=str(st.eng_at),
@@ -83,5 +84,4 @@ class EngagementDrop(Signal):
         when = max(state.eng_at + cross, state.eng_at + silence,
                    state.eng_since + rule.min_history_days * DAY)
         when = math.ceil(when) + 1  # a second past the crossing, clear of rounding
-        dropped, _, _ = _dropped(state, when, rule)
-        return when if dropped else 0
+        return when if _dropped(state, when, rule) is not None else 0

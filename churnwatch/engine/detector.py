@@ -33,11 +33,13 @@ from churnwatch.models.alert import Alert
 from churnwatch.models.events import AnyEvent, parse_rfc3339
 from churnwatch.models.params import ModelDoc
 from churnwatch.models.population import EMPTY_VIEW, Population, PopulationView
-from churnwatch.models.rfm import SEGMENT_CODES, TIERS
+from churnwatch.models.rfm import SEGMENT_CODES, TIERS, classify
 from churnwatch.models.state import DAY, N_BUCKETS, CustomerState
 from churnwatch.models.states import CustomerStates
 from churnwatch.signals import BY_TRIGGER, TIMED, Context
 from churnwatch.signals.governance import record, suppression
+
+TIER_RANKS = {tier: rank for rank, tier in enumerate(TIERS)}
 
 
 class Outcome(StrEnum):
@@ -169,15 +171,18 @@ class Detector:
         """Process every item due before ``until`` (default: the watermark)."""
         limit = self.watermark if until is None else until
         alerts: list[Alert] = []
-        queue = self._queue
+        queue, scheduled, states = self._queue, self._scheduled, self.states
         while queue and (queue[0][0] < limit or (inclusive and queue[0][0] == limit)):
             due, cid = heapq.heappop(queue)
-            if self._scheduled.get(cid) != due:
+            if scheduled.get(cid) != due:
                 continue  # superseded entry
-            del self._scheduled[cid]
-            st = self.states[cid]
-            alerts.extend(self._step(cid, st))
-            self._schedule(cid, st)
+            del scheduled[cid]
+            st = states[cid]
+            self._step(cid, st, alerts)
+            due = _due(st)
+            if due != math.inf:
+                scheduled[cid] = due
+                heapq.heappush(queue, (due, cid))
         return alerts
 
     def finish(self, as_of: float | None = None) -> list[Alert]:
@@ -192,7 +197,7 @@ class Detector:
         while ahead:
             _, cid = heapq.heappop(ahead)
             st = self.states[cid]
-            alerts.extend(self._step(cid, st))
+            self._step(cid, st, alerts)
             if st.pending:
                 heapq.heappush(ahead, (_due(st), cid))
         return alerts
@@ -204,19 +209,25 @@ class Detector:
         self._scheduled[cid] = due
         heapq.heappush(self._queue, (due, cid))
 
-    def _step(self, cid: str, st: CustomerState) -> list[Alert]:
+    def _step(self, cid: str, st: CustomerState, alerts: list[Alert]) -> None:
+        """The customer's next item: its earliest pending event, or its review if that
+        comes first (an event at the same time goes first)."""
         self.touched.add(cid)
         if st.pending and (not st.next_review or st.pending[0].ts <= st.next_review):
             event = st.release()
             self.stats.events_processed += 1
-            return self._process(cid, st, event, event.ts)
+            self._process(cid, st, event, event.ts, alerts)
+            return
         now = float(st.next_review)
         st.next_review = 0
         self.stats.reviews += 1
-        return self._process(cid, st, None, now)
+        self._process(cid, st, None, now, alerts)
 
     def _process(self, cid: str, st: CustomerState, trigger: AnyEvent | None,
-                 now: float) -> list[Alert]:
+                 now: float, alerts: list[Alert]) -> None:
+        """One item, in one pass: apply it, run the signals it can concern, record the
+        classification and the population contribution, set the next review. Every item
+        runs this, so it allocates one context and asks each thing once."""
         d = self.settings
         before = st.prior(trigger)
         if trigger is not None:
@@ -225,9 +236,13 @@ class Detector:
                      fast_hl=d.engagement_drop.recent_half_life_days,
                      slow_hl=d.engagement_drop.baseline_half_life_days)
         st.through = max(st.through, now)
-        st.expire_promotions(now)
-        ctx = Context(cid, now, trigger, before, st, self.view, d, self.bucket_seconds)
-        alerts = []
+        if st.promos:
+            st.expire_promotions(now)
+        view = self.view
+        f, m, rolloff = st.window_and_rolloff(now, self.bucket_seconds)
+        window = (f, m)
+        segment, tier = classify(st, now, view, window)
+        ctx = Context(cid, now, trigger, before, st, view, d, window, segment, tier)
         for signal in BY_TRIGGER[type(trigger)]:
             finding = signal.evaluate(ctx)
             if finding is None:
@@ -239,34 +254,31 @@ class Detector:
             record(finding, st, now)
             self.stats.alerts[finding.signal] += 1
             alerts.append(build_alert(finding, ctx, self.source, self.scorer))
-        self._classify(st, ctx)
-        self._contribute(st, ctx.window)
-        st.next_review = min(
-            (t for t in self._deadlines(st, now) if t > now), default=0)
-        return alerts
+        # segment and tier, and the peak spend within the tier, for the next item
+        rank = TIER_RANKS[tier]
+        st.tier_peak = max(st.tier_peak, window[1]) if rank == st.tier else window[1]
+        st.segment = SEGMENT_CODES.get(segment, -1)
+        st.tier = rank
+        if st.first_order:
+            self._contribute(st, window)
+        st.next_review = self._next_review(st, now, rolloff)
 
-    @staticmethod
-    def _classify(st: CustomerState, ctx: Context) -> None:
-        """Record segment and tier, and the peak spend within the tier, for the next item."""
-        tier = TIERS.index(ctx.tier)
-        spend = ctx.window[1]
-        st.tier_peak = max(st.tier_peak, spend) if tier == st.tier else spend
-        st.segment = SEGMENT_CODES.get(ctx.segment, -1)
-        st.tier = tier
-
-    def _deadlines(self, st: CustomerState, now: float) -> list[int]:
-        times = [s.deadline(st, self.settings) for s in TIMED]
-        times.append(st.next_rolloff(now, self.bucket_seconds))
-        return times
+    def _next_review(self, st: CustomerState, now: float, rolloff: int) -> int:
+        """The earliest deadline after ``now`` (0: none), the window's rolloff included."""
+        best: int | None = rolloff if rolloff > now else None
+        for signal in TIMED:
+            t = signal.deadline(st, self.settings)
+            if t > now and (best is None or t < best):
+                best = t
+        return 0 if best is None else best
 
     def _contribute(self, st: CustomerState, window: tuple[int, int]) -> None:
         """Keep this customer's (last order, F, M) current in the population statistics."""
-        if not st.first_order:
+        old = st.contribution
+        if old and old[0] == st.last_order and old[1] == window[0] and old[2] == window[1]:
             return
-        new = [st.last_order, *window]
-        if new == st.contribution:
-            return
-        self.population.replace(st.contribution, new)
+        new = [st.last_order, window[0], window[1]]
+        self.population.replace(old, new)
         st.contribution = new
         self._since_refresh += 1
         threshold = min(self.settings.population.refresh_every, max(1, self.population.n // 10))
