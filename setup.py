@@ -16,6 +16,8 @@ COMPILED = [
     "churnwatch/engine/eventtime.py",
     "churnwatch/engine/scoring.py",
     "churnwatch/engine/alerting.py",
+    "churnwatch/engine/replayer.py",
+    "churnwatch/engine/deadletter.py",
     "churnwatch/models/state.py",
     "churnwatch/models/states.py",
     "churnwatch/models/rfm.py",

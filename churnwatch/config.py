@@ -219,10 +219,11 @@ class RuntimeSettings(_Section):
         "producer's max request size (1,000,000) and the topic's max.message.bytes")
     flush_every_seconds: float = Field(1.0, gt=0)
     live_customers: int | None = Field(
-        100_000, ge=1, description="customer states a worker holding every partition keeps "
-        "decoded between flushes (about 3 KB each; shared evenly across the events topic's "
-        "partitions); the others stay encoded (about 300 B) until an event or a deadline "
-        "reaches them. None keeps all decoded")
+        100_000, ge=1, description="customer states kept decoded (about 1.5-3 KB each): by a "
+        "worker holding every partition between flushes (shared evenly across the events "
+        "topic's partitions), by replay between items; the others stay encoded (about "
+        "300 B) until an event or a deadline reaches them. Lossless either way. None keeps "
+        "all decoded: fastest, if memory allows")
     data_dir: Path = Field(Path("."), description="where Faust keeps its {app_id}-data "
                            "directory (table offsets, and the states with table_store "
                            "'rocksdb'); the changelog is the states' source of truth")

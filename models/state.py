@@ -159,7 +159,11 @@ class CustomerState:
 
     def hold(self, event: AnyEvent) -> None:
         """Keep an accepted event until it is due, in (event time, event id) order."""
-        insort(self.pending, event, key=lambda e: (e.ts, e.event_id))
+        pending = self.pending
+        if not pending or (pending[-1].ts, pending[-1].event_id) <= (event.ts, event.event_id):
+            pending.append(event)  # the usual case: in order
+        else:
+            insort(pending, event, key=_pending_order)
         if self.pending_ids is None:
             self.pending_ids = set()
         self.pending_ids.add(event.event_id)
@@ -320,6 +324,10 @@ class CustomerState:
         state = cls(**kwargs)
         state.pending_ids = {e.event_id for e in state.pending} if state.pending else None
         return state
+
+
+def _pending_order(event: AnyEvent) -> tuple[float, str]:
+    return event.ts, event.event_id
 
 
 _STORED = tuple(f for f in fields(CustomerState) if f.name != "pending_ids")

@@ -234,6 +234,7 @@ def _run(detector: Detector, items: Iterable[Parsed], as_of: float | None
     for lineno, raw, event in items:
         if not lineno % COMPACT_EVERY:
             detector.compact()
+            detector.touched.clear()  # for a worker's flushes; nobody reads it here
         if isinstance(event, InvalidEvent):
             yield DeadLetter(lineno, str(event), raw)
             continue
