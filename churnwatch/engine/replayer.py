@@ -8,11 +8,13 @@ settings both produce the same bytes.
 
 from __future__ import annotations
 
+import gc
 import io
 import os
 import sys
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -227,29 +229,51 @@ COMPACT_EVERY = 1024
 """Items between two ``Detector.compact`` calls in replay."""
 
 
+@contextmanager
+def _long_lived_spared() -> Iterator[Callable[[], None]]:
+    """Python's cyclic collector rescans every object still alive at each full
+    collection, and a replay holds millions that never form a cycle (states, events,
+    queue entries) while it makes new ones all the time: a quarter of the time of a replay
+    of 200,000 customers with most states encoded went to it. The function given moves
+    everything alive so far out of the collector's sight (``gc.freeze``); at the end all of
+    it is handed back (``gc.unfreeze``), so a cycle among it that became garbage meanwhile
+    is still collected. Nothing is frozen if something else already froze objects: that
+    was somebody else's decision, which unfreezing would undo."""
+    if gc.get_freeze_count():
+        yield lambda: None
+        return
+    try:
+        yield gc.freeze
+    finally:
+        gc.unfreeze()
+
+
 def _run(detector: Detector, items: Iterable[Parsed], as_of: float | None
          ) -> Iterator[Alert | DeadLetter]:
     """The engine: ingest each item, release what the watermark passed, finish at ``as_of``."""
     guard = EventTimeGuard(detector.settings.event_time)
-    for lineno, raw, event in items:
-        if not lineno % COMPACT_EVERY:
-            detector.compact()
-            detector.touched.clear()  # for a worker's flushes; nobody reads it here
-        if isinstance(event, InvalidEvent):
-            yield DeadLetter(lineno, str(event), raw)
-            continue
-        if (why := guard.refuse(event.ts)) is not None:
-            detector.stats.out_of_time += 1
-            yield DeadLetter(lineno, why, raw)
-            continue
-        outcome = detector.ingest(event)
-        if outcome is Outcome.LATE:
-            yield DeadLetter(lineno, LATE_REASON, raw)
-        elif outcome is Outcome.AHEAD:
-            yield DeadLetter(lineno, ahead_reason(
-                event.ts, detector.quorum.time, detector.max_held), raw)
-        yield from detector.advance()
-    yield from detector.finish(as_of)
+    with _long_lived_spared() as spare:
+        for lineno, raw, event in items:
+            if not lineno % COMPACT_EVERY:
+                detector.compact()
+                detector.touched.clear()  # for a worker's flushes; nobody reads it here
+                spare()
+            if isinstance(event, InvalidEvent):
+                yield DeadLetter(lineno, str(event), raw)
+                continue
+            if (why := guard.refuse(event.ts)) is not None:
+                detector.stats.out_of_time += 1
+                yield DeadLetter(lineno, why, raw)
+                continue
+            outcome = detector.ingest(event)
+            if outcome is Outcome.LATE:
+                yield DeadLetter(lineno, LATE_REASON, raw)
+            elif outcome is Outcome.AHEAD:
+                yield DeadLetter(lineno, ahead_reason(
+                    event.ts, detector.quorum.time, detector.max_held), raw)
+            yield from detector.advance()
+        yield from detector.finish(as_of)
+        detector.compact()  # the customer lines then decode one state at a time
 
 
 def summaries(detector: Detector) -> Iterator[CustomerSummary]:

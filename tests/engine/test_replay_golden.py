@@ -4,6 +4,7 @@ After a reviewed, intended behaviour change, ``make golden`` (pytest's
 ``--churnwatch-update-golden``) rewrites them; say in the commit why the alerts changed.
 """
 
+import gc
 from collections.abc import Callable
 from pathlib import Path
 
@@ -37,3 +38,31 @@ def test_the_sample_dead_letters_keep_line_reason_and_original_text() -> None:
     assert rows[3] == {"line": 61, "reason": rows[3]["reason"], "raw": "this line is not JSON"}
     assert "RFC 3339" in rows[0]["reason"]
     assert "score" in rows[1]["reason"]
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
+def test_few_states_decoded_give_the_golden_bytes(case: Case, tmp_path: Path) -> None:
+    """Replay beyond ``runtime.live_customers`` keeps states encoded (compacted every
+    ``COMPACT_EVERY`` items; customer lines read without decoding into the live set):
+    with a limit of 5 the generated log's 80 customers are mostly encoded."""
+    settings = churnwatch.Settings.build(runtime={"live_customers": 5})
+    result = run_case(case, tmp_path, settings)
+    for kind, produced in result.outputs().items():
+        assert produced == (GOLDEN / f"{case.name}.{kind}.jsonl").read_bytes(), kind
+
+
+def test_replay_hands_every_object_back_to_the_collector(tmp_path: Path) -> None:
+    """Replay freezes what is alive while it runs (``_long_lived_spared``): afterwards
+    nothing stays frozen, and objects somebody else froze stay frozen."""
+    case = CASES[1]  # the generated log: over COMPACT_EVERY lines, so it freezes
+    gc.unfreeze()
+    run_case(case, tmp_path, churnwatch.Settings.build())
+    assert gc.get_freeze_count() == 0
+    gc.freeze()
+    frozen = gc.get_freeze_count()
+    try:
+        run_case(case, tmp_path, churnwatch.Settings.build())
+        # none of ours added, theirs not handed back (a few of theirs freed meanwhile)
+        assert frozen - 100 < gc.get_freeze_count() <= frozen
+    finally:
+        gc.unfreeze()
