@@ -30,6 +30,8 @@ NO_PURCHASE = "prospect"
 
 Tier = Literal["diamond", "core", "potential", "basic"]
 TIERS: tuple[Tier, ...] = ("diamond", "core", "potential", "basic")
+TIER_RANKS: dict[Tier, int] = {tier: rank for rank, tier in enumerate(TIERS)}
+"""0 = diamond: the compact code state keeps (``CustomerState.tier``)."""
 RESPOND_HOURS: dict[Tier, int] = {"diamond": 1, "core": 4, "potential": 24, "basic": 48}
 """Each tier's service level (docs/DOMAIN.md, 客户分层)."""
 

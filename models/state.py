@@ -160,7 +160,7 @@ class CustomerState:
     def hold(self, event: AnyEvent) -> None:
         """Keep an accepted event until it is due, in (event time, event id) order."""
         pending = self.pending
-        if not pending or (pending[-1].ts, pending[-1].event_id) <= (event.ts, event.event_id):
+        if not pending or _pending_order(pending[-1]) <= _pending_order(event):
             pending.append(event)  # the usual case: in order
         else:
             insort(pending, event, key=_pending_order)

@@ -13,7 +13,7 @@ customer's own rolling spend fell well below its peak in the old tier.
 
 from __future__ import annotations
 
-from churnwatch.models.rfm import SEGMENT_CODES, TIERS
+from churnwatch.models.rfm import SEGMENT_CODES, TIER_RANKS, TIERS
 from churnwatch.signals.base import Context, Finding, Reason, Signal, tiered
 
 RETAIN = "important-retain"
@@ -30,7 +30,7 @@ class SegmentAtRisk(Signal):
         segment, tier = ctx.segment, ctx.tier
         old_segment = SEGMENT_NAMES[st.segment] if 0 <= st.segment < len(SEGMENT_NAMES) else ""
         old_tier_valuable = TIERS[st.tier] in rule.valuable_tiers
-        new_tier = TIERS.index(tier)
+        new_tier = TIER_RANKS[tier]
         reasons = []
         # the cheap tests first: every item asks, and almost none moves
         if segment == RETAIN and old_segment != RETAIN and (

@@ -33,13 +33,11 @@ from churnwatch.models.alert import Alert
 from churnwatch.models.events import AnyEvent, parse_rfc3339
 from churnwatch.models.params import ModelDoc
 from churnwatch.models.population import EMPTY_VIEW, Population, PopulationView
-from churnwatch.models.rfm import SEGMENT_CODES, TIERS, classify
+from churnwatch.models.rfm import SEGMENT_CODES, TIER_RANKS, classify
 from churnwatch.models.state import DAY, N_BUCKETS, CustomerState
 from churnwatch.models.states import CustomerStates
 from churnwatch.signals import BY_TRIGGER, TIMED, Context
 from churnwatch.signals.governance import record, suppression
-
-TIER_RANKS = {tier: rank for rank, tier in enumerate(TIERS)}
 
 
 class Outcome(StrEnum):
@@ -179,10 +177,7 @@ class Detector:
             del scheduled[cid]
             st = states[cid]
             self._step(cid, st, alerts)
-            due = _due(st)
-            if due != math.inf:
-                scheduled[cid] = due
-                heapq.heappush(queue, (due, cid))
+            self._schedule(cid, st)
         return alerts
 
     def finish(self, as_of: float | None = None) -> list[Alert]:

@@ -253,8 +253,8 @@ def _run(detector: Detector, items: Iterable[Parsed], as_of: float | None
     """The engine: ingest each item, release what the watermark passed, finish at ``as_of``."""
     guard = EventTimeGuard(detector.settings.event_time)
     with _long_lived_spared() as spare:
-        for lineno, raw, event in items:
-            if not lineno % COMPACT_EVERY:
+        for n, (lineno, raw, event) in enumerate(items, 1):
+            if not n % COMPACT_EVERY:
                 detector.compact()
                 detector.touched.clear()  # for a worker's flushes; nobody reads it here
                 spare()
