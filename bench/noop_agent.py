@@ -11,6 +11,8 @@ import time
 
 import faust
 
+from churnwatch.streams.worker import faust_worker
+
 broker, topics, expected = sys.argv[1], sys.argv[2].split(","), int(sys.argv[3])
 app = faust.App(f"noop-{time.time_ns()}", broker=f"kafka://{broker}", env={},
                 datadir=sys.argv[4],
@@ -32,6 +34,5 @@ async def count(stream: faust.StreamT[bytes]) -> None:
             print(f"DONE {time.monotonic() - state['t0']:.3f}", flush=True)
 
 
-
-if __name__ == "__main__":
-    faust.Worker(app, loglevel="warning").execute_from_commandline()
+if __name__ == "__main__":  # without the spinner's debug records, as the worker runs
+    faust_worker(app, "warning").execute_from_commandline()

@@ -33,4 +33,14 @@ def run_worker(settings: Settings, loglevel: str = "info") -> None:
     sources = ensure_topics(settings)
     app = create_app(settings)
     Runtime(settings, app, metrics, sources, health)
-    faust.Worker(app, loglevel=loglevel).execute_from_commandline()
+    faust_worker(app, loglevel).execute_from_commandline()
+
+
+def faust_worker(app: faust.App, loglevel: str) -> faust.Worker:
+    """Faust's worker without its terminal spinner. At WARNING and above the spinner
+    puts the root logger at DEBUG so that every log call turns it: aiokafka and Faust then
+    build a debug record for every fetch, send and request, only for the handlers to drop
+    it (7.8 % of a worker's CPU under py-spy, with ``--loglevel warning``)."""
+    worker = faust.Worker(app, loglevel=loglevel)
+    worker.spinner = None
+    return worker
