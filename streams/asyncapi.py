@@ -138,8 +138,9 @@ def document(settings: Settings | None = None) -> dict[str, Any]:
                     "time or null, idle, [[customer, newest time], ...] of the quorum]",
                     "additionalProperties": {"type": "array"}}}
     messages["state"] = {
-        "name": "customer-state", "title": "A customer's state (msgpack) or a partition's "
-        "population statistics", "contentType": "application/octet-stream",
+        "name": "customer-state", "title": "A customer's state (msgpack), a partition's "
+        "population statistics or the customers its clock has heard of (JSON)",
+        "contentType": "application/octet-stream",
         "payload": {"type": "string", "format": "binary"},
         "bindings": {"kafka": {"key": {"type": "string"}}}}
     channels["events"] = {
@@ -147,7 +148,7 @@ def document(settings: Settings | None = None) -> dict[str, Any]:
         "description": f"{internal} Valid events repartitioned by customer, and ticks.",
         "messages": {"event": {"$ref": "#/components/messages/forwardedEvent"},
                      "tick": {"$ref": "#/components/messages/tick"}}}
-    for table in ("customers", "populations"):
+    for table in ("customers", "populations", "clocks"):
         channels[f"{table}Changelog"] = {
             "address": f"{rt.app_id}-{table}-changelog", "title": f"{table} table",
             "description": f"{internal} The changelog a restarted worker recovers from.",
@@ -157,7 +158,7 @@ def document(settings: Settings | None = None) -> dict[str, Any]:
         "summary": "the ingest agent forwards valid events, and ticks every second"}
     operations["detectEvents"] = {
         "action": "receive", "channel": {"$ref": "#/channels/events"}}
-    for table in ("customers", "populations"):
+    for table in ("customers", "populations", "clocks"):
         operations[f"write{table.title()}"] = {
             "action": "send", "channel": {"$ref": f"#/channels/{table}Changelog"}}
     operations["publishAlerts"] = {

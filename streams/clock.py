@@ -15,7 +15,10 @@ fetch loop is behind, not idle. When a partition changes owner, the new owner's 
 replace the old one's, except where the new owner has seen no event of it yet: that
 says nothing about the events before its committed offset, so what the old owner
 reported stands. (Replaced by "nothing", the newest event of a partition finished just
-before a crash was forgotten, and event time never reached it again.)
+before a crash was forgotten, and event time never reached it again.) The customers a
+clock has heard of are stored with its partition's states (:meth:`SourceClock.heard`) and
+held by the next owner's clock: the ticks that named them are behind the committed offset
+and are never read again.
 """
 
 from __future__ import annotations
@@ -37,12 +40,14 @@ class SourceClock:
         """``expected``: the source partitions (``topic/partition``) known at start. Any
         partition a tick mentions later (one added to a topic) is waited for too.
         ``quorum``: distinct customers that must reach a time before it is event time.
-        ``held``: the newest event time of each customer the partition's detector held when
-        it was adopted (restored from the changelog; ``Quorum.pairs``). When every source
-        is idle and caught up, all there is has been seen, that included: a restarted
-        worker with nothing new to read, whose ticks all say "nothing seen", must still
-        release what the previous owner left pending (the reports of the old events may
-        be behind the committed offset, never to be read again)."""
+        ``held``: customers' newest event times known when the partition was adopted: those
+        of the customers its detector restored, and those the previous owner's clock had
+        heard of (:meth:`heard`), all restored from changelogs. When every source is idle
+        and caught up, all there is has been seen, that included: a restarted worker with
+        nothing new to read, whose ticks all say "nothing seen", must still release what
+        the previous owner left pending, and reach the time every customer of the log had
+        reached, not only the partition's own (the reports of the old events may be
+        behind the committed offset, never to be read again)."""
         self.lateness = lateness
         self.quorum = quorum
         self._held = list(held)
@@ -76,10 +81,25 @@ class SourceClock:
         active = [self._max[s] for s in self._expected if not self._idle[s]]
         if any(t is None for t in active):
             return -math.inf  # a partition that has said nothing yet may hold old events
-        customers = Quorum(self.quorum, chain(self._held, *self._top.values()))
+        customers = self._customers()
         if active:
             return min(*(t for t in active if t is not None), customers.time)
         return customers.end()  # every source is idle and caught up: all has been seen
+
+    def _customers(self) -> Quorum:
+        return Quorum(self.quorum, chain(self._held, *self._top.values()))
+
+    def heard(self) -> bytes:
+        """The customers with the newest times this clock knows of (``held`` and every
+        report), to store with the partition's states for its next owner (:func:`held`).
+        Stored in the same flush as the states, it vouches for nothing they lack: each
+        tick follows, on its partition, every event it names."""
+        return orjson.dumps(self._customers().pairs())
+
+
+def held(heard: bytes | None) -> list[tuple[str, float]]:
+    """What :meth:`SourceClock.heard` stored, as ``held`` pairs; none if nothing was."""
+    return [(c, t) for c, t in orjson.loads(heard)] if heard else []
 
 
 class SourceProgress:

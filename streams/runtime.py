@@ -26,6 +26,7 @@ import zlib
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from functools import partial
+from itertools import chain
 from typing import Any, cast
 
 import faust
@@ -49,7 +50,7 @@ from churnwatch.models.events import InvalidEvent, parse_event
 from churnwatch.models.population import Population, PopulationView
 from churnwatch.streams import cloudevents
 from churnwatch.streams.admin import source_topics
-from churnwatch.streams.clock import SourceClock, SourceProgress
+from churnwatch.streams.clock import SourceClock, SourceProgress, held
 from churnwatch.streams.delivery import DeliveryFailed, delivered
 from churnwatch.streams.health import Health
 from churnwatch.streams.metrics import Metrics
@@ -129,6 +130,9 @@ class Runtime:
                                use_partitioner=True, **typed)
         self.populations = app.GlobalTable("populations", partitions=self.partitions,
                                            use_partitioner=True, **typed)
+        # what each partition's clock has heard of, for its next owner (streams/clock.py)
+        self.heard = app.GlobalTable("clocks", partitions=self.partitions,
+                                     use_partitioner=True, **typed)
         self.progress = SourceProgress(rt.idle_after, settings.detection.event_time.quorum)
         self.guard = EventTimeGuard(settings.detection.event_time)
         self.clocks: dict[int, SourceClock] = {}
@@ -347,18 +351,19 @@ class Runtime:
         self.metrics.decoded.set(sum(d.states.live for d in self.detectors.values()))
 
     def _write_states(self) -> list[tuple[tuple[Detector, str] | None, FutureMessage]]:
-        """Send every touched state and each partition's population statistics to their
-        changelogs; the delivery future of each, with the customer it is for. Written
-        through the tables' own changelog send (what setting a key does) to get those
-        futures."""
+        """Send every touched state, and each partition's population statistics and the
+        customers its clock has heard of, to their changelogs; the delivery future of
+        each, with the customer it is for. Written through the tables' own changelog send
+        (what setting a key does) to get those futures."""
         written: list[tuple[tuple[Detector, str] | None, FutureMessage]] = []
         for partition, detector in self.detectors.items():
             for cid in detector.touched:
                 written.append(((detector, cid), _put(
                     self.table, cid.encode(), detector.states.encoded(cid))))
             detector.touched.clear()
-            written.append((None, _put(self.populations, str(partition).encode(),
-                                       detector.population.to_bytes())))
+            key = str(partition).encode()
+            written.append((None, _put(self.populations, key, detector.population.to_bytes())))
+            written.append((None, _put(self.heard, key, self.clocks[partition].heard())))
         self.metrics.state_writes.inc(sum(key is not None for key, _ in written))
         return written
 
@@ -382,7 +387,8 @@ class Runtime:
         detection = self.settings.detection
         self.clocks[partition] = SourceClock(
             detection.allowed_lateness.total_seconds(), self.source_partitions,
-            detection.event_time.quorum, held=restored.quorum.pairs())
+            detection.event_time.quorum, held=chain(
+                restored.quorum.pairs(), held(self.heard.data.get(str(partition).encode()))))
         log.info("partition %d: %d customers restored, event time through %s, newest "
                  "offset %d, %d events pending", partition, restored.customers,
                  rfc3339(datetime.fromtimestamp(restored.through, UTC)),

@@ -6,7 +6,7 @@ import math
 
 import orjson
 
-from churnwatch.streams.clock import SourceClock, SourceProgress
+from churnwatch.streams.clock import SourceClock, SourceProgress, held
 
 ALL = frozenset({"orders/0", "orders/1", "engagement/0", "engagement/1"})
 
@@ -89,6 +89,30 @@ def test_a_restarted_owner_with_nothing_new_releases_what_its_detector_holds() -
     assert clock.watermark() == 899
     clock.report(tick(orders_0=(950, True)))
     assert clock.watermark() == 949
+
+
+def test_a_new_owner_reaches_what_the_old_clock_had_heard_of() -> None:
+    """The lost worker's ticks named the newest customers (other partitions' customers,
+    at 900) and were committed; the survivor reads nothing new and restores this
+    partition's own customers (at 500). Holding only those, its clock ended at 500 for
+    good and a silence alert due at 700 never came (the takeover test in tests/faults,
+    3 of 10 runs under load). Holding what the old clock had heard of, it ends at 900 as
+    the old clock and replay do."""
+    old = SourceClock(lateness=1, expected=ALL, quorum=3)
+    old.report(customers(orders_0=({"x": 900, "y": 900, "z": 900}, False),
+                         orders_1=({"a": 500}, False), engagement_0=({"b": 500}, False),
+                         engagement_1=({"c": 500}, False)))
+    idle = {s.replace("/", "_"): (None, True) for s in ALL}
+    old.report(tick(**idle))
+    assert old.watermark() == 899
+    own = [("a", 500), ("b", 500), ("c", 500)]
+    forgetful = SourceClock(lateness=1, expected=ALL, quorum=3, held=own)
+    forgetful.report(tick(**idle))
+    assert forgetful.watermark() == 499
+    new = SourceClock(lateness=1, expected=ALL, quorum=3, held=own + held(old.heard()))
+    new.report(tick(**idle))
+    assert new.watermark() == 899
+    assert held(None) == []
 
 
 def test_a_partition_added_later_is_waited_for_once_mentioned() -> None:
