@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 
-.PHONY: demo test faults install system-deps asyncapi-deps lint typecheck golden bench compiled cdnow evaluate
+.PHONY: demo test faults install system-deps asyncapi-deps lint typecheck golden bench compiled peers cdnow evaluate
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -54,11 +54,21 @@ compiled: install
 	CHURNWATCH_MYPYC=1 $(BIN)/pip wheel --quiet --no-deps --no-build-isolation -w $(COMPILED) .
 	$(BIN)/python -m zipfile -e $(COMPILED)/churnwatch-*.whl $(COMPILED)/site
 
+# The peer engines of the worker benchmark, in their own environment: Quix Streams pins
+# older confluent-kafka and pydantic than churnwatch uses.
+PEERS := bench/peers/.venv
+$(PEERS)/.installed: bench/peers/requirements.txt
+	$(PYTHON) -m venv $(PEERS)
+	$(PEERS)/bin/pip install --quiet -r bench/peers/requirements.txt
+	touch $@
+
+peers: $(PEERS)/.installed
+
 # Replay throughput on seven chosen and three drawn log shapes (decode floor, pure Python,
-# compiled), then the worker against a no-op Faust agent.
-bench: install compiled
+# compiled), then the worker against a no-op Faust agent and the peer engines.
+bench: install compiled peers
 	$(BIN)/python bench/replay_matrix.py --random 3 --compiled $(COMPILED)/site
-	$(BIN)/python bench/stream_bench.py
+	$(BIN)/python bench/stream_bench.py --peers $(PEERS)/bin/python
 
 # The full CDNOW master log (23,570 customers) from the lifetimes wheel, hash-checked.
 CDNOW_WHEEL_SHA256 := 261e3dc89977c2b60767ca6728aaa29d429de0c814635070a749c36555895da8

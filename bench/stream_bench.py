@@ -2,18 +2,22 @@
 agent, scale-out, producer batching, and event-to-alert latency.
 
     python bench/stream_bench.py [--customers 600] [--workers 1,2,4] [--latency-seconds 60]
-                                 [--latency-at EMBEDDED,BATCHED]
+                                 [--latency-at EMBEDDED,BATCHED] [--peers PYTHON]
 
 Writes a generated log into the source topics of a fresh embedded broker, then times
-(1) a no-op Faust agent consuming all of it; (2) 1, 2, 4... churnwatch workers in one
-group (validate, repartition, detect, coalesced table writes, alerts) until their
-detectors have taken in every event, from the first event detected to the last; (3) one
-worker with the producer batching production uses (the embedded defaults send one record
-per batch, see streams/app.py); (4) latency, with each producer setting: one worker fed
-a second log at half that setting's one-worker rate. Measured from outside (bench/latency.py):
-from the broker storing the event that let event time pass an alert's trigger to a
-subscriber of the recall topic receiving the alert, so it is the X in "allowed lateness +
-X" (event time waits ``allowed_lateness`` by design). The worker's own histogram
+(1) a no-op Faust agent consuming all of it, the prototype of a batched one-hop worker
+(bench/batch_worker_prototype.py), and with ``--peers`` (the Python of
+bench/peers/.venv, ``make peers``) other engines keeping count and sum per customer on the
+same topics: a Faust Table, Quix Streams, Bytewax, a bare confluent-kafka loop; (2) 1, 2,
+4... churnwatch workers in one group (validate, repartition, detect, coalesced table
+writes, alerts) until their detectors have taken in every event, from the first event
+detected to the last; (3) one worker with the producer batching production uses (the
+embedded defaults send one record per batch, see streams/app.py); (4) latency, with each
+producer setting: one worker fed a second log at half that setting's one-worker rate.
+Measured from outside (bench/latency.py): from the broker storing the event that let
+event time pass an alert's trigger to a subscriber of the recall topic receiving the
+alert, so it is the X in "allowed lateness + X" (event time waits ``allowed_lateness`` by
+design). The worker's own histogram
 (``churnwatch_alert_latency_seconds{since="received"}``), which starts at the tick that
 released the alert, is printed beside it.
 """
@@ -27,6 +31,7 @@ import re
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -35,6 +40,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
+from kafka import KafkaAdminClient
+from kafka.admin import NewTopic
 from latency import SentEvents, Subscriber, WatermarkOracle
 
 from churnwatch.config import Settings
@@ -44,7 +51,9 @@ from churnwatch.streams.broker import free_port, running_broker
 from churnwatch.streams.produce import produce, read_lines
 
 ROOT = Path(__file__).parents[1]
-STALL = 30.0  # seconds without progress after which a run is reported as stuck
+PEERS = ROOT / "bench" / "peers"
+STALL = 120.0  # seconds without progress after which a run is reported as stuck (a worker
+# with the embedded defaults paused its detect stage 25-40 s at a time on a backlog)
 STARTUP = 180.0  # the same before the first event (a production-timeout group join)
 
 
@@ -144,6 +153,9 @@ def main() -> None:
     ap.add_argument("--latency-at", metavar="EMBEDDED,BATCHED",
                     help="events/s of the two latency runs; skips the throughput runs "
                     "(default: half of what each producer setting reached)")
+    ap.add_argument("--peers", metavar="PYTHON",
+                    help="bench/peers/.venv/bin/python (make peers): time the peer engines "
+                    "on the same topics after the no-op agent")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as name, running_broker(
             log=Path(name) / "b.log") as b:
@@ -153,7 +165,7 @@ def main() -> None:
         if args.latency_at:
             one, batched = (2 * float(rate) for rate in args.latency_at.split(","))
         else:
-            one, batched = throughput(args.customers, args.workers, tmp, b.url)
+            one, batched = throughput(args.customers, args.workers, tmp, b.url, args.peers)
         if args.latency_seconds > 0:
             log = tmp / "latency.jsonl"
             generate(log, tmp / "latency.labels.jsonl", customers=args.customers, days=730,
@@ -166,13 +178,16 @@ def main() -> None:
                                     {"CHURNWATCH_RUNTIME__FAST_GROUP_JOIN": batching})
 
 
-def throughput(customers: int, group_sizes: str, tmp: Path, url: str) -> tuple[float, float]:
-    """Events/s of the no-op agent and of each group size; returns the one-worker rates
-    with the embedded producer defaults and with production batching."""
+def throughput(customers: int, group_sizes: str, tmp: Path, url: str,
+               peers: str | None) -> tuple[float, float]:
+    """Events/s of the no-op agent, of the peer engines (with ``peers``, the Python of
+    bench/peers/.venv) and of each group size; returns the one-worker rates with the
+    embedded producer defaults and with production batching."""
     log = tmp / "log.jsonl"
     made = generate(log, tmp / "l.jsonl", customers=customers, days=730,
                     seed=3, start=datetime(2024, 1, 1, tzinfo=UTC), noise=False)
     settings = Settings()
+    create_with_retention(settings)
     ensure_topics(settings)
     produce(read_lines(log), settings)
     n = made.events
@@ -180,17 +195,31 @@ def throughput(customers: int, group_sizes: str, tmp: Path, url: str) -> tuple[f
           "each)", flush=True)
     topics = ",".join([settings.topics.orders, settings.topics.engagement,
                        settings.topics.complaints])
-    proc = subprocess.Popen([sys.executable, str(ROOT / "bench" / "noop_agent.py"), url,
-                             topics, str(n), str(tmp)], stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True)
-    assert proc.stdout is not None
-    # Faust routes print() through its logger: the marker sits inside a log line
-    noop_s = next(float(line.split("DONE ")[1].split()[0]) for line in proc.stdout
-                  if "DONE " in line)
-    proc.terminate()
-    proc.wait()
-    noop = n / noop_s
-    print(f"no-op Faust agent: {noop:,.0f} events/s ({noop_s:.1f} s)", flush=True)
+    noop = time_peer("no-op Faust agent", [
+        sys.executable, str(ROOT / "bench" / "noop_agent.py"), url, topics, str(n), str(tmp)], n)
+    parts = str(settings.topics.partitions)
+    proto = [sys.executable, str(ROOT / "bench" / "batch_worker_prototype.py"), url, topics,
+             str(n)]
+    runs = [("prototype (issue 22): batch channel, no-op", [*proto, str(tmp / "p1"), parts,
+                                                           "--noop"]),
+            ("prototype: one hop + batches, detecting", [*proto, str(tmp / "p2"), parts]),
+            ("the same, production producer batching",
+             [*proto, str(tmp / "p3"), parts, "--batched"])]
+    if peers:
+        table = [sys.executable, str(PEERS / "faust_table.py"), url, topics, str(n)]
+        runs += [
+            ("Faust agent + Table count+sum", [*table, str(tmp / "t1"), parts]),
+            ("the same, production producer batching",
+             [*table, str(tmp / "t2"), parts, "--batched"]),
+            ("Quix Streams, stateful count+sum (RocksDB, changelog)",
+             [peers, str(PEERS / "quix_stateful.py"), url, topics, str(n), str(tmp / "q")]),
+            ("Bytewax, Kafka input + stateful_map",
+             [peers, str(PEERS / "bytewax_stateful.py"), url, topics, str(n)]),
+            ("bare confluent-kafka loop + dict",
+             [peers, str(PEERS / "confluent_loop.py"), url, topics, str(n)])]
+    for label, cmd in runs:
+        rate = time_peer(label, cmd, n)
+        print(f"  = {rate / noop:.2f}x the no-op agent", flush=True)
     one = 0.0
     for count in (int(c) for c in group_sizes.split(",")):
         rate = run_workers(f"{count} churnwatch worker(s)", count, n, tmp,
@@ -202,6 +231,39 @@ def throughput(customers: int, group_sizes: str, tmp: Path, url: str) -> tuple[f
                           {"CHURNWATCH_RUNTIME__APP_ID": "bench-batched",
                            "CHURNWATCH_RUNTIME__FAST_GROUP_JOIN": "false"})
     return one, batched
+
+
+def create_with_retention(settings: Settings) -> None:
+    """The source topics, created with retention settings: Tansu describes only the configs
+    a topic was created with, and Quix Streams fails at start without these two."""
+    admin = KafkaAdminClient(bootstrap_servers=settings.kafka.brokers)
+    try:
+        admin.create_topics([NewTopic(name, settings.topics.partitions, 1, topic_configs={
+            "retention.ms": "604800000", "retention.bytes": "-1"})
+            for name in source_topics(settings)])
+    finally:
+        admin.close()
+
+
+def time_peer(label: str, cmd: list[str], n: int) -> float:
+    """Events/s of a peer that prints DONE <seconds> [<alerts>] after the n-th event; 0 if
+    it does not within STARTUP plus a millisecond an event."""
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    watchdog = threading.Timer(STARTUP + n / 1000, proc.kill)
+    watchdog.start()
+    assert proc.stdout is not None
+    # Faust routes print() through its logger: the marker may sit inside a log line
+    done = next((line.split("DONE ")[1].split() for line in proc.stdout if "DONE " in line),
+                None)
+    watchdog.cancel()
+    proc.terminate()
+    proc.wait()
+    if not done:
+        print(f"{label}: FAILED (exit {proc.returncode}, no result)", flush=True)
+        return 0.0
+    seconds, alerts = float(done[0]), f", {int(done[1]):,} alerts" if done[1:] else ""
+    print(f"{label}: {n / seconds:,.0f} events/s ({seconds:.1f} s{alerts})", flush=True)
+    return n / seconds
 
 
 def measure_latency(label: str, lines: list[bytes], rate: float, seconds: float, tmp: Path,
