@@ -86,6 +86,13 @@ class _Event(BaseModel):
         """Event time as POSIX seconds: the one time axis all logic runs on."""
         return self.occurred_at.timestamp()
 
+    @cached_property
+    def stored(self) -> bytes:
+        """The event as a customer state stores it while it is pending. Made once: a
+        worker writes a state at every flush that touches it, and re-serializing every
+        pending event each time was a fifth of a backlogged worker's CPU."""
+        return self.model_dump_json().encode()
+
 
 class Order(_Event):
     kind: Literal["order"]

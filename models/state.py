@@ -300,7 +300,7 @@ class CustomerState:
         for f in _STORED:
             value = getattr(self, f.name)
             if f.name == "pending":
-                value = [p.model_dump_json().encode() for p in value]
+                value = [p.stored for p in value]
             elif f.name in ("fired", "sources"):
                 value = sorted(value.items())
             values.append(value)
