@@ -30,6 +30,7 @@ from typing import Any
 
 import faust
 from faust.types import TP
+from peers.faust_app import bench_app
 
 from churnwatch.config import Settings
 from churnwatch.engine import Detector, Scorer
@@ -37,15 +38,8 @@ from churnwatch.models.events import InvalidEvent, parse_event
 from churnwatch.streams import cloudevents
 from churnwatch.streams.worker import faust_worker
 
-broker, topics, expected, datadir, partitions = (
-    sys.argv[1], sys.argv[2].split(","), int(sys.argv[3]), sys.argv[4], int(sys.argv[5]))
-batching = {"producer_linger": 0.02, "producer_max_batch_size": 262_144} \
-    if "--batched" in sys.argv else {}
-app = faust.App(f"prototype-{time.time_ns()}", broker=f"kafka://{broker}", env={},
-                datadir=datadir, web_enabled=False, store="memory://",
-                consumer_auto_offset_reset="earliest", broker_session_timeout=2.0,
-                broker_heartbeat_interval=0.5, broker_rebalance_timeout=2.0,
-                topic_partitions=partitions, **batching)
+app, run = bench_app("prototype", sys.argv)
+partitions = run.partitions or 1
 settings = Settings.build()
 kinds = {settings.topics.orders: "order", settings.topics.engagement: "engagement",
          settings.topics.complaints: "complaint"}
@@ -83,7 +77,7 @@ class BatchTopic(faust.Topic):
 
 raw = {"key_type": bytes, "value_type": bytes, "key_serializer": "raw",
        "value_serializer": "raw"}
-source = BatchTopic(app, topics=topics, **raw)
+source = BatchTopic(app, topics=run.topics, **raw)
 recall = app.topic(f"{app.conf.id}-recall", **raw)
 table = app.Table("customers", partitions=partitions, use_partitioner=True,
                   key_type=bytes, value_type=bytes)
@@ -157,7 +151,7 @@ async def drain() -> None:
             continue
         if progress["n"] == 0:
             progress["t0"] = time.monotonic()
-        if "--noop" not in sys.argv:
+        if "--noop" not in run.flags:
             await detect(items)
         for event in items:
             event.ack()
@@ -165,7 +159,7 @@ async def drain() -> None:
             if offset > read.get(tp, -1):
                 read[tp] = offset
                 progress["n"] += 1
-        if progress["n"] >= expected:
+        if progress["n"] >= run.expected:
             print(f"DONE {time.monotonic() - progress['t0']:.3f} {progress['alerts']}",
                   flush=True)
 

@@ -10,16 +10,12 @@ import sys
 import time
 
 import faust
+from peers.faust_app import bench_app
 
 from churnwatch.streams.worker import faust_worker
 
-broker, topics, expected = sys.argv[1], sys.argv[2].split(","), int(sys.argv[3])
-app = faust.App(f"noop-{time.time_ns()}", broker=f"kafka://{broker}", env={},
-                datadir=sys.argv[4],
-                web_enabled=False, store="memory://", consumer_auto_offset_reset="earliest",
-                broker_session_timeout=2.0, broker_heartbeat_interval=0.5,
-                broker_rebalance_timeout=2.0)
-source = app.topic(*topics, key_type=bytes, value_type=bytes, key_serializer="raw",
+app, run = bench_app("noop", sys.argv)
+source = app.topic(*run.topics, key_type=bytes, value_type=bytes, key_serializer="raw",
                    value_serializer="raw")
 state = {"n": 0, "t0": 0.0}
 
@@ -30,7 +26,7 @@ async def count(stream: faust.StreamT[bytes]) -> None:
         if state["n"] == 0:
             state["t0"] = time.monotonic()
         state["n"] += 1
-        if state["n"] == expected:
+        if state["n"] == run.expected:
             print(f"DONE {time.monotonic() - state['t0']:.3f}", flush=True)
 
 

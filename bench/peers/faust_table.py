@@ -13,20 +13,14 @@ import time
 
 import faust
 import orjson
+from faust_app import bench_app  # beside this script
 
 from churnwatch.streams.worker import faust_worker
 
-broker, topics, expected, datadir, partitions = (
-    sys.argv[1], sys.argv[2].split(","), int(sys.argv[3]), sys.argv[4], int(sys.argv[5]))
-batching = {"producer_linger": 0.02, "producer_max_batch_size": 262_144} \
-    if "--batched" in sys.argv else {}
-app = faust.App(f"table-{time.time_ns()}", broker=f"kafka://{broker}", env={},
-                datadir=datadir, web_enabled=False, store="memory://",
-                consumer_auto_offset_reset="earliest", broker_session_timeout=2.0,
-                broker_heartbeat_interval=0.5, broker_rebalance_timeout=2.0, **batching)
-source = app.topic(*topics, key_type=bytes, value_type=bytes, key_serializer="raw",
+app, run = bench_app("table", sys.argv)
+source = app.topic(*run.topics, key_type=bytes, value_type=bytes, key_serializer="raw",
                    value_serializer="raw")
-table = app.Table("sums", key_type=bytes, value_type=bytes, partitions=partitions)
+table = app.Table("sums", key_type=bytes, value_type=bytes, partitions=run.partitions)
 seen = {"n": 0, "t0": 0.0}
 
 
@@ -40,7 +34,7 @@ async def count(stream: faust.StreamT[bytes]) -> None:
         if seen["n"] == 0:
             seen["t0"] = time.monotonic()
         seen["n"] += 1
-        if seen["n"] == expected:
+        if seen["n"] == run.expected:
             print(f"DONE {time.monotonic() - seen['t0']:.3f}", flush=True)
 
 
