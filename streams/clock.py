@@ -91,13 +91,14 @@ class SourceClock:
 
     def heard(self) -> bytes:
         """The customers with the newest times this clock knows of (``held`` and every
-        report), to store with the partition's states for its next owner (:func:`held`).
+        report), to store with the partition's states for its next owner
+        (:func:`heard_pairs`).
         Stored in the same flush as the states, it vouches for nothing they lack: each
         tick follows, on its partition, every event it names."""
         return orjson.dumps(self._customers().pairs())
 
 
-def held(heard: bytes | None) -> list[tuple[str, float]]:
+def heard_pairs(heard: bytes | None) -> list[tuple[str, float]]:
     """What :meth:`SourceClock.heard` stored, as ``held`` pairs; none if nothing was."""
     return [(c, t) for c, t in orjson.loads(heard)] if heard else []
 

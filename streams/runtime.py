@@ -50,7 +50,7 @@ from churnwatch.models.events import InvalidEvent, parse_event
 from churnwatch.models.population import Population, PopulationView
 from churnwatch.streams import cloudevents
 from churnwatch.streams.admin import source_topics
-from churnwatch.streams.clock import SourceClock, SourceProgress, held
+from churnwatch.streams.clock import SourceClock, SourceProgress, heard_pairs
 from churnwatch.streams.delivery import DeliveryFailed, delivered
 from churnwatch.streams.health import Health
 from churnwatch.streams.metrics import Metrics
@@ -131,8 +131,8 @@ class Runtime:
         self.populations = app.GlobalTable("populations", partitions=self.partitions,
                                            use_partitioner=True, **typed)
         # what each partition's clock has heard of, for its next owner (streams/clock.py)
-        self.heard = app.GlobalTable("clocks", partitions=self.partitions,
-                                     use_partitioner=True, **typed)
+        self.heard_table = app.GlobalTable("clocks", partitions=self.partitions,
+                                           use_partitioner=True, **typed)
         self.progress = SourceProgress(rt.idle_after, settings.detection.event_time.quorum)
         self.guard = EventTimeGuard(settings.detection.event_time)
         self.clocks: dict[int, SourceClock] = {}
@@ -362,8 +362,8 @@ class Runtime:
                     self.table, cid.encode(), detector.states.encoded(cid))))
             detector.touched.clear()
             key = str(partition).encode()
-            written.append((None, _put(self.populations, key, detector.population.to_bytes())))
-            written.append((None, _put(self.heard, key, self.clocks[partition].heard())))
+            written += [(None, _put(self.populations, key, detector.population.to_bytes())),
+                        (None, _put(self.heard_table, key, self.clocks[partition].heard()))]
         self.metrics.state_writes.inc(sum(key is not None for key, _ in written))
         return written
 
@@ -385,10 +385,10 @@ class Runtime:
         detector.refresh_view()
         self.detectors[partition] = detector
         detection = self.settings.detection
+        heard = heard_pairs(self.heard_table.data.get(str(partition).encode()))
         self.clocks[partition] = SourceClock(
             detection.allowed_lateness.total_seconds(), self.source_partitions,
-            detection.event_time.quorum, held=chain(
-                restored.quorum.pairs(), held(self.heard.data.get(str(partition).encode()))))
+            detection.event_time.quorum, held=chain(restored.quorum.pairs(), heard))
         log.info("partition %d: %d customers restored, event time through %s, newest "
                  "offset %d, %d events pending", partition, restored.customers,
                  rfc3339(datetime.fromtimestamp(restored.through, UTC)),

@@ -6,7 +6,7 @@ import math
 
 import orjson
 
-from churnwatch.streams.clock import SourceClock, SourceProgress, held
+from churnwatch.streams.clock import SourceClock, SourceProgress, heard_pairs
 
 ALL = frozenset({"orders/0", "orders/1", "engagement/0", "engagement/1"})
 
@@ -109,10 +109,10 @@ def test_a_new_owner_reaches_what_the_old_clock_had_heard_of() -> None:
     forgetful = SourceClock(lateness=1, expected=ALL, quorum=3, held=own)
     forgetful.report(tick(**idle))
     assert forgetful.watermark() == 499
-    new = SourceClock(lateness=1, expected=ALL, quorum=3, held=own + held(old.heard()))
+    new = SourceClock(lateness=1, expected=ALL, quorum=3, held=own + heard_pairs(old.heard()))
     new.report(tick(**idle))
     assert new.watermark() == 899
-    assert held(None) == []
+    assert heard_pairs(None) == []
 
 
 def test_a_partition_added_later_is_waited_for_once_mentioned() -> None:
