@@ -20,7 +20,7 @@ from churnwatch.config import Settings
 from churnwatch.environment import DEBUG_VARIABLE, load
 from churnwatch.errors import UserError
 
-DETECTION = frozenset({"source", "detection", "risk"})
+DETECTION = frozenset({"source", "detection", "risk", "loop"})
 KAFKA = frozenset({"kafka", "topics"})
 EVERYTHING = frozenset(Settings.model_fields)
 
@@ -103,14 +103,16 @@ def _input(path: Path) -> Path | BinaryIO:
               help="advance event time to this RFC 3339 time after the last event")
 @click.option("--dead-letter", "dead_letter", type=click.Path(path_type=Path), default=None,
               help="write invalid and late lines here, with line number and reason")
+@click.option("--holdout", "holdout", type=click.Path(path_type=Path), default=None,
+              help="write the held-out alerts here (loop.holdout_share; never into ALERTS)")
 def replay(log: Path, alerts: Path, customers: Path, as_of: str | None,
-           dead_letter: Path | None) -> None:
+           dead_letter: Path | None, holdout: Path | None) -> None:
     """Run the detection logic over an event log (JSON Lines; - for standard input),
     with no broker. Exits 1 if no line is a valid event."""
     from churnwatch.engine import replay_files
 
     report = replay_files(_input(log), alerts, customers, settings=_settings(DETECTION),
-                          as_of=_time(as_of), dead_letter=dead_letter)
+                          as_of=_time(as_of), dead_letter=dead_letter, holdout=holdout)
     c = report.counts
     summary = ", ".join(f"{k} {v}" for k, v in c.alerts.items()) or "none"
     click.echo(

@@ -172,7 +172,10 @@ class TopicSettings(_Section):
     orders: str = "orders"
     engagement: str = "engagement"
     complaints: str = "complaints"
+    actions: str = Field("actions", description="what marketing did about alerts (input)")
     recall: str = "churnwatch-recall"
+    holdout: str = Field("churnwatch-recall-holdout", description="held-out alerts: for "
+                         "measurement only, never to be acted on")
     dead_letter: str = "churnwatch-dead-letter"
     partitions: int = Field(4, ge=1)
     replication_factor: int = Field(1, ge=1)
@@ -254,6 +257,35 @@ class RiskSettings(_Section):
         return default() if self.params_file is None else load(self.params_file)
 
 
+class LoopSettings(_Section):
+    """Closing the loop (docs/DOMAIN.md, "Responding"): who is held out, whether follow-ups
+    are tracked, and how long an alert may take to win the customer back."""
+
+    holdout_share: float = Field(0, ge=0, le=1, description="share of customers whose alerts "
+                                 "are held out (shadow topic, never acted on): marketing's "
+                                 "decision, so none by default")
+    holdout_by_signal: dict[str, float] = Field(
+        default_factory=dict, description="per-signal shares overriding holdout_share")
+    holdout_salt: str = Field("churnwatch", min_length=1, description="a new salt draws a new "
+                              "holdout group")
+    follow_up: bool = Field(False, description="send follow_up_overdue when an alert's "
+                            "response window passes without an action reported for it; on "
+                            "only where marketing reports actions")
+    attribution_days: float = Field(30, gt=0, description="an alert wins the customer back "
+                                    "if they buy within this many days of event time")
+    min_group: int = Field(30, ge=1, description="alerts needed in each group before the "
+                           "outcome report gives a rate")
+
+    @model_validator(mode="after")
+    def _shares_are_shares(self) -> LoopSettings:
+        from churnwatch.signals.base import known_signal
+        for signal, share in self.holdout_by_signal.items():
+            known_signal(signal)
+            if not 0 <= share <= 1:
+                raise ValueError(f"holdout_by_signal.{signal} must be between 0 and 1")
+        return self
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="CHURNWATCH_", env_nested_delimiter="__", extra="forbid", frozen=True
@@ -265,6 +297,7 @@ class Settings(BaseSettings):
     topics: TopicSettings = TopicSettings()
     runtime: RuntimeSettings = RuntimeSettings()
     risk: RiskSettings = RiskSettings()
+    loop: LoopSettings = LoopSettings()
 
     @model_validator(mode="after")
     def _fitted_population_exists(self) -> Settings:

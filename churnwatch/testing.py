@@ -104,6 +104,13 @@ class EventLog:
 
     # --- output -----------------------------------------------------------------------
 
+    # --- actions (marketing reporting back) -----------------------------------------
+
+    def action(self, customer: str, day: float, alert_id: str, action: str = "contacted",
+               **fields: Any) -> EventLog:
+        """Marketing acted on the alert with this id (``channel``, ``offer_cost``)."""
+        return self.add("action", customer, day, alert_id=alert_id, action=action, **fields)
+
     def __iter__(self) -> Iterator[dict[str, Any]]:
         return iter(self.events)
 

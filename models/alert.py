@@ -20,7 +20,7 @@ TYPE_PREFIX = "io.churnwatch"
 
 SignalName = Literal[
     "promotion_skipped", "basket_drop", "complaint_escalated", "unfollowed", "engagement_drop",
-    "gone_quiet", "segment_at_risk", "nps_detractor", "recovered",
+    "gone_quiet", "segment_at_risk", "nps_detractor", "recovered", "follow_up_overdue",
 ]
 def rfc3339(moment: datetime) -> str:
     """UTC with a Z, microseconds only when there are any: how every time is written."""

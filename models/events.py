@@ -152,8 +152,22 @@ class Complaint(_Event):
     category: Label | None = None
 
 
-Event = Annotated[Order | Engagement | Complaint, Field(discriminator="kind")]
-AnyEvent = Order | Visit | CommunityPost | ChannelChange | PromotionOffered | Survey | Complaint
+class ActionTaken(_Event):
+    """Marketing automation reporting what it did about an alert: closes the loop
+    (signals/follow_up.py, models/outcome.py). An action for an alert churnwatch does not
+    know is accepted: it may predate a restart of the campaign system, or an upgrade."""
+
+    kind: Literal["action"]
+    alert_id: Id
+    action: Label = Field(description="what was done: contacted, offer_sent, call_back, "
+                                      "no_action, or the team's own word")
+    channel: Label | None = None
+    offer_cost: float | None = Field(None, ge=0, le=1e9, strict=True, allow_inf_nan=False)
+
+
+Event = Annotated[Order | Engagement | Complaint | ActionTaken, Field(discriminator="kind")]
+AnyEvent = (Order | Visit | CommunityPost | ChannelChange | PromotionOffered | Survey | Complaint
+            | ActionTaken)
 
 EVENT_ADAPTER: TypeAdapter[AnyEvent] = TypeAdapter(Event)
 
@@ -193,17 +207,22 @@ def describe(exc: ValidationError) -> str:
     """Compress pydantic's error list into one line: ``field: message; field: message``."""
     parts = []
     for err in exc.errors(include_url=False):
-        loc = ".".join(str(p) for p in err["loc"] if not _is_union_tag(p))
+        loc = ".".join(str(p) for p in _without_tags(err["loc"]))
         msg = err["msg"].removeprefix("Value error, ")
         parts.append(f"{loc}: {msg}" if loc else msg)
     return "; ".join(parts)
 
 
-_UNION_TAGS = frozenset(
-    {"order", "engagement", "complaint", "visit", "community_post", "follow", "unfollow",
-     "subscribe", "unsubscribe", "promotion_offered", "survey"}
-)
+_KINDS = frozenset({"order", "engagement", "complaint", "action"})
+_ENGAGEMENTS = frozenset({"visit", "community_post", "follow", "unfollow", "subscribe",
+                          "unsubscribe", "promotion_offered", "survey"})
 
 
-def _is_union_tag(part: int | str) -> bool:
-    return part in _UNION_TAGS
+def _without_tags(loc: tuple[int | str, ...]) -> tuple[int | str, ...]:
+    """The field path without the union tags pydantic puts first: the kind, then for an
+    engagement its action (a field named ``action`` further in stays)."""
+    if loc and loc[0] in _KINDS:
+        kind, loc = loc[0], loc[1:]
+        if kind == "engagement" and loc and loc[0] in _ENGAGEMENTS:
+            loc = loc[1:]
+    return loc

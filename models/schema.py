@@ -8,7 +8,13 @@ from pathlib import Path
 from pydantic import TypeAdapter
 
 from churnwatch.models.alert import SCHEMA_VERSION, Alert
-from churnwatch.models.events import EVENT_ADAPTER, EVENT_SCHEMA_VERSION, Complaint, Order
+from churnwatch.models.events import (
+    EVENT_ADAPTER,
+    EVENT_SCHEMA_VERSION,
+    ActionTaken,
+    Complaint,
+    Order,
+)
 from churnwatch.models.events import Engagement as EngagementEvent
 from churnwatch.models.summary import CustomerSummary
 
@@ -25,6 +31,7 @@ def schemas() -> dict[str, dict[str, object]]:
         f"order.{inputs}.json": Order.model_json_schema(),
         f"engagement.{inputs}.json": TypeAdapter(EngagementEvent).json_schema(),
         f"complaint.{inputs}.json": Complaint.model_json_schema(),
+        f"action.{inputs}.json": ActionTaken.model_json_schema(),
         f"alert.{SCHEMA_VERSION}.json": Alert.model_json_schema(mode="serialization"),
         f"customer.{SCHEMA_VERSION}.json": CustomerSummary.model_json_schema(),
     }

@@ -38,7 +38,7 @@ RECENT_ORDERS = 4
 MAX_PROMOS = 4
 MAX_TICKETS = 4
 DAY = 86_400.0
-STATE_VERSION = 2  # 2 added ``sources``; version 1 states are read with none
+STATE_VERSION = 3  # 2 added ``sources``, 3 ``loop``; older states are read with none
 
 SEVERITY_RANK = {"inquiry": 0, "minor": 1, "major": 2, "refund_request": 3, "exchange_request": 3}
 DEMAND_RANK = 3
@@ -104,6 +104,8 @@ class CustomerState:
     # highest source offset of this customer taken in: what the ingest stage forwards
     # again after a restart or rebalance is recognised however long ago it was applied
     # (recent_ids keeps only the last few). Replay leaves it empty.
+    loop: list[list[Any]] = field(default_factory=list)  # the customer's alerts still
+    # awaiting an action or the end of their attribution window (models/outcome.py)
     pending_ids: set[str] | None = field(default=None, compare=False, repr=False)
     # ids of ``pending``, for O(1) duplicate checks; derived, never serialized; None while
     # nothing is pending, as for most customers most of the time (an empty set is 216 B)
@@ -181,10 +183,15 @@ class CustomerState:
     # --- transitions ----------------------------------------------------------------
 
     def remember(self, event: AnyEvent) -> None:
-        self.recent_ids.append(id_hash(event.event_id))
-        del self.recent_ids[:-RECENT_IDS]
+        self.remember_id(event)
         if not self.first_seen:
             self.first_seen = int(event.ts)
+
+    def remember_id(self, event: AnyEvent) -> None:
+        """Only that the event was taken in, for duplicates: what an action report needs,
+        which says nothing about the customer's behaviour."""
+        self.recent_ids.append(id_hash(event.event_id))
+        del self.recent_ids[:-RECENT_IDS]
 
     def apply_order(self, order: Order, bucket_seconds: float, value_alpha: float) -> None:
         t = int(order.ts)
@@ -309,8 +316,8 @@ class CustomerState:
     @classmethod
     def from_bytes(cls, data: bytes) -> CustomerState:
         values = msgpack.unpackb(data, raw=False, strict_map_key=False)
-        if values[0] == 1:
-            values.append([])  # no sources yet
+        if values[0] in (1, 2):
+            values += [[] for _ in range(STATE_VERSION - values[0])]  # no sources, no loop
         elif values[0] != STATE_VERSION:
             raise ValueError(f"unknown state version {values[0]}")
         kwargs: dict[str, Any] = {}

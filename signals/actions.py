@@ -38,6 +38,8 @@ _PLAYS: dict[str, tuple[str, str]] = {
                         "retain actively: personal outreach with a member benefit or coupon"),
     "nps_detractor": ("callback_visit",
                       "make a call-back visit (回访) to hear the problem and close the loop"),
+    "follow_up_overdue": ("escalate_follow_up",
+                          "act on the open alert now, and report the action taken"),
     "recovered": ("stop_recall",
                   "stop the recall campaign for this customer and record the recovery"),
 }
@@ -57,6 +59,8 @@ def recommend(signal: str, tier: Tier, segment: str) -> Action:
     channel, who = _DELIVERY[tier]
     if signal == "recovered":
         return Action(code, "automation", what)
+    if signal == "follow_up_overdue":
+        return Action(code, "team_lead", f"{what}: the customer is owed a response {who}")
     if segment in LOW_VALUE_SEGMENTS and tier == "basic" and signal != "complaint_escalated":
         return Action("low_cost_touch", "email",
                       f"low-cost contact only ({segment} customer): {what}")

@@ -21,6 +21,7 @@ from churnwatch.models.state import DAY, CustomerState, Prior
 SIGNAL_NAMES = (
     "promotion_skipped", "basket_drop", "complaint_escalated", "unfollowed",
     "engagement_drop", "gone_quiet", "segment_at_risk", "nps_detractor", "recovered",
+    "follow_up_overdue",
 )
 """Every alert names one of these (docs/CONTRACT.md); the position is the compact code used in
 state (``fired``, ``open_mask``), so new names may only be appended."""

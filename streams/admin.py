@@ -82,14 +82,15 @@ def ssl_context(settings: Settings) -> ssl.SSLContext:
 def source_topics(settings: Settings) -> dict[str, str]:
     """Topic name -> event kind."""
     t = settings.topics
-    return {t.orders: "order", t.engagement: "engagement", t.complaints: "complaint"}
+    return {t.orders: "order", t.engagement: "engagement", t.complaints: "complaint",
+            t.actions: "action"}
 
 
 def ensure_topics(settings: Settings) -> frozenset[str]:
     """Create missing topics; return every source partition (``topic/partition``) as the
     cluster has them now, which is what the event-time watermark waits to hear from."""
     t = settings.topics
-    names = [*source_topics(settings), t.recall, t.dead_letter,
+    names = [*source_topics(settings), t.recall, t.holdout, t.dead_letter,
              *(route.topic for route in settings.runtime.routes)]
     admin = KafkaAdminClient(**client_options(settings), client_id="churnwatch-admin")
     try:

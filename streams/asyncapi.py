@@ -68,7 +68,9 @@ def document(settings: Settings | None = None) -> dict[str, Any]:
     inputs = {"orders": ("order", t.orders, "an order (a basket)"),
               "engagement": ("engagement", t.engagement, "a visit, post, follow, offer or "
                              "survey"),
-              "complaints": ("complaint", t.complaints, "a service complaint")}
+              "complaints": ("complaint", t.complaints, "a service complaint"),
+              "actions": ("action", t.actions, "what marketing did about an alert "
+                          "(its id), for follow-ups and outcomes")}
     channels: dict[str, Any] = {}
     operations: dict[str, Any] = {}
     messages: dict[str, Any] = {}
@@ -105,14 +107,22 @@ def document(settings: Settings | None = None) -> dict[str, Any]:
             name: {"type": "string"} for name in (
                 "cw-reason", "cw-topic", "cw-partition", "cw-offset")}},
         "payload": _DEAD_LETTER}
+    alert_messages = {"structured": {"$ref": "#/components/messages/alertStructured"},
+                      "binary": {"$ref": "#/components/messages/alertBinary"}}
     channels["recall"] = {
         "address": t.recall, "title": "alerts",
         "description": "Output: one alert per record, keyed by customer, in one CloudEvents "
                        "Kafka binding mode. CHURNWATCH_TOPICS__RECALL names it; "
                        "runtime.routes can copy alerts of chosen signals or tiers to more "
                        "topics, in the same shape.",
-        "messages": {"structured": {"$ref": "#/components/messages/alertStructured"},
-                     "binary": {"$ref": "#/components/messages/alertBinary"}}}
+        "messages": alert_messages}
+    channels["holdout"] = {
+        "address": t.holdout, "title": "held-out alerts",
+        "description": "Output: alerts for the holdout group (loop.holdout_share), in the "
+                       "recall topic's shape with the header cw-holdout: true. For "
+                       "measuring outcomes only: never act on them. "
+                       "CHURNWATCH_TOPICS__HOLDOUT names it.",
+        "messages": alert_messages}
     channels["deadLetter"] = {
         "address": t.dead_letter, "title": "dead letters",
         "description": "Output: every input not applied (invalid, out of time, late), with "
@@ -124,7 +134,7 @@ def document(settings: Settings | None = None) -> dict[str, Any]:
         "name": "forwarded-event", "title": "A valid input event, keyed by customer",
         "contentType": "application/json",
         "headers": {"type": "object", "required": ["cw-kind"], "properties": {
-            "cw-kind": {"enum": ["order", "engagement", "complaint"]},
+            "cw-kind": {"enum": ["order", "engagement", "complaint", "action"]},
             "cw-source": {"type": "string", "description": "topic/partition@offset of the "
                           "input it came from: a re-forwarded event is recognised"}}},
         "payload": _ref(f"event.{EVENT_SCHEMA_VERSION}.json"),
@@ -165,6 +175,9 @@ def document(settings: Settings | None = None) -> dict[str, Any]:
         "action": "send", "channel": {"$ref": "#/channels/recall"},
         "summary": "churnwatch publishes alerts; a record may come twice after a crash, "
                    "always with the same id"}
+    operations["publishHeldOut"] = {
+        "action": "send", "channel": {"$ref": "#/channels/holdout"},
+        "summary": "alerts of held-out customers, never on the recall topic"}
     operations["publishDeadLetters"] = {
         "action": "send", "channel": {"$ref": "#/channels/deadLetter"}}
     return {

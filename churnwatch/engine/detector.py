@@ -29,15 +29,22 @@ from churnwatch.config import Settings
 from churnwatch.engine.alerting import build_alert
 from churnwatch.engine.eventtime import Quorum
 from churnwatch.engine.scoring import Scorer
+from churnwatch.models import outcome
 from churnwatch.models.alert import Alert
-from churnwatch.models.events import AnyEvent, parse_rfc3339
+from churnwatch.models.events import ActionTaken, AnyEvent, Order, parse_rfc3339
+from churnwatch.models.holdout import Holdout
+from churnwatch.models.outcome import AlertOutcome, Response
 from churnwatch.models.params import ModelDoc
 from churnwatch.models.population import EMPTY_VIEW, Population, PopulationView
 from churnwatch.models.rfm import SEGMENT_CODES, TIER_RANKS, classify
 from churnwatch.models.state import DAY, N_BUCKETS, CustomerState
 from churnwatch.models.states import CustomerStates
-from churnwatch.signals import BY_TRIGGER, TIMED, Context
+from churnwatch.signals import BY_TRIGGER, CODES, TIMED, Context
+from churnwatch.signals.follow_up import overdue_finding
 from churnwatch.signals.governance import record, suppression
+
+NOT_FOLLOWED = frozenset({CODES["recovered"], CODES["follow_up_overdue"]})
+"""Alerts that ask for no action, so open no loop record."""
 
 
 class Outcome(StrEnum):
@@ -57,6 +64,10 @@ class Stats:
     reviews: int = 0
     alerts: Counter[str] = field(default_factory=Counter)
     suppressed: Counter[str] = field(default_factory=Counter)
+    held_out: Counter[str] = field(default_factory=Counter)
+    """alerts (among ``alerts``) held out, by signal"""
+    actions: Counter[str] = field(default_factory=Counter)
+    """action reports by what they matched: answered, repeat, unknown_alert"""
 
 
 @dataclass
@@ -109,6 +120,16 @@ class Detector:
         """Counters; detectors of several partitions may share one."""
         self.touched: set[str] = set()
         """Customers whose state changed since the caller last cleared this set."""
+        loop = settings.loop
+        self.holdout = Holdout(loop.holdout_share, loop.holdout_by_signal, loop.holdout_salt)
+        self.follow_up = loop.follow_up
+        self.attribution = int(loop.attribution_days * DAY)
+        self.outcomes: list[AlertOutcome] = []
+        """Attribution windows closed since the caller last took them."""
+        self.responses: list[Response] = []
+        """Actions that answered an alert, since the caller last took them."""
+        self.breaches: list[int] = []
+        """Tier ranks of the alerts that went overdue, since the caller last took them."""
         self._queue: list[tuple[float, str]] = []
         self._scheduled: dict[str, float] = {}
         self._since_refresh = 0
@@ -194,24 +215,45 @@ class Detector:
             st = self.states[cid]
             self._step(cid, st, alerts)
             if st.pending:
-                heapq.heappush(ahead, (_due(st), cid))
+                heapq.heappush(ahead, (self._due(st), cid))
         return alerts
 
+    def held_out(self, alert: Alert) -> bool:
+        """Whether an alert is for the holdout group: produced, never to be acted on."""
+        return self.holdout.holds(alert.subject, alert.data.signal)
+
     def _schedule(self, cid: str, st: CustomerState) -> None:
-        due = _due(st)
+        due = self._due(st)
         if due == math.inf or self._scheduled.get(cid) == due:
             return
         self._scheduled[cid] = due
         heapq.heappush(self._queue, (due, cid))
 
+    def _due(self, st: CustomerState) -> float:
+        """When the customer's next item is due: its earliest pending event, its review,
+        or a loop record's deadline."""
+        due = min(st.pending[0].ts if st.pending else math.inf, st.next_review or math.inf)
+        if st.loop:
+            due = min(due, outcome.due(st, self.attribution) or math.inf)
+        return due
+
     def _step(self, cid: str, st: CustomerState, alerts: list[Alert]) -> None:
         """The customer's next item: its earliest pending event, or its review if that
-        comes first (an event at the same time goes first)."""
+        comes first (an event at the same time goes first), or, after both, a loop
+        record's deadline."""
         self.touched.add(cid)
+        first = min(st.pending[0].ts if st.pending else math.inf,
+                    st.next_review or math.inf)
+        if st.loop and (loop_due := outcome.due(st, self.attribution)) and loop_due < first:
+            self._close_loop(cid, st, loop_due, alerts)
+            return
         if st.pending and (not st.next_review or st.pending[0].ts <= st.next_review):
             event = st.release()
             self.stats.events_processed += 1
-            self._process(cid, st, event, event.ts, alerts)
+            if isinstance(event, ActionTaken):
+                self._answer(st, event)
+            else:
+                self._process(cid, st, event, event.ts, alerts)
             return
         now = float(st.next_review)
         st.next_review = 0
@@ -233,6 +275,8 @@ class Detector:
         st.through = max(st.through, now)
         if st.promos:
             st.expire_promotions(now)
+        if st.loop and isinstance(trigger, Order) and trigger.status == "placed":
+            outcome.bought(st, trigger, self.attribution)
         view = self.view
         f, m, rolloff = st.window_and_rolloff(now, self.bucket_seconds)
         window = (f, m)
@@ -248,7 +292,9 @@ class Detector:
                 continue
             record(finding, st, now)
             self.stats.alerts[finding.signal] += 1
-            alerts.append(build_alert(finding, ctx, self.source, self.scorer))
+            alert = build_alert(finding, ctx, self.source, self.scorer)
+            alerts.append(alert)
+            self._opened(st, alert, now, TIER_RANKS[tier])
         # segment and tier, and the peak spend within the tier, for the next item
         rank = TIER_RANKS[tier]
         st.tier_peak = max(st.tier_peak, window[1]) if rank == st.tier else window[1]
@@ -257,6 +303,44 @@ class Detector:
         if st.first_order:
             self._contribute(st, window)
         st.next_review = self._next_review(st, now, rolloff)
+
+    def _opened(self, st: CustomerState, alert: Alert, now: float, tier: int) -> None:
+        """Open the alert's loop record: its attribution window, and its response deadline
+        if it is treated and follow-ups are on."""
+        signal = alert.data.signal
+        held = self.held_out(alert)
+        if held:
+            self.stats.held_out[signal] += 1
+        if CODES[signal] in NOT_FOLLOWED:
+            return
+        due = int(alert.data.respond_by.timestamp()) if self.follow_up and not held else 0
+        outcome.open_record(st, alert.id, CODES[signal], tier, int(now), held, due)
+
+    def _answer(self, st: CustomerState, action: ActionTaken) -> None:
+        """An action report: it answers its alert's record, if the customer has one."""
+        st.remember_id(action)
+        answered = outcome.answer(st, action)
+        if isinstance(answered, Response):
+            self.responses.append(answered)
+        self.stats.actions["answered" if isinstance(answered, Response) else
+                           "repeat" if answered else "unknown_alert"] += 1
+
+    def _close_loop(self, cid: str, st: CustomerState, now: float, alerts: list[Alert]) -> None:
+        """Event time passed a record's deadline: raise what is overdue, close the
+        attribution windows that ended. Not an item: no signal runs and the customer's
+        classification and event time stay as they were, so alerts never depend on it."""
+        late = outcome.overdue(st, now) if self.follow_up else []
+        if late:
+            f, m = st.window(now, self.bucket_seconds)
+            segment, tier = classify(st, now, self.view, (f, m))
+            ctx = Context(cid, now, None, st.prior(None), st, self.view, self.settings,
+                          (f, m), segment, tier)
+            for rec in late:
+                self.breaches.append(rec[outcome.TIER])
+                finding = overdue_finding(rec)
+                self.stats.alerts[finding.signal] += 1
+                alerts.append(build_alert(finding, ctx, self.source, self.scorer))
+        self.outcomes += outcome.close(cid, st, now, self.attribution)
 
     def _next_review(self, st: CustomerState, now: float, rolloff: int) -> int:
         """The earliest deadline after ``now`` (0: none), the window's rolloff included."""
@@ -284,11 +368,6 @@ class Detector:
         if not self.fitted:
             self.view = self.view_source()
         self._since_refresh = 0
-
-
-def _due(st: CustomerState) -> float:
-    """When the customer's next item is due: its earliest pending event or its review."""
-    return min(st.pending[0].ts if st.pending else math.inf, st.next_review or math.inf)
 
 
 @contextmanager

@@ -30,6 +30,7 @@ from churnwatch.engine.eventtime import EventTimeGuard, ahead_reason
 from churnwatch.environment import from_mapping
 from churnwatch.models.alert import Alert
 from churnwatch.models.events import AnyEvent, InvalidEvent, parse_event, parse_rfc3339
+from churnwatch.models.outcome import AlertOutcome, Response
 from churnwatch.models.rfm import snapshot
 from churnwatch.models.summary import CustomerSummary
 from churnwatch.signals.base import known_signal
@@ -83,6 +84,10 @@ class Counts:
     """alerts published, by signal"""
     suppressed: Mapping[str, int]
     """findings held back by governance, by reason"""
+    held_out: Mapping[str, int] = field(default_factory=dict)
+    """alerts (among ``alerts``) for the holdout group, by signal"""
+    actions: Mapping[str, int] = field(default_factory=dict)
+    """action reports: answered, repeat, unknown_alert"""
 
     @property
     def total_alerts(self) -> int:
@@ -94,10 +99,17 @@ class ReplayResult:
     """Everything one in-memory replay produced, in the CLI's deterministic order."""
 
     alerts: list[Alert]
+    """what marketing acts on (the recall topic)"""
     customers: list[CustomerSummary]
     dead_letters: list[DeadLetter]
     counts: Counts
     seconds: float = field(compare=False)
+    held_out: list[Alert] = field(default_factory=list)
+    """alerts for the holdout group (the shadow topic): measured, never acted on"""
+    outcomes: list[AlertOutcome] = field(default_factory=list)
+    """attribution windows that closed, in the order they closed"""
+    responses: list[Response] = field(default_factory=list)
+    """actions that answered an alert, in order"""
 
     def alerts_for(self, customer_id: str, signal: str | None = None) -> list[Alert]:
         """The customer's alerts (of one signal: a name not in ``SIGNAL_NAMES`` raises)."""
@@ -120,15 +132,17 @@ class ReplayResult:
         """The bytes of the CLI's files, by kind: alerts, customers, dead-letter."""
         return {"alerts": b"".join(map(_alert_line, self.alerts)),
                 "customers": b"".join(map(_summary_line, self.customers)),
-                "dead-letter": b"".join(d.to_json() + b"\n" for d in self.dead_letters)}
+                "dead-letter": b"".join(d.to_json() + b"\n" for d in self.dead_letters),
+                "holdout": b"".join(map(_alert_line, self.held_out))}
 
     def write(self, *, alerts: str | os.PathLike[str] | None = None,
               customers: str | os.PathLike[str] | None = None,
-              dead_letter: str | os.PathLike[str] | None = None) -> None:
+              dead_letter: str | os.PathLike[str] | None = None,
+              holdout: str | os.PathLike[str] | None = None) -> None:
         """Write the files ``churnwatch replay`` writes, byte for byte."""
         outputs = self.outputs()
         for path, kind in ((alerts, "alerts"), (customers, "customers"),
-                           (dead_letter, "dead-letter")):
+                           (dead_letter, "dead-letter"), (holdout, "holdout")):
             if path is not None:
                 Path(path).write_bytes(outputs[kind])
 
@@ -161,18 +175,20 @@ def replay(events: Events, *, settings: Settings | Mapping[str, Any] | None = No
     """
     began = time.perf_counter()
     alerts: list[Alert] = []
+    held: list[Alert] = []
     dead: list[DeadLetter] = []
     detector = _detector(_settings(settings))
     end = as_of_seconds(as_of)
     with _items(events, strict=strict) as items:
         for out in _run(detector, items, end):
-            if isinstance(out, Alert):
-                alerts.append(out)
-            else:
+            if not isinstance(out, Alert):
                 dead.append(out)
+            else:
+                (held if detector.held_out(out) else alerts).append(out)
     lines = list(summaries(detector))
     counts = _counts(detector.stats, items.lines, items.invalid, len(lines))
-    return ReplayResult(alerts, lines, dead, counts, time.perf_counter() - began)
+    return ReplayResult(alerts, lines, dead, counts, time.perf_counter() - began, held,
+                        detector.outcomes, detector.responses)
 
 
 PROGRESS_EVERY = 10.0
@@ -181,33 +197,41 @@ PROGRESS_EVERY = 10.0
 
 def replay_files(log: Path | BinaryIO, alerts_path: Path, customers_path: Path, *,
                  settings: Settings, as_of: AsOf = None, dead_letter: Path | None = None,
-                 progress: bool | None = None, progress_every: float = PROGRESS_EVERY
-                 ) -> FileReport:
+                 holdout: Path | None = None, progress: bool | None = None,
+                 progress_every: float = PROGRESS_EVERY) -> FileReport:
     """:func:`replay` for logs of any size: outputs stream to files as they are found.
-    ``log`` is a path or an open binary stream (standard input). ``progress``: a bar on a
-    terminal; by default a bar when standard error is one, else a line every
-    ``progress_every`` seconds (a long run in a pipeline or CI says how far it is)."""
+    ``log`` is a path or an open binary stream (standard input). ``holdout``: where the
+    held-out alerts go (never into ``alerts_path``; without it they are only counted).
+    ``progress``: a bar on a terminal; by default a bar when standard error is one, else
+    a line every ``progress_every`` seconds (a long run in a pipeline or CI says how far
+    it is)."""
     began = time.perf_counter()
     detector = _detector(settings)
     end = as_of_seconds(as_of)
     tty = sys.stderr.isatty()
     show = isinstance(log, Path) and (tty if progress is None else progress)
     dl: IO[bytes] | None = dead_letter.open("wb") if dead_letter else None
+    shadow: IO[bytes] | None = holdout.open("wb") if holdout else None
     first: DeadLetter | None = None
     try:
         with _items(log, progress=show) as items, alerts_path.open("wb") as out:
             if progress is None and not tty:
                 items.on_lines = _progress_lines(detector, began, progress_every)
             for found in _run(detector, items, end):
-                if isinstance(found, Alert):
+                if not isinstance(found, Alert):
+                    first = first or found
+                    if dl:
+                        dl.write(found.to_json() + b"\n")
+                elif not detector.held_out(found):
                     out.write(_alert_line(found))
-                    continue
-                first = first or found
-                if dl:
-                    dl.write(found.to_json() + b"\n")
+                elif shadow:
+                    shadow.write(_alert_line(found))
+                detector.outcomes.clear()  # a file replay does not report them
+                detector.responses.clear()
     finally:
-        if dl:
-            dl.close()
+        for f in (dl, shadow):
+            if f:
+                f.close()
     written = 0
     with customers_path.open("wb") as cust:
         for line in summaries(detector):
@@ -464,7 +488,9 @@ def _counts(stats: Stats, lines: int, invalid: int, customers: int) -> Counts:
                   duplicates=stats.duplicates, late=stats.late, out_of_time=stats.out_of_time,
                   customers=customers,
                   alerts=dict(sorted(stats.alerts.items())),
-                  suppressed=dict(sorted(stats.suppressed.items())))
+                  suppressed=dict(sorted(stats.suppressed.items())),
+                  held_out=dict(sorted(stats.held_out.items())),
+                  actions=dict(sorted(stats.actions.items())))
 
 
 def _alert_line(alert: Alert) -> bytes:

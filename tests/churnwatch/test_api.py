@@ -17,10 +17,12 @@ AS_OF = "2025-06-30T00:00:00Z"
 
 
 def test_replay_gives_the_cli_bytes_for_the_same_log(tmp_path: Path) -> None:
-    out = {k: tmp_path / f"{k}.jsonl" for k in ("alerts", "customers", "dead-letter")}
+    out = {k: tmp_path / f"{k}.jsonl"
+           for k in ("alerts", "customers", "dead-letter", "holdout")}
     cli = CliRunner().invoke(main, [
         "replay", str(SAMPLE), "--alerts", str(out["alerts"]), "--customers",
-        str(out["customers"]), "--dead-letter", str(out["dead-letter"]), "--as-of", AS_OF])
+        str(out["customers"]), "--dead-letter", str(out["dead-letter"]), "--holdout",
+        str(out["holdout"]), "--as-of", AS_OF])
     assert cli.exit_code == 0, cli.output
     result = churnwatch.replay(str(SAMPLE), as_of=AS_OF)
     assert result.outputs() == {k: p.read_bytes() for k, p in out.items()}

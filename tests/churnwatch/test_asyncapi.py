@@ -22,15 +22,16 @@ def test_the_official_parser_finds_no_error_in_the_asyncapi_document() -> None:
     run = subprocess.run(["node", "validate.mjs", str(ROOT / "schemas" / "asyncapi.json")],
                          cwd=CHECKER, capture_output=True, text=True, timeout=120, check=False)
     assert run.returncode == 0, run.stdout + run.stderr
-    assert "valid: 9 channels, 10 operations, 9 messages" in run.stdout
+    assert "valid: 11 channels, 12 operations, 10 messages" in run.stdout
 
 
 def test_the_document_names_every_topic_the_settings_name() -> None:
     settings = Settings.build()
     topics, app = settings.topics, settings.runtime.app_id
     addresses = {c["address"] for c in document()["channels"].values()}
-    assert addresses == {topics.orders, topics.engagement, topics.complaints, topics.recall,
-                         topics.dead_letter, f"{app}-events", f"{app}-customers-changelog",
+    assert addresses == {topics.orders, topics.engagement, topics.complaints, topics.actions,
+                         topics.recall, topics.holdout, topics.dead_letter, f"{app}-events",
+                         f"{app}-customers-changelog",
                          f"{app}-populations-changelog", f"{app}-clocks-changelog"}
     committed = orjson.loads((ROOT / "schemas" / "asyncapi.json").read_bytes())
     assert committed == orjson.loads(orjson.dumps(document()))

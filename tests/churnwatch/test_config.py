@@ -16,6 +16,7 @@ def test_example_config_file_states_the_defaults(monkeypatch: pytest.MonkeyPatch
     assert from_file.topics == Settings().topics
     assert from_file.runtime == Settings().runtime
     assert from_file.risk == Settings().risk
+    assert from_file.loop == Settings().loop
 
 
 def test_environment_overrides_nested_settings_and_the_file(
@@ -63,3 +64,10 @@ def test_every_detector_scores_with_the_configured_parameter_file(
     path.write_bytes(changed.dump())
     monkeypatch.setenv("CHURNWATCH_RISK__PARAMS_FILE", str(path))
     assert Detector(Settings()).scorer.version == changed.version != default().version
+
+
+def test_a_misspelt_signal_in_the_holdout_shares_is_refused() -> None:
+    with pytest.raises(ValueError, match="did you mean 'gone_quiet'"):
+        Settings.build(loop={"holdout_by_signal": {"gone_quite": 0.1}})
+    with pytest.raises(ValueError, match="between 0 and 1"):
+        Settings.build(loop={"holdout_by_signal": {"gone_quiet": 1.5}})
