@@ -15,10 +15,13 @@ $(BIN)/.installed: pyproject.toml
 
 install: $(BIN)/.installed
 
-# promtool (Prometheus) checks the metrics exposition in the integration tests.
+# promtool (Prometheus) checks the metrics exposition in the integration tests; headless
+# Chromium renders the outcome report page.
 system-deps:
 	@command -v promtool >/dev/null || \
 	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq prometheus >/dev/null; }
+	@command -v chromium >/dev/null || \
+	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
 # The AsyncAPI project's parser (node, from the npm registry) checks schemas/asyncapi.json.
 ASYNCAPI := tests/asyncapi/node_modules/.installed

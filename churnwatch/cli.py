@@ -142,8 +142,13 @@ def replay(log: Path, alerts: Path, customers: Path, as_of: str | None,
 @click.option("--start", default="2024-01-01T00:00:00Z", show_default=True)
 @click.option("--noise/--no-noise", default=False, show_default=True,
               help="add duplicates, reordering within 2 minutes and invalid lines")
+@click.option("--actions", is_flag=True, help="add a simulated marketing system acting on "
+              "the alerts, with a known effect per signal (the truth goes to LABELS)")
+@click.option("--holdout-share", "holdout_share", type=click.FloatRange(0, 1), default=None,
+              help="with --actions: the share held out [default: loop.holdout_share, "
+              "or 0.1 if that is 0]")
 def generate(out: Path, labels: Path | None, customers: int, days: int, seed: int, start: str,
-             noise: bool) -> None:
+             noise: bool, actions: bool, holdout_share: float | None) -> None:
     """Write a seeded synthetic event log and its ground-truth labels."""
     from churnwatch.generate import generate as run
 
@@ -155,6 +160,67 @@ def generate(out: Path, labels: Path | None, customers: int, days: int, seed: in
     click.echo(f"{result.events} events ({result.invalid} invalid, {result.duplicates} "
                f"duplicated) for {result.customers} customers in {result.seconds:.1f} s; "
                f"labels in {labels}", err=True)
+    if actions:
+        from churnwatch.campaign import run_campaign
+
+        settings = _with_holdout(_settings(DETECTION), holdout_share, default=0.1)
+        done = run_campaign(out, labels, settings, seed)
+        click.echo(f"campaign ({done.passes} passes): {done.actions} actions, "
+                   f"{done.win_backs} customers won back, "
+                   f"{settings.loop.holdout_share:.0%} held out (salt "
+                   f"{settings.loop.holdout_salt!r}); truth in {labels}", err=True)
+
+
+def _with_holdout(settings: Settings, share: float | None, default: float | None = None
+                  ) -> Settings:
+    """``settings`` with the holdout share given on the command line, if any (or
+    ``default`` where the settings hold none out)."""
+    if share is None and default is not None and not settings.loop.holdout_share:
+        share = default
+    if share is None:
+        return settings
+    return settings.model_copy(update={"loop": settings.loop.model_copy(
+        update={"holdout_share": share})})
+
+
+@main.command()
+@click.argument("log", type=click.Path(exists=True, dir_okay=False, allow_dash=True,
+                                       path_type=Path))
+@click.option("--as-of", "as_of", default=None,
+              help="advance event time to this RFC 3339 time after the last event")
+@click.option("--holdout-share", "holdout_share", type=click.FloatRange(0, 1), default=None,
+              help="the share held out when the alerts were made [default: "
+              "loop.holdout_share]")
+@click.option("--json", "json_out", type=click.Path(path_type=Path), default=None,
+              help="also write the report as JSON here")
+@click.option("--html", "html_out", type=click.Path(path_type=Path), default=None,
+              help="also write the report as a self-contained page with plots here")
+def outcomes(log: Path, as_of: str | None, holdout_share: float | None,
+             json_out: Path | None, html_out: Path | None) -> None:
+    """Did acting on alerts win customers back? Replays LOG (events and the actions
+    marketing reported) and compares, per signal, tier and action, the win-back of
+    treated alerts with that of held-out ones (rates with 95 % intervals, uplift, test,
+    incremental revenue per alert)."""
+    import orjson
+
+    from churnwatch.engine import replay
+    from churnwatch.outcomes import render, report
+
+    settings = _with_holdout(_settings(DETECTION), holdout_share)
+    source = sys.stdin.buffer if str(log) == "-" else log
+    result = replay(source, settings=settings, as_of=_time(as_of))
+    found = report(result, settings)
+    click.echo(render(found))
+    if not result.held_out:
+        click.echo("warning: no alert was held out (loop.holdout_share is "
+                   f"{settings.loop.holdout_share:g}): there is nothing to compare with",
+                   err=True)
+    if json_out is not None:
+        json_out.write_bytes(orjson.dumps(found.to_json(), option=orjson.OPT_INDENT_2))
+    if html_out is not None:
+        from churnwatch.outcome_page import page
+
+        html_out.write_text(page(found), encoding="utf-8")
 
 
 @main.command()

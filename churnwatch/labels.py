@@ -16,6 +16,8 @@ from churnwatch.errors import UserError
 
 LABEL_KEYS = frozenset({"customer_id", "churns", "churn_at", "expected_signals"})
 ALERT_KEYS = frozenset({"subject", "time", "data"})
+CAMPAIGN = "campaign"
+"""The key of the line ``generate --actions`` adds: the simulated campaign's truth."""
 
 
 @dataclass(frozen=True)
@@ -37,7 +39,8 @@ class SignalCheck:
 
 
 def check(alerts_path: Path, labels_path: Path) -> list[SignalCheck]:
-    labels = {row["customer_id"]: row for row in _rows(labels_path, LABEL_KEYS, "labels")}
+    labels = {row["customer_id"]: row for row in _rows(labels_path, LABEL_KEYS, "labels")
+              if CAMPAIGN not in row}
     first: dict[str, dict[str, datetime]] = defaultdict(dict)
     for alert in _rows(alerts_path, ALERT_KEYS, "alerts"):
         when = datetime.fromisoformat(alert["time"])
@@ -70,7 +73,7 @@ def _rows(path: Path, keys: frozenset[str], what: str) -> Iterator[dict[str, Any
                 row = orjson.loads(line)
             except orjson.JSONDecodeError:
                 row = None
-            if not isinstance(row, dict) or not keys <= row.keys():
+            if not isinstance(row, dict) or not (keys <= row.keys() or CAMPAIGN in row):
                 raise UserError(
                     f"{path} line {n} is not a line of {what} (expected the keys "
                     f"{', '.join(sorted(keys))}).\n  Usage: churnwatch confirm ALERTS.jsonl "

@@ -1,0 +1,206 @@
+"""The outcome report as one self-contained HTML page with its plots drawn as inline SVG.
+
+No script library, no fonts or files from elsewhere: the page opens from a mail
+attachment or an artefact store as it is. Three plots: win-back of treated and held-out
+alerts per signal with 95 % intervals, response times against each tier's window, and the
+incremental revenue of treated alerts over time; the report's table below them. A few
+lines of script only check, once the page is laid out, that every plot has drawn marks,
+and record it on the page (the browser test in the suite reads it).
+"""
+
+from __future__ import annotations
+
+import math
+from html import escape
+
+from churnwatch.outcomes import ALL, OutcomeReport, Row
+
+TREATED, HELD = "#1f77b4", "#ff7f0e"
+WIDTH = 760
+
+
+def page(report: OutcomeReport) -> str:
+    rows = [r for r in report.rows if r.tier == ALL and r.action == ALL]
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<title>churnwatch outcomes</title>
+<style>
+body {{ font: 14px system-ui, sans-serif; margin: 2em auto; max-width: {WIDTH + 40}px;
+       color: #222; }}
+h1 {{ font-size: 1.4em; }} h2 {{ font-size: 1.1em; margin-top: 2em; }}
+svg {{ display: block; }} text {{ font: 12px system-ui, sans-serif; fill: #333; }}
+table {{ border-collapse: collapse; font-size: 12px; }}
+td, th {{ padding: 2px 8px; border-bottom: 1px solid #ddd; text-align: right; }}
+td:nth-child(-n+3), th:nth-child(-n+3) {{ text-align: left; }}
+.note {{ color: #666; }}
+</style></head>
+<body data-charts="3">
+<h1>Did acting on alerts win customers back?</h1>
+<p class="note">{report.closed:,} alerts whose {report.attribution_days:g}-day attribution
+window closed. Won back: the customer bought again within the window. Treated alerts are
+compared with held-out ones (intention to treat); groups under {report.min_group} alerts
+show no rate.</p>
+<h2>Win-back rate per signal, treated vs held out (95 % intervals)</h2>
+{_winback(rows)}
+<h2>Response time to treated alerts against each tier's window</h2>
+{_responses(report)}
+<h2>Incremental revenue of treated alerts, cumulative by month</h2>
+{_saved(report)}
+<h2>All comparisons</h2>
+{_table(report.rows)}
+<script>
+window.addEventListener("load", () => {{
+  const drawn = [...document.querySelectorAll("svg.chart")].filter(
+    svg => svg.querySelectorAll(".mark").length > 0 && svg.getBBox().width > 0);
+  document.body.dataset.rendered = String(drawn.length);
+}});
+</script>
+</body></html>
+"""
+
+
+def _winback(rows: list[Row]) -> str:
+    line = 28
+    height = 30 + line * len(rows)
+    left, right = 160, WIDTH - 20
+    x = _scale(0.0, 1.0, left, right)
+    parts = [_axis_x(x, left, right, height - 12, [i / 5 for i in range(6)], "{:.0%}")]
+    for n, row in enumerate(rows):
+        y = 20 + n * line
+        parts.append(f'<text x="{left - 8}" y="{y + 9}" text-anchor="end">'
+                     f'{escape(row.signal)}</text>')
+        for offset, group, colour in ((0, row.treated, TREATED), (11, row.held_out, HELD)):
+            if not group.n:
+                continue
+            lo, hi = group.interval
+            cy = y + offset
+            parts.append(f'<rect class="mark" x="{left}" y="{cy}" height="8" '
+                         f'width="{x(group.rate) - left:.1f}" fill="{colour}"/>')
+            parts.append(f'<line class="mark" x1="{x(lo):.1f}" x2="{x(hi):.1f}" '
+                         f'y1="{cy + 4}" y2="{cy + 4}" stroke="#000"/>')
+        if row.uplift is None:
+            parts.append(f'<text x="{left - 8}" y="{y + 20}" text-anchor="end" '
+                         'font-style="italic">not enough data</text>')
+    legend = _legend([("treated", TREATED), ("held out", HELD)], WIDTH - 180, 10)
+    return _svg("winback", height, [*parts, legend])
+
+
+def _responses(report: OutcomeReport) -> str:
+    tiers = [t for t in report.responses if t.hours]
+    line = 34
+    height = 70 + line * max(1, len(tiers))
+    left, right = 110, WIDTH - 20
+    longest = max([t.window_hours * 4 for t in tiers] + [h for t in tiers for h in t.hours]
+                  + [2.0])
+    x = _log_scale(0.05, longest, left, right)
+    ticks = [v for v in (0.1, 0.5, 1, 4, 24, 48, 168, 720) if v <= longest]
+    parts = [_axis_x(x, left, right, height - 52, ticks, "{:g} h")]
+    for n, t in enumerate(tiers):
+        y = 20 + n * line
+        h = t.hours
+        p10, p50, p90 = (h[min(len(h) - 1, int(q * len(h)))] for q in (0.1, 0.5, 0.9))
+        parts += [
+            f'<text x="{left - 8}" y="{y + 12}" text-anchor="end">{t.tier} '
+            f'({t.answered})</text>',
+            f'<rect class="mark" x="{x(p10):.1f}" y="{y}" height="16" '
+            f'width="{max(1.0, x(p90) - x(p10)):.1f}" fill="{TREATED}" opacity="0.4"/>',
+            f'<line class="mark" x1="{x(p50):.1f}" x2="{x(p50):.1f}" y1="{y}" '
+            f'y2="{y + 16}" stroke="{TREATED}" stroke-width="3"/>',
+            f'<line x1="{x(t.window_hours):.1f}" x2="{x(t.window_hours):.1f}" y1="{y - 3}" '
+            f'y2="{y + 19}" stroke="#d62728" stroke-width="2"/>',
+            f'<text x="{x(t.window_hours) + 4:.1f}" y="{y - 2}" class="note">'
+            f'window {t.window_hours} h, {t.late} late</text>']
+    if not tiers:
+        parts.append(f'<text x="{left}" y="30">no action was reported</text>')
+    legend = _legend([("10th-90th percentile, median", TREATED), ("tier window", "#d62728")],
+                     left, height - 30)
+    return _svg("responses", height, [*parts, legend])
+
+
+def _saved(report: OutcomeReport) -> str:
+    height, top, bottom = 220, 15, 190
+    left, right = 90, WIDTH - 20
+    months = report.saved_by_month
+    totals, running = [], 0.0
+    for _, value in months:
+        running += value
+        totals.append(running)
+    if not totals:
+        return _svg("saved", 60, ['<text x="90" y="30">no attribution window has closed'
+                                  '</text>'])
+    lo, hi = min(0.0, *totals), max(0.0, *totals)
+    y = _scale(lo, hi if hi > lo else lo + 1, bottom, top)
+    x = _scale(0, max(1, len(totals) - 1), left, right)
+    points = " ".join(f"{x(i):.1f},{y(v):.1f}" for i, v in enumerate(totals))
+    parts = [f'<line x1="{left}" x2="{right}" y1="{y(0):.1f}" y2="{y(0):.1f}" '
+             'stroke="#999"/>',
+             f'<polyline class="mark" points="{points}" fill="none" stroke="{TREATED}" '
+             'stroke-width="2"/>',
+             f'<text x="{left - 6}" y="{y(hi) + 4:.1f}" text-anchor="end">{hi:,.0f}</text>',
+             f'<text x="{left - 6}" y="{y(lo) + 4:.1f}" text-anchor="end">{lo:,.0f}</text>']
+    step = max(1, len(months) // 8)
+    parts += [f'<text x="{x(i):.1f}" y="{height - 8}" text-anchor="'
+              f'{"end" if i == len(months) - 1 else "middle"}">{m}</text>'
+              for i, (m, _) in enumerate(months)
+              if i % step == 0 or (i == len(months) - 1 and i % step > step // 2)]
+    return _svg("saved", height, parts)
+
+
+def _table(rows: list[Row]) -> str:
+    head = ("<tr><th>signal</th><th>tier</th><th>action</th><th>treated</th>"
+            "<th>held out</th><th>uplift</th><th>95 % interval</th><th>p</th>"
+            "<th>revenue / alert</th></tr>")
+    body = []
+    for r in rows:
+        cells = [r.signal, r.tier, r.action, f"{r.treated.won}/{r.treated.n}",
+                 f"{r.held_out.won}/{r.held_out.n}"]
+        if r.uplift is None:
+            cells += ["not enough data", "", "", ""]
+        else:
+            u = r.uplift
+            cells += [f"{u.difference:+.1%}", f"{u.interval[0]:+.1%} to {u.interval[1]:+.1%}",
+                      f"{u.p_value:.3f}", f"{u.revenue_per_alert:+,.2f}"]
+        body.append("<tr>" + "".join(f"<td>{escape(c)}</td>" for c in cells) + "</tr>")
+    return f"<table>{head}{''.join(body)}</table>"
+
+
+def _svg(name: str, height: int, parts: list[str]) -> str:
+    return (f'<svg class="chart" data-chart="{name}" xmlns="http://www.w3.org/2000/svg" '
+            f'width="{WIDTH}" height="{height}" viewBox="0 0 {WIDTH} {height}" role="img">'
+            + "".join(parts) + "</svg>")
+
+
+def _legend(items: list[tuple[str, str]], x: float, y: float) -> str:
+    return "".join(f'<rect x="{x}" y="{y + 16 * i}" width="10" height="10" fill="{c}"/>'
+                   f'<text x="{x + 14}" y="{y + 9 + 16 * i}">{escape(label)}</text>'
+                   for i, (label, c) in enumerate(items))
+
+
+def _axis_x(x: _Scale, left: float, right: float, y: float, ticks: list[float],
+            fmt: str) -> str:
+    marks = "".join(f'<line x1="{x(t):.1f}" x2="{x(t):.1f}" y1="{y - 4}" y2="{y}" '
+                    f'stroke="#999"/><text x="{x(t):.1f}" y="{y + 11}" '
+                    f'text-anchor="middle">{fmt.format(t)}</text>' for t in ticks)
+    return f'<line x1="{left}" x2="{right}" y1="{y}" y2="{y}" stroke="#999"/>{marks}'
+
+
+class _Scale:
+    """Maps a value to a pixel position, linearly or on a log axis."""
+
+    def __init__(self, lo: float, hi: float, a: float, b: float, log: bool = False) -> None:
+        self.log = log
+        self.lo, self.hi = (math.log(lo), math.log(hi)) if log else (lo, hi)
+        self.a, self.b = a, b
+
+    def __call__(self, value: float) -> float:
+        if self.log:
+            value = math.log(max(value, math.exp(self.lo)))
+        return self.a + (value - self.lo) / (self.hi - self.lo) * (self.b - self.a)
+
+
+def _scale(lo: float, hi: float, a: float, b: float) -> _Scale:
+    return _Scale(lo, hi, a, b)
+
+
+def _log_scale(lo: float, hi: float, a: float, b: float) -> _Scale:
+    return _Scale(lo, hi, a, b, log=True)

@@ -1,0 +1,223 @@
+"""Did acting on alerts win customers back? The outcome report over a replayed log.
+
+Every warning alert's attribution window (``loop.attribution_days`` of event time) closes
+into an outcome: treated or held out, won back or not, the revenue within the window
+(models/outcome.py). Grouped per signal, per signal and tier, and per signal, tier and
+the action marketing reported, the report compares the treated alerts with the held-out
+ones: each group's win-back rate with its 95 % interval, the uplift with its interval and
+a two-proportion test, and the incremental revenue per alert (models/uplift.py). It is an
+intention-to-treat comparison: a treated alert counts whether or not anyone acted on it,
+as a holdout test must (the group nobody was meant to contact is the only fair baseline).
+Customers are what the holdout assigns, so intervals allow for one customer's alerts going
+together (models/uplift.py). A group smaller than ``loop.min_group`` says "not enough
+data" instead of a number.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from churnwatch.config import Settings
+from churnwatch.engine import AsOf, Events, ReplayResult, replay
+from churnwatch.models.outcome import AlertOutcome, Response
+from churnwatch.models.rfm import RESPOND_HOURS, TIERS
+from churnwatch.models.uplift import Group, Uplift, uplift
+from churnwatch.signals.base import SIGNAL_NAMES
+
+ALL = "all"
+
+
+@dataclass(frozen=True)
+class Row:
+    """One comparison. ``tier`` and ``action`` are ``"all"`` where not split; an action
+    row compares the treated alerts with that action against all held-out ones."""
+
+    signal: str
+    tier: str
+    action: str
+    treated: Group
+    held_out: Group
+    enough: bool
+    uplift: Uplift | None
+    """None when either group is smaller than the minimum"""
+
+    def to_json(self) -> dict[str, Any]:
+        def group(g: Group) -> dict[str, Any]:
+            lo, hi = g.interval
+            return {"alerts": g.n, "won_back": g.won, "rate": _r(g.rate),
+                    "interval": [_r(lo), _r(hi)], "revenue": _r(g.revenue),
+                    "offer_cost": _r(g.cost)}
+        out: dict[str, Any] = {"signal": self.signal, "tier": self.tier,
+                               "action": self.action, "treated": group(self.treated),
+                               "held_out": group(self.held_out)}
+        if self.uplift is None:
+            out["uplift"] = "not enough data"
+        else:
+            u = self.uplift
+            out["uplift"] = {"difference": _r(u.difference),
+                             "interval": [_r(u.interval[0]), _r(u.interval[1])],
+                             "p_value": _r(u.p_value),
+                             "revenue_per_alert": _r(u.revenue_per_alert),
+                             "revenue_interval": [_r(u.revenue_interval[0]),
+                                                  _r(u.revenue_interval[1])]}
+        return out
+
+
+@dataclass(frozen=True)
+class TierResponse:
+    """How fast treated alerts of a tier were acted on, against its window."""
+
+    tier: str
+    window_hours: int
+    answered: int
+    late: int
+    overdue: int
+    """follow_up_overdue raised (alerts never answered in time, follow-ups on)"""
+    median_hours: float | None
+    p90_hours: float | None
+    hours: tuple[float, ...]
+    """every response time, for the page's plot"""
+
+
+@dataclass(frozen=True)
+class OutcomeReport:
+    rows: list[Row]
+    responses: list[TierResponse]
+    saved_by_month: list[tuple[str, float]]
+    """(month the windows closed, incremental revenue of its treated alerts)"""
+    closed: int
+    attribution_days: float
+    min_group: int
+
+    def row(self, signal: str, tier: str = ALL, action: str = ALL) -> Row:
+        for row in self.rows:
+            if (row.signal, row.tier, row.action) == (signal, tier, action):
+                return row
+        raise KeyError(f"no outcomes for {signal}/{tier}/{action}")
+
+    def to_json(self) -> dict[str, Any]:
+        return {"attribution_days": self.attribution_days, "min_group": self.min_group,
+                "closed_alerts": self.closed, "rows": [r.to_json() for r in self.rows],
+                "responses": [{k: v for k, v in vars(t).items() if k != "hours"}
+                              for t in self.responses],
+                "saved_by_month": [{"month": m, "incremental_revenue": _r(v)}
+                                   for m, v in self.saved_by_month]}
+
+
+def outcomes(events: Events, *, settings: Settings | Mapping[str, Any] | None = None,
+             as_of: AsOf = None) -> OutcomeReport:
+    """Replay ``events`` (with the actions marketing reported) and report the outcomes:
+    the Python face of ``churnwatch outcomes``."""
+    chosen = settings if isinstance(settings, Settings) else Settings.build(**(settings or {}))
+    return report(replay(events, settings=chosen, as_of=as_of), chosen)
+
+
+def report(result: ReplayResult, settings: Settings) -> OutcomeReport:
+    loop = settings.loop
+    overdue: dict[str, int] = defaultdict(int)
+    for alert in result.alerts:
+        if alert.data.signal == "follow_up_overdue":
+            overdue[str(alert.data.evidence.get("overdue_tier", ""))] += 1
+    return OutcomeReport(rows=_rows(result.outcomes, loop.min_group),
+                         responses=_responses(result.responses, overdue),
+                         saved_by_month=_saved(result.outcomes), closed=len(result.outcomes),
+                         attribution_days=loop.attribution_days, min_group=loop.min_group)
+
+
+def _rows(closed: Iterable[AlertOutcome], min_group: int) -> list[Row]:
+    groups: dict[tuple[str, str, str], tuple[Group, Group]] = defaultdict(
+        lambda: (Group(), Group()))
+    for o in closed:
+        signal, tier = SIGNAL_NAMES[o.signal], str(TIERS[o.tier])
+        keys = [(signal, ALL, ALL), (signal, tier, ALL)]
+        if not o.held_out and o.action is not None:
+            keys.append((signal, tier, o.action))
+        for key in keys:
+            groups[key][1 if o.held_out else 0].add(o.won, o.revenue, o.cost, o.customer)
+    rows = []
+    for (signal, tier, action), (treated, _) in sorted(groups.items(), key=_order):
+        held = groups[(signal, tier, ALL)][1]
+        enough = treated.n >= min_group and held.n >= min_group
+        if action != ALL and not enough:
+            continue  # action rows only where they can say something
+        rows.append(Row(signal, tier, action, treated, held, enough,
+                        uplift(treated, held) if enough else None))
+    return rows
+
+
+def _order(item: tuple[tuple[str, str, str], Any]) -> tuple[int, int, str]:
+    signal, tier, action = item[0]
+    return (SIGNAL_NAMES.index(signal), -1 if tier == ALL else TIERS.index(tier),
+            "" if action == ALL else action)
+
+
+def _responses(responses: Iterable[Response], overdue: Mapping[str, int]
+               ) -> list[TierResponse]:
+    hours: dict[int, list[float]] = defaultdict(list)
+    late: dict[int, int] = defaultdict(int)
+    for r in responses:
+        hours[r.tier].append(r.seconds / 3600)
+        late[r.tier] += r.late
+    out = []
+    for rank, tier in enumerate(TIERS):
+        h = sorted(hours[rank])
+        out.append(TierResponse(
+            tier, RESPOND_HOURS[tier], len(h), late[rank], overdue.get(tier, 0),
+            round(statistics.median(h), 2) if h else None,
+            round(h[min(len(h) - 1, int(0.9 * len(h)))], 2) if h else None, tuple(h)))
+    return out
+
+
+def _saved(closed: Iterable[AlertOutcome]) -> list[tuple[str, float]]:
+    """Per month the windows closed: for each signal, its treated alerts times the
+    difference in mean revenue per alert between the groups that month (months where a
+    signal has no held-out alert count nothing for it)."""
+    by: dict[str, dict[int, tuple[Group, Group]]] = defaultdict(
+        lambda: defaultdict(lambda: (Group(), Group())))
+    for o in closed:
+        month = datetime.fromtimestamp(o.alerted_at, UTC).strftime("%Y-%m")
+        by[month][o.signal][1 if o.held_out else 0].add(o.won, o.revenue, cluster=o.customer)
+    return [(month, sum(t.n * (t.revenue_mean - h.revenue_mean)
+                        for t, h in signals.values() if t.n and h.n))
+            for month, signals in sorted(by.items())]
+
+
+def render(r: OutcomeReport) -> str:
+    """The report as a table for a terminal."""
+    lines = [f"Outcomes of {r.closed:,} alerts whose {r.attribution_days:g}-day attribution "
+             "window closed (won back = bought again within it; treated vs held out)", "",
+             f"{'signal':<20} {'tier':<9} {'action':<13} {'treated':>17} {'held out':>17} "
+             f"{'uplift [95% interval]':>27} {'p':>7} {'+rev/alert':>10}"]
+    for row in r.rows:
+        t, h = row.treated, row.held_out
+        head = f"{row.signal:<20} {row.tier:<9} {row.action[:13]:<13} "
+        groups = f"{_rate(t):>17} {_rate(h):>17} "
+        if row.uplift is None:
+            lines.append(head + groups + f"{'not enough data':>27}")
+            continue
+        u = row.uplift
+        lines.append(head + groups + f"{u.difference:+7.1%} [{u.interval[0]:+6.1%}, "
+                     f"{u.interval[1]:+6.1%}] {u.p_value:7.3f} {u.revenue_per_alert:10.2f}")
+    lines += ["", "Response to treated alerts (event time from alert to first action):"]
+    for tr in r.responses:
+        if not tr.answered and not tr.overdue:
+            continue
+        lines.append(f"  {tr.tier:<9} window {tr.window_hours:>2} h: {tr.answered} answered, "
+                     f"median {tr.median_hours} h, p90 {tr.p90_hours} h, {tr.late} late, "
+                     f"{tr.overdue} overdue")
+    saved = sum(v for _, v in r.saved_by_month)
+    lines += ["", f"Incremental revenue of treated alerts (vs held out): {saved:,.2f}"]
+    return "\n".join(lines)
+
+
+def _rate(g: Group) -> str:
+    return f"{g.won}/{g.n} {g.rate:5.1%}" if g.n else "0"
+
+
+def _r(value: float) -> float:
+    return round(value, 6)

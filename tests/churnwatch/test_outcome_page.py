@@ -1,0 +1,71 @@
+"""The outcome page renders its plots in a real browser (Debian's headless Chromium)."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import struct
+import subprocess
+from datetime import UTC, datetime
+from pathlib import Path
+
+from churnwatch.campaign import run_campaign
+from churnwatch.config import Settings
+from churnwatch.generate import generate
+from churnwatch.outcome_page import page
+from churnwatch.outcomes import outcomes
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CONSOLE = re.compile(r":CONSOLE[:(]")
+
+
+def browse(html: Path, profile: Path) -> tuple[str, list[str], bytes]:
+    """(the DOM once loaded, what the page wrote to the console, a screenshot)."""
+    assert Path(CHROMIUM).exists(), "Chromium is missing: `make test` installs it " \
+        "(apt-get install chromium)"
+    url = html.resolve().as_uri()
+    common = [CHROMIUM, *FLAGS, f"--user-data-dir={profile}"]
+    dom = subprocess.run([*common, "--enable-logging=stderr", "--v=0",
+                          "--virtual-time-budget=5000", "--dump-dom", url],
+                         capture_output=True, text=True, timeout=120, check=True)
+    shot = profile / "shot.png"
+    subprocess.run([*common, "--window-size=820,1400", f"--screenshot={shot}", url],
+                   capture_output=True, timeout=120, check=True)
+    console = [line for line in dom.stderr.splitlines() if CONSOLE.search(line)]
+    return dom.stdout, console, shot.read_bytes()
+
+
+def png_size(png: bytes) -> tuple[int, int]:
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    width, height = struct.unpack(">II", png[16:24])
+    return width, height
+
+
+def test_the_outcome_page_draws_its_three_plots_without_console_errors(
+        tmp_path: Path) -> None:
+    log, labels = tmp_path / "log.jsonl", tmp_path / "labels.jsonl"
+    settings = Settings.build(loop={"holdout_share": 0.3})
+    generate(log, labels, customers=300, days=500, seed=6,
+             start=datetime(2024, 1, 1, tzinfo=UTC), noise=False)
+    run_campaign(log, labels, settings, seed=6)
+    html = tmp_path / "outcomes.html"
+    html.write_text(page(outcomes(log, settings=settings)), encoding="utf-8")
+    dom, console, shot = browse(html, tmp_path / "profile")
+    assert 'data-rendered="3"' in dom, dom[:400]
+    assert console == []
+    assert png_size(shot) == (820, 1400)
+    assert len(shot) > 20_000  # plots and text, not a blank page
+
+
+def test_the_check_sees_a_broken_page(tmp_path: Path) -> None:
+    """The same check on a page whose script fails and whose plot is empty: it must
+    notice both, or the test above proves nothing."""
+    broken = tmp_path / "broken.html"
+    good = page(outcomes([], settings=Settings.build()))
+    broken.write_text(good.replace('class="mark"', 'class="none"').replace(
+        "</script>", "undefinedFunction();</script>"), encoding="utf-8")
+    dom, console, _ = browse(broken, tmp_path / "profile")
+    assert 'data-rendered="3"' not in dom
+    assert any("undefinedFunction" in line for line in console)
