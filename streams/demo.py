@@ -30,6 +30,9 @@ from churnwatch.streams.children import StopRequest, die_with_parent, stop_reque
 from churnwatch.streams.produce import produce, read_lines
 from churnwatch.streams.tail import RecallReader
 
+DEMO_HOLDOUT = 0.1
+"""The demo holds out 10 % unless configured otherwise (production: none by default)."""
+
 
 def run_demo(settings: Settings, *, customers: int, rate: float, seconds: float | None,
              workdir: Path) -> None:
@@ -46,6 +49,9 @@ def run_demo(settings: Settings, *, customers: int, rate: float, seconds: float 
                 "kafka": settings.kafka.model_copy(update={"brokers": broker.url}),
                 "runtime": settings.runtime.model_copy(update={"fast_group_join": True})})
             click.echo(f"embedded broker (Tansu) on {broker.url}")
+        if not settings.loop.holdout_share:
+            settings = settings.model_copy(update={"loop": settings.loop.model_copy(
+                update={"holdout_share": DEMO_HOLDOUT})})
         ensure_topics(settings)
         log = work / "events.jsonl"
         made = generate(log, work / "labels.jsonl", customers=customers, days=730, seed=1,
@@ -56,6 +62,8 @@ def run_demo(settings: Settings, *, customers: int, rate: float, seconds: float 
         stack.callback(_stop, worker)
         rt = settings.runtime
         click.echo(f"worker log: {work / 'worker.log'}")
+        click.echo(f"holdout:    {settings.loop.holdout_share:.0%} of customers; their "
+                   f"alerts go to {settings.topics.holdout}, not to {settings.topics.recall}")
         click.echo(f"metrics:    http://{rt.metrics_host}:{rt.metrics_port}/metrics")
         stop = threading.Event()
         sent = threading.Thread(target=produce, args=(read_lines(log), settings),
@@ -73,7 +81,8 @@ def _start_worker(settings: Settings, log: Path) -> subprocess.Popen[bytes]:
     env = {**os.environ,
            "CHURNWATCH_KAFKA__BROKERS": settings.kafka.brokers,
            "CHURNWATCH_RUNTIME__METRICS_PORT": str(settings.runtime.metrics_port),
-           "CHURNWATCH_RUNTIME__FAST_GROUP_JOIN": str(settings.runtime.fast_group_join).lower()}
+           "CHURNWATCH_RUNTIME__FAST_GROUP_JOIN": str(settings.runtime.fast_group_join).lower(),
+           "CHURNWATCH_LOOP__HOLDOUT_SHARE": str(settings.loop.holdout_share)}
     with log.open("ab") as out:
         return subprocess.Popen([sys.executable, "-m", "churnwatch.cli", "worker"],
                                 env=env, stdout=out, stderr=subprocess.STDOUT,

@@ -25,6 +25,8 @@ from churnwatch.signals.base import SIGNAL_NAMES
 # Alert latency spans a second (a live event crossing two agents) to an hour (a deadline
 # reached only when event time moves on): roughly x2 steps across that range.
 LATENCY_BUCKETS = (0.25, 0.5, 1, 2, 5, 10, 30, 60, 120, 300, 600, 1200, 1800, 3600, 7200)
+RESPONSE_BUCKETS = (900, 1800, 3600, 7200, 14400, 28800, 86400, 172800, 345600, 604800)
+"""15 min to a week, with the tiers' windows (1 h, 4 h, 24 h, 48 h) as bucket bounds."""
 _CGROUP_LIMITS = (Path("/sys/fs/cgroup/memory.max"),  # cgroup v2
                   Path("/sys/fs/cgroup/memory/memory.limit_in_bytes"))  # v1
 _NO_LIMIT = 1 << 60  # what cgroup v1 reports for "unlimited", roughly
@@ -66,6 +68,30 @@ class Metrics:
                             registry=r)
         self.alerts = Counter("churnwatch_alerts_total", "Alerts sent to the recall topic",
                               ["signal", "tier"], registry=r)
+        self.held_out = Counter("churnwatch_alerts_held_out_total",
+                                "Alerts for the holdout group, sent to the shadow topic "
+                                "instead of the recall topic", ["signal", "tier"], registry=r)
+        self.actions = Counter("churnwatch_actions_total", "Action reports taken in, by what "
+                               "they matched: answered (the first for a treated alert), "
+                               "repeat, unknown_alert", ["result"], registry=r)
+        self.response = Histogram(
+            "churnwatch_follow_up_response_seconds", "Event time from a treated alert to the "
+            "first action reported for it, by the alert's tier (windows: diamond 1 h, core "
+            "4 h, potential 24 h, basic 48 h)", ["tier"], buckets=RESPONSE_BUCKETS,
+            registry=r)
+        self.overdue = Counter("churnwatch_follow_ups_overdue_total",
+                               "Treated alerts whose tier's response window passed with no "
+                               "action reported (loop.follow_up), by the alert's tier",
+                               ["tier"], registry=r)
+        self.outcomes = Counter("churnwatch_alert_outcomes_total",
+                                "Alerts whose attribution window closed, by signal, tier, "
+                                "group (treated, holdout) and whether the customer bought "
+                                "again within it", ["signal", "tier", "group", "won"],
+                                registry=r)
+        self.outcome_revenue = Counter("churnwatch_alert_outcome_revenue_total",
+                                       "Revenue of the orders within closed attribution "
+                                       "windows (shop currency)",
+                                       ["signal", "tier", "group"], registry=r)
         self.suppressed = Counter("churnwatch_alerts_suppressed_total",
                                   "Findings held back by governance", ["reason"], registry=r)
         self.latency = Histogram(
@@ -119,6 +145,11 @@ class Metrics:
         for signal in SIGNAL_NAMES:
             for tier in TIERS:
                 self.alerts.labels(signal, tier)
+        for tier in TIERS:
+            self.response.labels(tier)
+            self.overdue.labels(tier)
+        for result in ("answered", "repeat", "unknown_alert"):
+            self.actions.labels(result)
         for since in ("event_time", "received"):
             self.latency.labels(since)
 

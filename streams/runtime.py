@@ -48,6 +48,8 @@ from churnwatch.engine import (
 from churnwatch.models.alert import Alert, rfc3339
 from churnwatch.models.events import InvalidEvent, parse_event
 from churnwatch.models.population import Population, PopulationView
+from churnwatch.models.rfm import TIERS
+from churnwatch.signals import SIGNAL_NAMES
 from churnwatch.streams import cloudevents
 from churnwatch.streams.admin import source_topics
 from churnwatch.streams.clock import SourceClock, SourceProgress, heard_pairs
@@ -62,6 +64,7 @@ log = logging.getLogger(__name__)
 KIND_HEADER = "cw-kind"
 TICK_HEADER = "cw-tick"
 SOURCE_HEADER = "cw-source"  # "topic/partition@offset" of the source message forwarded
+HOLDOUT_HEADER = "cw-holdout"  # on the shadow topic's records
 
 
 def _source(headers: dict[str, bytes]) -> tuple[int, int] | None:
@@ -121,6 +124,7 @@ class Runtime:
         # what the agents read; the changelogs are only written (and read on recovery)
         self.read_topics = frozenset({*self.kinds, self.events.get_topic_name()})
         self.recall = app.topic(topics.recall, **raw)
+        self.holdout = app.topic(topics.holdout, **raw)
         self.dead = app.topic(topics.dead_letter, **raw)
         self.routes = [(route, app.topic(route.topic, **raw)) for route in rt.routes]
         # use_partitioner: states are written in batches, outside the event that changed
@@ -142,7 +146,7 @@ class Runtime:
         self.scorer = Scorer(settings.risk.doc())  # fail at start on a bad parameter file
         metrics.model.info({"version": self.scorer.version})
         metrics.declare_topics(self.kinds, (
-            topics.recall, topics.dead_letter, self.events.get_topic_name(),
+            topics.recall, topics.holdout, topics.dead_letter, self.events.get_topic_name(),
             *(route.topic for route in rt.routes)))
         app.sensors.add(MetricsSensor(metrics))
         self._reported: dict[str, int] = {}
@@ -239,7 +243,8 @@ class Runtime:
             if watermark > -math.inf:
                 self.metrics.watermark.labels(str(msg.partition)).set(watermark)
                 for alert in detector.advance(watermark):
-                    self._publish(alert, received=msg.timestamp)
+                    self._publish(alert, detector.held_out(alert), received=msg.timestamp)
+                self._count_loop(detector)
             self._unacked.append(event)
             due = time.monotonic() - self._last_flush >= self.settings.runtime.flush_every_seconds
             if due or len(self._unacked) >= self.settings.runtime.flush_every_events:
@@ -461,10 +466,16 @@ class Runtime:
     # within an item, so a timer flush cannot land between an item's state change and its
     # alerts. _flush waits for the broker to confirm them before acking (see delivery.py).
 
-    def _publish(self, alert: Alert, received: float | None) -> None:
+    def _publish(self, alert: Alert, held_out: bool, received: float | None) -> None:
         """``received``: wall time (s) of the message that triggered the alert, as the
-        ingest stage wrote it to the events topic."""
+        ingest stage wrote it to the events topic. A held-out alert goes to the shadow
+        topic only, never to the recall topic or a route."""
         key, body, headers = cloudevents.record(alert, self.settings.runtime.cloudevents_mode)
+        if held_out:
+            self._sent.append(self.holdout.send_soon(
+                key=key, value=body, headers={**headers, HOLDOUT_HEADER: b"true"}))
+            self.metrics.held_out.labels(alert.data.signal, alert.data.tier).inc()
+            return
         self._sent.append(self.recall.send_soon(
             key=key, value=body, headers=headers,
             callback=partial(self._acked, alert.time.timestamp(), received)))
@@ -473,6 +484,27 @@ class Runtime:
                     not route.tiers or alert.data.tier in route.tiers):
                 self._sent.append(topic.send_soon(key=key, value=body, headers=headers))
         self.metrics.alerts.labels(alert.data.signal, alert.data.tier).inc()
+
+    def _count_loop(self, detector: Detector) -> None:
+        """What the detector learnt about follow-ups and outcomes, into the metrics (no
+        customer id in any of it). Counted when found: after a crash, the items replayed
+        from the log may count again, as counters of an at-least-once stream do."""
+        m = self.metrics
+        for response in detector.responses:
+            m.response.labels(TIERS[response.tier]).observe(response.seconds)
+        for rank in detector.breaches:
+            m.overdue.labels(TIERS[rank]).inc()
+        for closed in detector.outcomes:
+            labels = (SIGNAL_NAMES[closed.signal], TIERS[closed.tier],
+                      "holdout" if closed.held_out else "treated")
+            m.outcomes.labels(*labels, str(closed.won).lower()).inc()
+            m.outcome_revenue.labels(*labels).inc(closed.revenue)
+        for result, count in detector.stats.actions.items():
+            m.actions.labels(result).inc(count - self._reported.get(f"action.{result}", 0))
+            self._reported[f"action.{result}"] = count
+        detector.responses.clear()
+        detector.breaches.clear()
+        detector.outcomes.clear()
 
     def _acked(self, triggered: float, received: float | None, _: Any) -> None:
         now = time.time()

@@ -77,7 +77,9 @@ class Cluster:
             "CHURNWATCH_TOPICS__ORDERS": f"orders-{s}",
             "CHURNWATCH_TOPICS__ENGAGEMENT": f"engagement-{s}",
             "CHURNWATCH_TOPICS__COMPLAINTS": f"complaints-{s}",
+            "CHURNWATCH_TOPICS__ACTIONS": f"actions-{s}",
             "CHURNWATCH_TOPICS__RECALL": f"recall-{s}",
+            "CHURNWATCH_TOPICS__HOLDOUT": f"holdout-{s}",
             "CHURNWATCH_TOPICS__DEAD_LETTER": f"dead-{s}",
             **self.overrides,
         }

@@ -61,9 +61,16 @@ def stable_ids(alerts: list[dict]) -> set[str]:
 
 
 def replay_alerts(log: Path, tmp: Path, settings: Settings) -> list[dict]:
+    """Replay's alerts for the recall topic (the held-out ones: ``replay_held_out``)."""
     out = tmp / "replay-alerts.jsonl"
-    replay_files(log, out, tmp / "replay-customers.jsonl", settings=settings, progress=False)
+    replay_files(log, out, tmp / "replay-customers.jsonl", settings=settings, progress=False,
+                 holdout=tmp / "replay-holdout.jsonl")
     return [orjson.loads(line) for line in out.open("rb")]
+
+
+def replay_held_out(tmp: Path) -> list[dict]:
+    """The held-out alerts of the last ``replay_alerts`` in ``tmp``."""
+    return [orjson.loads(line) for line in (tmp / "replay-holdout.jsonl").open("rb")]
 
 
 def replay_late(log: Path, tmp: Path, settings: Settings) -> int:

@@ -23,9 +23,16 @@ from pathlib import Path
 import orjson
 import pytest
 
+from churnwatch.campaign import run_campaign
 from churnwatch.streams.produce import produce, read_lines
-from tests.streams.conftest import Cluster, alerts_after, late_refusals
-from tests.streams.logs import POPULATION_SIGNALS, make_log, replay_alerts, replay_late
+from tests.streams.conftest import Cluster, alerts_after, collect_until, late_refusals
+from tests.streams.logs import (
+    POPULATION_SIGNALS,
+    make_log,
+    replay_alerts,
+    replay_held_out,
+    replay_late,
+)
 
 
 def by_customer(alerts: list[dict]) -> dict[str, set[tuple[str, str]]]:
@@ -63,27 +70,62 @@ def _diff(want: dict[str, dict], have: dict[str, dict]) -> str:
             f"{[(want[i], have[i]) for i in changed[:1]]}")
 
 
+BAD_ACTIONS = [
+    b'{"kind":"action","event_id":"bad-a1","customer_id":"c1",'
+    b'"occurred_at":"2024-06-01T00:00:00Z","action":"contacted"}',
+    b'{"kind":"action","event_id":"bad-a2","customer_id":"c1",'
+    b'"occurred_at":"2024-06-01T00:00:00Z","alert_id":"x","action":"contacted",'
+    b'"offer_cost":"5"}',
+]
+
+
+def with_closed_loop(cluster: Cluster, log: Path, tmp: Path) -> None:
+    """Marketing in the loop: a simulated campaign's actions in the log (two of them
+    invalid), 30 % held out, follow-ups tracked, in the workers and in replay alike."""
+    cluster.overrides |= {"CHURNWATCH_LOOP__HOLDOUT_SHARE": "0.3",
+                          "CHURNWATCH_LOOP__FOLLOW_UP": "true"}
+    run_campaign(log, tmp / "labels.jsonl", cluster.settings, seed=5)
+    lines = log.read_bytes().splitlines()
+    lines[len(lines) // 2:len(lines) // 2] = BAD_ACTIONS
+    log.write_bytes(b"".join(line + b"\n" for line in lines))
+
+
 @pytest.mark.parametrize(("workers", "statistics"),
                          [(1, "live"), (2, "live"), (1, "fitted"), (2, "fitted")])
 def test_streaming_alerts_equal_replay(cluster: Cluster, tmp_path: Path, workers: int,
                                        statistics: str) -> None:
-    """With live statistics up to the documented difference; with fitted ones exactly.
-    Two workers keep few customers decoded (``runtime.live_customers``), so their states
-    are encoded and decoded again between flushes: nothing may change."""
+    """With live statistics up to the documented difference; with fitted ones exactly,
+    and with the loop closed: the same alerts held out (to the shadow topic), the same
+    follow-ups overdue, bad action reports dead-lettered. Two workers keep few customers
+    decoded (``runtime.live_customers``), so their states are encoded and decoded again
+    between flushes: nothing may change."""
     log = make_log(tmp_path)
-    if statistics == "fitted":
+    exact = statistics == "fitted"
+    if exact:
         cluster.fit(log)
+        with_closed_loop(cluster, log, tmp_path)
     if workers == 2:
         cluster.overrides["CHURNWATCH_RUNTIME__LIVE_CUSTOMERS"] = "8"
     expected = replay_alerts(log, tmp_path, cluster.settings)
     for _ in range(workers):
         cluster.start_worker()
     produce(read_lines(log), cluster.settings)
+    alive = lambda: all(w.poll() is None for w in cluster.workers)  # noqa: E731
     got = alerts_after(cluster.consumer(cluster.settings.topics.recall), expected,
-                       alive=lambda: all(w.poll() is None for w in cluster.workers),
-                       progress=cluster.progress, exact=statistics == "fitted")
-    assert_equivalent(expected, got, exact=statistics == "fitted")
+                       alive=alive, progress=cluster.progress, exact=exact)
+    assert_equivalent(expected, got, exact=exact)
     assert late_refusals(cluster) == replay_late(log, tmp_path, cluster.settings)
+    if exact:
+        assert {a["data"]["signal"] for a in expected} >= {"follow_up_overdue"}
+        held = replay_held_out(tmp_path)
+        assert held
+        got_held = alerts_after(cluster.consumer(cluster.settings.topics.holdout), held,
+                                alive=alive, progress=cluster.progress, exact=True)
+        assert_equivalent(held, got_held, exact=True)
+        dead = cluster.consumer(cluster.settings.topics.dead_letter)
+        refused = [orjson.loads(r) for r in collect_until(dead, lambda _: False, timeout=5)]
+        assert sorted(r["raw"] for r in refused if r["topic"] ==
+                      cluster.settings.topics.actions) == sorted(b.decode() for b in BAD_ACTIONS)
 
 
 def test_a_backfill_with_one_customers_clock_ahead_changes_no_other_alert(
