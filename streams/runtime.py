@@ -244,7 +244,8 @@ class Runtime:
                 self.metrics.watermark.labels(str(msg.partition)).set(watermark)
                 for alert in detector.advance(watermark):
                     self._publish(alert, detector.held_out(alert), received=msg.timestamp)
-                self._count_loop(detector)
+                if detector.responses or detector.breaches or detector.outcomes:
+                    self._count_loop(detector)
             self._unacked.append(event)
             due = time.monotonic() - self._last_flush >= self.settings.runtime.flush_every_seconds
             if due or len(self._unacked) >= self.settings.runtime.flush_every_events:
@@ -499,9 +500,6 @@ class Runtime:
                       "holdout" if closed.held_out else "treated")
             m.outcomes.labels(*labels, str(closed.won).lower()).inc()
             m.outcome_revenue.labels(*labels).inc(closed.revenue)
-        for result, count in detector.stats.actions.items():
-            m.actions.labels(result).inc(count - self._reported.get(f"action.{result}", 0))
-            self._reported[f"action.{result}"] = count
         detector.responses.clear()
         detector.breaches.clear()
         detector.outcomes.clear()
@@ -535,6 +533,8 @@ class Runtime:
             end = _known(consumer.highwater(tp))
             if position is not None and end is not None:
                 self.metrics.lag.labels(tp.topic, str(tp.partition)).set(max(0, end - position))
-        for reason, count in self.stats.suppressed.items():
-            self.metrics.suppressed.labels(reason).inc(count - self._reported.get(reason, 0))
-            self._reported[reason] = count
+        for counter, counts, prefix in ((self.metrics.suppressed, self.stats.suppressed, ""),
+                                        (self.metrics.actions, self.stats.actions, "action.")):
+            for name, count in counts.items():
+                counter.labels(name).inc(count - self._reported.get(prefix + name, 0))
+                self._reported[prefix + name] = count

@@ -25,7 +25,14 @@ import pytest
 
 from churnwatch.campaign import run_campaign
 from churnwatch.streams.produce import produce, read_lines
-from tests.streams.conftest import Cluster, alerts_after, collect_until, late_refusals
+from tests.streams.conftest import (
+    Cluster,
+    alerts_after,
+    collect_until,
+    eventually,
+    late_refusals,
+    metric_values,
+)
 from tests.streams.logs import (
     POPULATION_SIGNALS,
     make_log,
@@ -126,6 +133,30 @@ def test_streaming_alerts_equal_replay(cluster: Cluster, tmp_path: Path, workers
         refused = [orjson.loads(r) for r in collect_until(dead, lambda _: False, timeout=5)]
         assert sorted(r["raw"] for r in refused if r["topic"] ==
                       cluster.settings.topics.actions) == sorted(b.decode() for b in BAD_ACTIONS)
+        overdue = sum(a["data"]["signal"] == "follow_up_overdue" for a in expected)
+        counted = eventually(lambda: loop_metrics(cluster, len(held), overdue), timeout=30)
+        assert counted, loop_metrics(cluster, len(held), overdue, last=True)
+
+
+def loop_metrics(cluster: Cluster, held: int, overdue: int, last: bool = False
+                 ) -> bool | dict[str, float]:
+    """The workers' loop metrics, summed, agree with replay: every held-out alert and
+    every overdue follow-up counted, action reports answered, windows closed (actions are
+    counted every few seconds: true once they are). Exactly with one worker; with two, a
+    rebalance can hand a partition over before its last batch was acked, and the new
+    owner counts that batch's alerts again (at least once), so at least."""
+    same = (lambda got, want: got == want) if len(cluster.workers) == 1 else (
+        lambda got, want: got >= want)
+    total: dict[str, float] = {}
+    for port in cluster.ports:
+        for name, samples in (metric_values(port) or {}).items():
+            total[name] = total.get(name, 0.0) + sum(samples)
+    if last:
+        return total
+    return (same(total.get("churnwatch_alerts_held_out", 0), held)
+            and same(total.get("churnwatch_follow_ups_overdue", 0), overdue)
+            and total.get("churnwatch_actions", 0) > 0
+            and total.get("churnwatch_alert_outcomes", 0) > 0)
 
 
 def test_a_backfill_with_one_customers_clock_ahead_changes_no_other_alert(
