@@ -63,8 +63,8 @@ def test_readyz_follows_start_and_broker_outage(own_broker: Broker, tmp_path: Pa
         assert start.index(503) < len(start) - 1
         assert status(port, "/livez") == 200
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=5) as r:
-            # 3 source topics and the events topic, 4 partitions each; no changelogs
-            assert "[+] partitions assigned (16)" in r.read().decode()
+            # 4 source topics and the events topic, 4 partitions each; no changelogs
+            assert "[+] partitions assigned (20)" in r.read().decode()
         assert status(port, "/healthz") == 404
         assert status(port, "/metrics") == 200
 

@@ -61,7 +61,8 @@ def test_metrics_count_events_invalid_and_alerts_without_customer_ids(
     lagged = {line.split('topic="')[1].split('"')[0] for line in text.splitlines()
               if line.startswith("churnwatch_consumer_lag_messages{")}
     assert lagged == {s.topics.orders, s.topics.engagement, s.topics.complaints,
-                      f"{s.runtime.app_id}-events"}, "lag only for the topics it reads"
+                      s.topics.actions, f"{s.runtime.app_id}-events"}, (
+        "lag only for the topics it reads")
     for series in ("process_resident_memory_bytes", "process_open_fds", "python_info",
                    "python_gc_collections_total", "churnwatch_build_info{"):
         assert series in text

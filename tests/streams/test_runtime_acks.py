@@ -64,12 +64,17 @@ def test_an_event_forwarded_again_long_after_it_was_applied_is_skipped_not_late(
     assert asyncio.run(run()) == (0, 0, 0, 1)
 
 
-def test_a_state_written_before_sources_were_kept_is_read_with_none() -> None:
+def test_states_written_before_sources_or_loop_records_are_read_with_none() -> None:
     state = CustomerState(seq=7)
     state.sources[123] = 9
-    old = msgpack.unpackb(state.to_bytes(), raw=False, strict_map_key=False)
-    old = [1, *old[1:-1]]  # version 1 had no sources
-    assert CustomerState.from_bytes(msgpack.packb(old)) == CustomerState(seq=7)
+    state.loop.append([1, 2, 3, 4, 0, 0, "", 0, 0, 0])
+    fields = msgpack.unpackb(state.to_bytes(), raw=False, strict_map_key=False)
+    version1 = [1, *fields[1:-2]]  # no sources, no loop
+    version2 = [2, *fields[1:-1]]  # sources, no loop
+    assert CustomerState.from_bytes(msgpack.packb(version1)) == CustomerState(seq=7)
+    assert CustomerState.from_bytes(msgpack.packb(version2)) == CustomerState(
+        seq=7, sources={123: 9})
+    assert CustomerState.from_bytes(state.to_bytes()) == state
 
 
 def _forwarded(n: int) -> dict[str, bytes]:
