@@ -219,8 +219,11 @@ class Detector:
         return alerts
 
     def held_out(self, alert: Alert) -> bool:
-        """Whether an alert is for the holdout group: produced, never to be acted on."""
-        return self.holdout.holds(alert.subject, alert.data.signal)
+        """Whether an alert is for the holdout group: produced, never to be acted on. A
+        follow-up never is: it exists only for a treated alert, even where the customer
+        is held out of other signals (``loop.holdout_by_signal``)."""
+        signal = alert.data.signal
+        return signal != "follow_up_overdue" and self.holdout.holds(alert.subject, signal)
 
     def _schedule(self, cid: str, st: CustomerState) -> None:
         due = self._due(st)

@@ -121,6 +121,16 @@ def test_a_held_out_alert_is_kept_apart_and_gets_no_follow_up() -> None:
     assert result.outputs()["holdout"].count(b"\n") == 1
 
 
+def test_a_follow_up_reaches_marketing_even_for_a_customer_held_out_of_other_signals(
+        ) -> None:
+    log = quiet(EventLog())
+    salt = holdout_salt_for("c1", held=True)
+    result = run(log, QUIET_DAY + 60, follow_up=True, holdout_share=0.5, holdout_salt=salt,
+                 holdout_by_signal={"gone_quiet": 0.0})
+    assert [a.data.signal for a in result.alerts] == ["gone_quiet", "follow_up_overdue"]
+    assert result.held_out == []
+
+
 CROWD = EventLog()
 for _n in range(40):
     quiet(CROWD, f"c{_n}")
