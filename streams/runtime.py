@@ -2,11 +2,11 @@
 
 Data flow::
 
-    orders / engagement / complaints  --ingest-->  <app>-events (keyed by customer_id)
-                     |                                 ^   |
-              invalid: dead-letter topic     ticks ----+   +--detect--> recall topic
-                                                               |
-                                             customers table (changelog)
+    orders / engagement / complaints / actions  --ingest-->  <app>-events (by customer_id)
+                     |                                          ^   |
+              invalid: dead-letter topic              ticks ----+   +--detect--> recall topic
+                                                                        |   (held out: the
+                                                      customers table (changelog)  holdout topic)
 
 Recovery contract of ``detect``. Its stream acks manually: events are processed, the
 states they touched are written to the table, and only then are the events acked, so an
