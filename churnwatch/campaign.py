@@ -115,8 +115,7 @@ def run_campaign(log: Path, labels: Path, settings: Settings, seed: int,
     if loop.holdout_by_signal:
         raise UserError("the simulated campaign holds out whole customers: "
                         "loop.holdout_by_signal must be empty")
-    everyone = settings.model_copy(update={"loop": loop.model_copy(
-        update={"holdout_share": 0.0})})
+    everyone = settings.changed("loop", holdout_share=0.0)
     base = log.read_bytes().splitlines()
     natural, end = _orders(valid_events(log))
     window = loop.attribution_days * DAY

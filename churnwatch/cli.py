@@ -179,8 +179,7 @@ def _with_holdout(settings: Settings, share: float | None, default: float | None
         share = default
     if share is None:
         return settings
-    return settings.model_copy(update={"loop": settings.loop.model_copy(
-        update={"holdout_share": share})})
+    return settings.changed("loop", holdout_share=share)
 
 
 @main.command()

@@ -313,6 +313,12 @@ class Settings(BaseSettings):
                     f"fitted population was taken with {pop.window_days:g}: fit again")
         return self
 
+    def changed(self, section: str, **values: Any) -> Settings:
+        """These settings with some values of one section replaced (as given: no
+        validation runs, as with pydantic's ``model_copy``)."""
+        part = getattr(self, section).model_copy(update=values)
+        return self.model_copy(update={section: part})
+
     @classmethod
     def build(cls, **values: Any) -> Settings:
         """The defaults with these values (nested as dicts); no environment, no file."""

@@ -42,8 +42,7 @@ def claim(settings: Settings) -> tuple[Settings, IO[str]]:
         if n > 1:
             log.warning("data directory %s is in use by another worker (pid %s); this worker "
                         "uses %s", rt.data_dir, owners[0], path)
-        return settings.model_copy(update={
-            "runtime": rt.model_copy(update={"data_dir": path})}), lock
+        return settings.changed("runtime", data_dir=path), lock
     raise UserError(f"{rt.data_dir} and the {SLOTS - 1} directories a worker falls back to "
                     f"are in use by other workers (pids {', '.join(owners)}): give this "
                     f"worker its own with CHURNWATCH_RUNTIME__DATA_DIR")

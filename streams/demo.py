@@ -40,18 +40,15 @@ def run_demo(settings: Settings, *, customers: int, rate: float, seconds: float 
     work = workdir
     with ExitStack() as stack:
         if not _port_free(settings.runtime.metrics_host, settings.runtime.metrics_port):
-            settings = settings.model_copy(update={"runtime": settings.runtime.model_copy(
-                update={"metrics_port": free_port()})})
+            settings = settings.changed("runtime", metrics_port=free_port())
         own_broker = not settings.kafka.brokers
         if own_broker:
             broker = stack.enter_context(running_broker(log=work / "broker.log"))
-            settings = settings.model_copy(update={
-                "kafka": settings.kafka.model_copy(update={"brokers": broker.url}),
-                "runtime": settings.runtime.model_copy(update={"fast_group_join": True})})
+            settings = settings.changed("kafka", brokers=broker.url).changed(
+                "runtime", fast_group_join=True)
             click.echo(f"embedded broker (Tansu) on {broker.url}")
         if not settings.loop.holdout_share:
-            settings = settings.model_copy(update={"loop": settings.loop.model_copy(
-                update={"holdout_share": DEMO_HOLDOUT})})
+            settings = settings.changed("loop", holdout_share=DEMO_HOLDOUT)
         ensure_topics(settings)
         log = work / "events.jsonl"
         made = generate(log, work / "labels.jsonl", customers=customers, days=730, seed=1,

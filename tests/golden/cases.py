@@ -34,7 +34,7 @@ LOOP = {"holdout_share": 0.3, "follow_up": True}
 def run_case(case: Case, tmp: Path, settings: Settings) -> churnwatch.ReplayResult:
     """Replay the case's log in memory (the CLI gives the same bytes: test_api.py)."""
     if case.loop:
-        settings = settings.model_copy(update={"loop": settings.loop.model_copy(update=LOOP)})
+        settings = settings.changed("loop", **LOOP)
     if case.generated:
         log = tmp / f"{case.name}.jsonl"
         generate(log, tmp / "labels.jsonl", customers=80, days=365, seed=11,
