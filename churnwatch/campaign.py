@@ -120,12 +120,13 @@ def run_campaign(log: Path, labels: Path, settings: Settings, seed: int,
     natural, end = _orders(valid_events(log))
     window = loop.attribution_days * DAY
     untreated = replay(log, settings=everyone).alerts
-    alerts, passes = _simulate(log, everyone, natural, window, end, seed, effects), 0
+    marketing = _Marketing(natural, window, end, seed, effects)
+    alerts, passes = _simulate(log, everyone, marketing), 0
     with tempfile.TemporaryDirectory(prefix="churnwatch-campaign-") as tmp:
         world = Path(tmp) / "treated.jsonl"
         while True:  # the simulation's alerts, checked by replay until they hold
             passes += 1
-            added = _campaign(alerts, natural, window, end, seed, effects)
+            added = _campaign(alerts, marketing)
             _write(world, base, [e for events in added.values() for e in events])
             again = replay(world, settings=everyone).alerts
             if [a.id for a in again] == [a.id for a in alerts] or passes == MAX_PASSES:
@@ -153,8 +154,46 @@ Orders = dict[str, tuple[list[float], list[float]]]
 """customer -> (sorted times of placed orders, their amounts)"""
 
 
-def _simulate(log: Path, settings: Settings, natural: Orders, window: float, end: float,
-              seed: int, effects: Mapping[str, float]) -> list[Alert]:
+@dataclass(frozen=True)
+class _Marketing:
+    """The simulated team: what it knows when it acts on an alert."""
+
+    natural: Orders
+    window: float
+    end: float
+    """the log's newest event: nothing is added after it"""
+    seed: int
+    effects: Mapping[str, float]
+
+    def act(self, alert: Alert) -> list[tuple[float, bytes]]:
+        """Acting on one alert: the action reported and, if it works on a customer who
+        would not have come back anyway, the order that brings them back; nothing for
+        alerts that ask for no action (recovered, follow_up_overdue). Every draw is
+        seeded by the alert's id."""
+        if alert.data.signal not in PLAYS:
+            return []
+        rng = random.Random(f"{self.seed}/{alert.id}")
+        window, end = self.window, self.end
+        t = alert.time.timestamp()
+        times, amounts = self.natural.get(alert.subject, ([], []))
+        acts = rng.random() < ACT_RATE
+        delay = RESPOND_HOURS[alert.data.tier] * 3600 * math.exp(rng.gauss(*DELAY))
+        works = rng.random() < self.effects[alert.data.signal] and delay < window
+        back_at = t + delay + rng.uniform(0.1, 0.9) * (window - delay)
+        amount = round((sum(amounts) / len(amounts) if amounts else 50.0)
+                       * rng.uniform(0.8, 1.2), 2)
+        if not acts or t + delay > end:
+            return []
+        action, channel, cost = PLAYS[alert.data.signal]
+        out = [(t + delay, _line("action", alert, t + delay, alert_id=alert.id,
+                                 action=action, channel=channel, offer_cost=cost))]
+        if works and back_at <= end and not _bought_within(times, t, t + window):
+            out.append((back_at, _line("order", alert, back_at, order_id=f"win-{alert.id}",
+                                       amount=amount, currency="EUR")))
+        return out
+
+
+def _simulate(log: Path, settings: Settings, marketing: _Marketing) -> list[Alert]:
     """The alerts of the world where everyone is treated, in one pass: the detector runs
     over the log while each alert's campaign events join the input at their time. Nearly
     what replaying that world gives (a campaign event can reach its customer after a later
@@ -166,11 +205,8 @@ def _simulate(log: Path, settings: Settings, natural: Orders, window: float, end
     def take(found: list[Alert]) -> None:
         for alert in found:
             alerts.append(alert)
-            if alert.data.signal in PLAYS:
-                rng = random.Random(f"{seed}/{alert.id}")
-                for at, line in _act(alert, natural.get(alert.subject, ([], [])), window,
-                                     end, effects[alert.data.signal], rng):
-                    heapq.heappush(future, (at, len(future), line))
+            for at, line in marketing.act(alert):
+                heapq.heappush(future, (at, len(future), line))
 
     for event in valid_events(log):
         while future and future[0][0] <= event.ts:
@@ -184,39 +220,13 @@ def _simulate(log: Path, settings: Settings, natural: Orders, window: float, end
     return alerts
 
 
-def _campaign(alerts: Iterable[Alert], natural: Orders, window: float, end: float,
-              seed: int, effects: Mapping[str, float]) -> dict[str, list[tuple[float, bytes]]]:
+def _campaign(alerts: Iterable[Alert], marketing: _Marketing
+              ) -> dict[str, list[tuple[float, bytes]]]:
     """The events acting on every one of ``alerts`` adds, by customer."""
     added: dict[str, list[tuple[float, bytes]]] = defaultdict(list)
     for alert in alerts:
-        if alert.data.signal in PLAYS:  # recovered and follow_up_overdue ask for nothing
-            rng = random.Random(f"{seed}/{alert.id}")
-            added[alert.subject] += _act(alert, natural.get(alert.subject, ([], [])),
-                                         window, end, effects[alert.data.signal], rng)
+        added[alert.subject] += marketing.act(alert)
     return added
-
-
-def _act(alert: Alert, orders: tuple[list[float], list[float]], window: float, end: float,
-         effect: float, rng: random.Random) -> list[tuple[float, bytes]]:
-    """Marketing acting on one alert: the action reported and, if it works on a customer
-    who would not have come back anyway, the order that brings them back."""
-    t = alert.time.timestamp()
-    times, amounts = orders
-    acts = rng.random() < ACT_RATE
-    delay = RESPOND_HOURS[alert.data.tier] * 3600 * math.exp(rng.gauss(*DELAY))
-    works = rng.random() < effect and delay < window
-    back_at = t + delay + rng.uniform(0.1, 0.9) * (window - delay)
-    amount = round((sum(amounts) / len(amounts) if amounts else 50.0)
-                   * rng.uniform(0.8, 1.2), 2)
-    if not acts or t + delay > end:
-        return []
-    action, channel, cost = PLAYS[alert.data.signal]
-    out = [(t + delay, _line("action", alert, t + delay, alert_id=alert.id, action=action,
-                             channel=channel, offer_cost=cost))]
-    if works and back_at <= end and not _bought_within(times, t, t + window):
-        out.append((back_at, _line("order", alert, back_at, order_id=f"win-{alert.id}",
-                                   amount=amount, currency="EUR")))
-    return out
 
 
 def _won(alerts: Iterable[Alert], orders: Orders, signal: str, window: float, end: float
