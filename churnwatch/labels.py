@@ -39,8 +39,8 @@ class SignalCheck:
 
 
 def check(alerts_path: Path, labels_path: Path) -> list[SignalCheck]:
-    labels = {row["customer_id"]: row for row in _rows(labels_path, LABEL_KEYS, "labels")
-              if CAMPAIGN not in row}
+    labels = {row["customer_id"]: row
+              for row in _rows(labels_path, LABEL_KEYS, "labels", skip=CAMPAIGN)}
     first: dict[str, dict[str, datetime]] = defaultdict(dict)
     for alert in _rows(alerts_path, ALERT_KEYS, "alerts"):
         when = datetime.fromisoformat(alert["time"])
@@ -65,15 +65,19 @@ def check(alerts_path: Path, labels_path: Path) -> list[SignalCheck]:
     return results
 
 
-def _rows(path: Path, keys: frozenset[str], what: str) -> Iterator[dict[str, Any]]:
-    """JSON objects with at least ``keys``; anything else is a wrong file, said plainly."""
+def _rows(path: Path, keys: frozenset[str], what: str, skip: str | None = None
+          ) -> Iterator[dict[str, Any]]:
+    """JSON objects with at least ``keys`` (an object with the key ``skip`` is passed
+    over); anything else is a wrong file, said plainly."""
     with path.open("rb") as f:
         for n, line in enumerate(f, 1):
             try:
                 row = orjson.loads(line)
             except orjson.JSONDecodeError:
                 row = None
-            if not isinstance(row, dict) or not (keys <= row.keys() or CAMPAIGN in row):
+            if isinstance(row, dict) and skip in row:
+                continue
+            if not isinstance(row, dict) or not keys <= row.keys():
                 raise UserError(
                     f"{path} line {n} is not a line of {what} (expected the keys "
                     f"{', '.join(sorted(keys))}).\n  Usage: churnwatch confirm ALERTS.jsonl "
