@@ -40,10 +40,11 @@ from churnwatch.models.rfm import SEGMENT_CODES, TIER_RANKS, classify
 from churnwatch.models.state import DAY, N_BUCKETS, CustomerState
 from churnwatch.models.states import CustomerStates
 from churnwatch.signals import BY_TRIGGER, CODES, TIMED, Context
+from churnwatch.signals.follow_up import NAME as FOLLOW_UP
 from churnwatch.signals.follow_up import overdue_finding
 from churnwatch.signals.governance import record, suppression
 
-NOT_FOLLOWED = frozenset({CODES["recovered"], CODES["follow_up_overdue"]})
+NOT_FOLLOWED = frozenset({CODES["recovered"], CODES[FOLLOW_UP]})
 """Alerts that ask for no action, so open no loop record."""
 
 
@@ -197,7 +198,7 @@ class Detector:
                 continue  # superseded entry
             del scheduled[cid]
             st = states[cid]
-            self._step(cid, st, alerts)
+            self._step(cid, st, due, alerts)
             self._schedule(cid, st)
         return alerts
 
@@ -211,9 +212,9 @@ class Detector:
                  if self.states[cid].pending]
         heapq.heapify(ahead)
         while ahead:
-            _, cid = heapq.heappop(ahead)
+            due, cid = heapq.heappop(ahead)
             st = self.states[cid]
-            self._step(cid, st, alerts)
+            self._step(cid, st, due, alerts)
             if st.pending:
                 heapq.heappush(ahead, (self._due(st), cid))
         return alerts
@@ -223,7 +224,7 @@ class Detector:
         follow-up never is: it exists only for a treated alert, even where the customer
         is held out of other signals (``loop.holdout_by_signal``)."""
         signal = alert.data.signal
-        return signal != "follow_up_overdue" and self.holdout.holds(alert.subject, signal)
+        return signal != FOLLOW_UP and self.holdout.holds(alert.subject, signal)
 
     def _schedule(self, cid: str, st: CustomerState) -> None:
         due = self._due(st)
@@ -235,20 +236,18 @@ class Detector:
     def _due(self, st: CustomerState) -> float:
         """When the customer's next item is due: its earliest pending event, its review,
         or a loop record's deadline."""
-        due = min(st.pending[0].ts if st.pending else math.inf, st.next_review or math.inf)
+        due = _item_due(st)
         if st.loop:
             due = min(due, outcome.due(st, self.attribution) or math.inf)
         return due
 
-    def _step(self, cid: str, st: CustomerState, alerts: list[Alert]) -> None:
-        """The customer's next item: its earliest pending event, or its review if that
-        comes first (an event at the same time goes first), or, after both, a loop
-        record's deadline."""
+    def _step(self, cid: str, st: CustomerState, due: float, alerts: list[Alert]) -> None:
+        """The customer's next item, due at ``due`` (its queue entry, ``_due``): its
+        earliest pending event, or its review if that comes first (an event at the same
+        time goes first), or, after both, a loop record's deadline."""
         self.touched.add(cid)
-        first = min(st.pending[0].ts if st.pending else math.inf,
-                    st.next_review or math.inf)
-        if st.loop and (loop_due := outcome.due(st, self.attribution)) and loop_due < first:
-            self._close_loop(cid, st, loop_due, alerts)
+        if due < _item_due(st):  # only a loop record can be due before both
+            self._close_loop(cid, st, due, alerts)
             return
         if st.pending and (not st.next_review or st.pending[0].ts <= st.next_review):
             event = st.release()
@@ -390,6 +389,11 @@ def _collector_paused() -> Iterator[None]:
         gc.freeze()
         if enabled:
             gc.enable()
+
+
+def _item_due(st: CustomerState) -> float:
+    """When the customer's next item is due: its earliest pending event or its review."""
+    return min(st.pending[0].ts if st.pending else math.inf, st.next_review or math.inf)
 
 
 def fitted_view(doc: ModelDoc) -> PopulationView:
