@@ -63,7 +63,7 @@ def _winback(rows: list[Row]) -> str:
     line = 28
     height = 30 + line * len(rows)
     left, right = 160, WIDTH - 20
-    x = _scale(0.0, 1.0, left, right)
+    x = _Scale(0.0, 1.0, left, right)
     parts = [_axis_x(x, left, right, height - 12, [i / 5 for i in range(6)], "{:.0%}")]
     for n, row in enumerate(rows):
         y = 20 + n * line
@@ -92,13 +92,12 @@ def _responses(report: OutcomeReport) -> str:
     left, right = 110, WIDTH - 20
     longest = max([t.window_hours * 4 for t in tiers] + [h for t in tiers for h in t.hours]
                   + [2.0])
-    x = _log_scale(0.05, longest, left, right)
+    x = _Scale(0.05, longest, left, right, log=True)
     ticks = [v for v in (0.1, 0.5, 1, 4, 24, 48, 168, 720) if v <= longest]
     parts = [_axis_x(x, left, right, height - 52, ticks, "{:g} h")]
     for n, t in enumerate(tiers):
         y = 20 + n * line
-        h = t.hours
-        p10, p50, p90 = (h[min(len(h) - 1, int(q * len(h)))] for q in (0.1, 0.5, 0.9))
+        p10, p50, p90 = t.percentile(0.1) or 0.0, t.median_hours or 0.0, t.percentile(0.9) or 0.0
         parts += [
             f'<text x="{left - 8}" y="{y + 12}" text-anchor="end">{t.tier} '
             f'({t.answered})</text>',
@@ -129,8 +128,8 @@ def _saved(report: OutcomeReport) -> str:
         return _svg("saved", 60, ['<text x="90" y="30">no attribution window has closed'
                                   '</text>'])
     lo, hi = min(0.0, *totals), max(0.0, *totals)
-    y = _scale(lo, hi if hi > lo else lo + 1, bottom, top)
-    x = _scale(0, max(1, len(totals) - 1), left, right)
+    y = _Scale(lo, hi if hi > lo else lo + 1, bottom, top)
+    x = _Scale(0, max(1, len(totals) - 1), left, right)
     points = " ".join(f"{x(i):.1f},{y(v):.1f}" for i, v in enumerate(totals))
     parts = [f'<line x1="{left}" x2="{right}" y1="{y(0):.1f}" y2="{y(0):.1f}" '
              'stroke="#999"/>',
@@ -196,11 +195,3 @@ class _Scale:
         if self.log:
             value = math.log(max(value, math.exp(self.lo)))
         return self.a + (value - self.lo) / (self.hi - self.lo) * (self.b - self.a)
-
-
-def _scale(lo: float, hi: float, a: float, b: float) -> _Scale:
-    return _Scale(lo, hi, a, b)
-
-
-def _log_scale(lo: float, hi: float, a: float, b: float) -> _Scale:
-    return _Scale(lo, hi, a, b, log=True)

@@ -78,10 +78,22 @@ class TierResponse:
     late: int
     overdue: int
     """follow_up_overdue raised (alerts never answered in time, follow-ups on)"""
-    median_hours: float | None
-    p90_hours: float | None
     hours: tuple[float, ...]
-    """every response time, for the page's plot"""
+    """every response time, sorted"""
+
+    def percentile(self, q: float) -> float | None:
+        """The response time ``q`` of the way up (the nearest rank below); None if none."""
+        h = self.hours
+        return round(h[min(len(h) - 1, int(q * len(h)))], 2) if h else None
+
+    @property
+    def median_hours(self) -> float | None:
+        return round(statistics.median(self.hours), 2) if self.hours else None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"tier": self.tier, "window_hours": self.window_hours,
+                "answered": self.answered, "late": self.late, "overdue": self.overdue,
+                "median_hours": self.median_hours, "p90_hours": self.percentile(0.9)}
 
 
 @dataclass(frozen=True)
@@ -103,8 +115,7 @@ class OutcomeReport:
     def to_json(self) -> dict[str, Any]:
         return {"attribution_days": self.attribution_days, "min_group": self.min_group,
                 "closed_alerts": self.closed, "rows": [r.to_json() for r in self.rows],
-                "responses": [{k: v for k, v in vars(t).items() if k != "hours"}
-                              for t in self.responses],
+                "responses": [t.to_json() for t in self.responses],
                 "saved_by_month": [{"month": m, "incremental_revenue": _r(v)}
                                    for m, v in self.saved_by_month]}
 
@@ -165,11 +176,9 @@ def _responses(responses: Iterable[Response], overdue: Mapping[str, int]
         late[r.tier] += r.late
     out = []
     for rank, tier in enumerate(TIERS):
-        h = sorted(hours[rank])
-        out.append(TierResponse(
-            tier, RESPOND_HOURS[tier], len(h), late[rank], overdue.get(tier, 0),
-            round(statistics.median(h), 2) if h else None,
-            round(h[min(len(h) - 1, int(0.9 * len(h)))], 2) if h else None, tuple(h)))
+        h = tuple(sorted(hours[rank]))
+        out.append(TierResponse(tier, RESPOND_HOURS[tier], len(h), late[rank],
+                                overdue.get(tier, 0), h))
     return out
 
 
@@ -208,7 +217,7 @@ def render(r: OutcomeReport) -> str:
         if not tr.answered and not tr.overdue:
             continue
         lines.append(f"  {tr.tier:<9} window {tr.window_hours:>2} h: {tr.answered} answered, "
-                     f"median {tr.median_hours} h, p90 {tr.p90_hours} h, {tr.late} late, "
+                     f"median {tr.median_hours} h, p90 {tr.percentile(0.9)} h, {tr.late} late, "
                      f"{tr.overdue} overdue")
     saved = sum(v for _, v in r.saved_by_month)
     lines += ["", f"Incremental revenue of treated alerts (vs held out): {saved:,.2f}"]
