@@ -1,1 +1,1 @@
-"""Thin Faust glue: topics, tables and batch stages wired to the pure detection logic."""
+"""Thin Faust glue: topics, tables and agents wired to the pure detection logic."""

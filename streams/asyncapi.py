@@ -165,7 +165,7 @@ def document(settings: Settings | None = None) -> dict[str, Any]:
             "messages": {"state": {"$ref": "#/components/messages/state"}}}
     operations["forwardEvents"] = {
         "action": "send", "channel": {"$ref": "#/channels/events"},
-        "summary": "the ingest stage forwards valid events, and ticks every second"}
+        "summary": "the ingest agent forwards valid events, and ticks every second"}
     operations["detectEvents"] = {
         "action": "receive", "channel": {"$ref": "#/channels/events"}}
     for table in ("customers", "populations", "clocks"):

@@ -4,8 +4,8 @@ The event loop writes the facts (a heartbeat, the group state, the last broker p
 the server's threads only read them. So a blocked event loop shows as a stale heartbeat
 instead of a health check that cannot answer, and nothing here imports Faust.
 
-- live: the event loop ticked recently and no stage (ingest, detect) has stopped.
-  Kubernetes restarts the pod when this fails, so it checks only what a restart cures.
+- live: the event loop ticked recently and no agent is crashed. Kubernetes restarts the
+  pod when this fails, so it checks only what a restart cures.
 - ready: live, the group assigned this worker its partitions (possibly none, when there
   are more workers than partitions), its tables are recovered, and the broker answered the
   last metadata request. Until then the worker's output lags the input.
@@ -89,9 +89,9 @@ class Health:
         else:
             age = self.clock() - self.beat_at
             beat = (age <= self.stale_after, f"event loop ticked {age:.1f} s ago")
-        stages = (not self.crashed, "stages running" if not self.crashed
-                  else f"stages crashed: {', '.join(self.crashed)}")
-        return [beat, stages]
+        agents = (not self.crashed, "agents running" if not self.crashed
+                  else f"agents crashed: {', '.join(self.crashed)}")
+        return [beat, agents]
 
 
 _INDEX = b"churnwatch worker: /metrics /livez /readyz\n"

@@ -22,7 +22,7 @@ from prometheus_client.process_collector import ProcessCollector
 from churnwatch.models.rfm import TIERS
 from churnwatch.signals.base import SIGNAL_NAMES
 
-# Alert latency spans a second (a live event crossing two stages) to an hour (a deadline
+# Alert latency spans a second (a live event crossing two agents) to an hour (a deadline
 # reached only when event time moves on): roughly x2 steps across that range.
 LATENCY_BUCKETS = (0.25, 0.5, 1, 2, 5, 10, 30, 60, 120, 300, 600, 1200, 1800, 3600, 7200)
 RESPONSE_BUCKETS = (900, 1800, 3600, 7200, 14400, 28800, 86400, 172800, 345600, 604800)
@@ -63,7 +63,7 @@ class Metrics:
                                    "restart or rebalance)",
                                    registry=r)
         self.gaps = Counter("churnwatch_events_offsets_skipped_total",
-                            "Offsets of the events topic the detect stage never received "
+                            "Offsets of the events topic the detect agent never received "
                             "(a gap between two consecutive messages of a partition)",
                             registry=r)
         self.alerts = Counter("churnwatch_alerts_total", "Alerts sent to the recall topic",

@@ -1,4 +1,4 @@
-"""Topics, tables and stages wired to the detection logic. No detection logic lives here.
+"""Topics, tables and agents wired to the detection logic. No detection logic lives here.
 
 Data flow::
 
@@ -8,14 +8,12 @@ Data flow::
                                                                         |   (held out: the
                                                       customers table (changelog)  holdout topic)
 
-Both stages take whole batches from Faust's conductor (streams/batches.py) and ack by
-hand. ``ingest`` acks a source record once its forward or dead letter is confirmed.
-Recovery contract of ``detect``: events are processed, their alerts confirmed, the
-states they touched written to the table and confirmed, and only then are the events
-acked, so an offset is never committed before the state it produced. A crash replays
-the unacked tail; each state remembers the offset of the last message it took in, so
-redelivered messages are recognised and skipped, and event ids deduplicate whatever the
-ingest stage sent twice.
+Recovery contract of ``detect``. Its stream acks manually: events are processed, the
+states they touched are written to the table, and only then are the events acked, so an
+offset is never committed before the state it produced (Faust flushes the producer before
+it commits). A crash replays the unacked tail; each state remembers the offset of the
+last message it took in, so redelivered messages are recognised and skipped, and event
+ids deduplicate whatever the ingest stage sent twice.
 """
 
 from __future__ import annotations
@@ -32,6 +30,7 @@ from itertools import chain
 from typing import Any, cast
 
 import faust
+from faust.streams import Stream
 from faust.types.tuples import FutureMessage
 from mode.types.signals import BaseSignalT
 
@@ -53,7 +52,6 @@ from churnwatch.models.rfm import TIERS
 from churnwatch.signals import SIGNAL_NAMES
 from churnwatch.streams import cloudevents
 from churnwatch.streams.admin import source_topics
-from churnwatch.streams.batches import BatchTopic
 from churnwatch.streams.clock import SourceClock, SourceProgress, heard_pairs
 from churnwatch.streams.delivery import DeliveryFailed, delivered
 from churnwatch.streams.health import Health
@@ -88,9 +86,6 @@ def _known(offset: object) -> int | None:
     return offset if isinstance(offset, int) and offset >= 0 else None
 
 
-BATCH_LIMIT = 10_000
-"""Records a stage's batch holds before the conductor waits: bounds memory and, with the
-producer buffer's own limit, how far ingest runs ahead of the broker's confirmations."""
 PROBE_EVERY = 5.0  # seconds between broker probes; also the probe's timeout
 POLL_FRESH = 2.0
 """A source partition's high-water mark counts as current only this many seconds after
@@ -123,13 +118,10 @@ class Runtime:
         raw: dict[str, Any] = {"key_type": bytes, "value_type": bytes,
                                "key_serializer": "raw", "value_serializer": "raw"}
         self.kinds = source_topics(settings)
-        # read in batches by one task each (streams/batches.py); subscribed from the start
-        self.sources = BatchTopic(app, topics=list(self.kinds), limit=BATCH_LIMIT, **raw)
-        self.events = BatchTopic(app, topics=[f"{rt.app_id}-events"], limit=BATCH_LIMIT,
-                                 partitions=self.partitions, internal=True, **raw)
-        app.topics.add(self.sources)
-        app.topics.add(self.events)
-        # what the stages read; the changelogs are only written (and read on recovery)
+        self.sources = app.topic(*self.kinds, **raw)
+        self.events = app.topic(f"{rt.app_id}-events", partitions=self.partitions,
+                                internal=True, **raw)
+        # what the agents read; the changelogs are only written (and read on recovery)
         self.read_topics = frozenset({*self.kinds, self.events.get_topic_name()})
         self.recall = app.topic(topics.recall, **raw)
         self.holdout = app.topic(topics.holdout, **raw)
@@ -161,16 +153,13 @@ class Runtime:
         self._read: dict[int, int] = {}  # last events-topic offset received, per partition
         self._decoded: dict[int, tuple[bytes, Population]] = {}
         self._unacked: list[faust.EventT[bytes]] = []
-        self._confirming: set[asyncio.Future[None]] = set()  # ingest batches being confirmed
         self._sent: list[FutureMessage] = []  # alerts, dead letters not yet confirmed
-        self._flushing = asyncio.Lock()  # the detect stage's and the timer's flushes
+        self._flushing = asyncio.Lock()  # the detect agent's and the timer's flushes
         self._assignment = 0  # counts revocations: a flush spanning one must not ack
         self._last_flush = time.monotonic()
         self._started = time.monotonic()
-        self._crashed: set[str] = set()
-        for stage, step in (("churnwatch.ingest", self.ingest),
-                            ("churnwatch.detect", self.detect)):
-            app.task(self._stage(stage, step))
+        app.agent(self.sources, name="churnwatch.ingest")(self.ingest)
+        app.agent(self.events, name="churnwatch.detect", concurrency=1)(self.detect)
         for every, task, body in ((rt.tick_interval, "churnwatch.tick", self.tick),
                                   (rt.flush_every_seconds, "churnwatch.flush", self.flush_idle),
                                   (5.0, "churnwatch.measure", self.measure),
@@ -181,72 +170,32 @@ class Runtime:
         app.on_partitions_assigned.connect(self.on_assigned)
         self._assigned = False
 
-    # --- stages: each a task taking batches -------------------------------------------
-
-    def _stage(self, name: str, step: Callable[[], Awaitable[None]]
-               ) -> Callable[[], Awaitable[None]]:
-        """Runs ``step`` for as long as the worker runs. An exception stops the stage for
-        good, as it stopped an agent: counted, logged, and /livez fails, so the worker is
-        restarted and reads its unacked events again."""
-        async def run() -> None:
-            try:
-                while True:
-                    await step()
-            except Exception as exc:
-                self._crashed.add(name)
-                self.metrics.errors.labels(name).inc()
-                log.error("%s stopped: %s", name, type(exc).__name__)
-                log.debug("%s stopped", name, exc_info=True)
-                raise
-        run.__name__ = run.__qualname__ = name
-        return run
-
     # --- ingest: validate, dead-letter, repartition ----------------------------------
 
-    async def ingest(self) -> None:
-        """One batch of source records forwarded (or dead-lettered); acked once the broker
-        has confirmed all of it, while the next batches go on."""
-        events = await self.sources.batch.take(BATCH_LIMIT)
-        wall = time.monotonic()
-        sent = [self._forward(event.message, wall) for event in events]
-        confirming = asyncio.ensure_future(self._ack_when_delivered(sent, events))
-        self._confirming.add(confirming)  # held until done: the loop keeps only weak refs
-        confirming.add_done_callback(self._confirming.discard)
-
-    def _forward(self, msg: Any, wall: float) -> FutureMessage:
-        source = f"{msg.topic}/{msg.partition}"
-        self.progress.touch(source, msg.offset, wall)
-        kind = self.kinds[msg.topic]
-        raw = msg.value or b""
-        try:
-            parsed = parse_event(raw, kind=kind)
-        except InvalidEvent as exc:
-            self.metrics.invalid.labels(msg.topic).inc()
-            return self.dead.send_soon(**self._dead_letter(
-                str(exc), raw, msg.topic, msg.partition, msg.offset))
-        why = self.guard.refuse(parsed.ts, wall=time.time())
-        if why is not None:  # never let it move the clock
-            self.metrics.out_of_time.labels(msg.topic).inc()
-            return self.dead.send_soon(**self._dead_letter(
-                why, raw, msg.topic, msg.partition, msg.offset))
-        self.metrics.events_in.labels(kind).inc()
-        self.progress.observe(source, parsed.ts, parsed.customer_id)
-        return self.events.send_soon(key=parsed.customer_id.encode(), value=raw, headers={
-            KIND_HEADER: kind.encode(), SOURCE_HEADER: f"{source}@{msg.offset}".encode()})
-
-    async def _ack_when_delivered(self, sent: list[FutureMessage],
-                                  events: list[faust.EventT[bytes]]) -> None:
-        """Faust's commit does not wait for ``send_soon``'s buffer (streams/delivery.py):
-        a source record is acked only when what it became is on the broker. Refused: the
-        ingest stage stops (/livez fails) and its records stay unacked."""
-        try:
-            while not await delivered(sent):
-                sent = [f for f in sent if not f.done()]
-        except DeliveryFailed as exc:
-            self.sources.batch.fail(exc)  # the ingest stage stops with it
-            return
-        for event in events:
-            event.ack()
+    async def ingest(self, stream: faust.StreamT[bytes]) -> None:
+        async for event in stream.events():
+            msg = event.message
+            source = f"{msg.topic}/{msg.partition}"
+            self.progress.touch(source, msg.offset, time.monotonic())
+            kind = self.kinds[msg.topic]
+            raw = msg.value or b""
+            try:
+                parsed = parse_event(raw, kind=kind)
+            except InvalidEvent as exc:
+                self.metrics.invalid.labels(msg.topic).inc()
+                await self.dead.send(**self._dead_letter(
+                    str(exc), raw, msg.topic, msg.partition, msg.offset))
+                continue
+            why = self.guard.refuse(parsed.ts, wall=time.time())
+            if why is not None:  # never let it move the clock
+                self.metrics.out_of_time.labels(msg.topic).inc()
+                await self.dead.send(**self._dead_letter(
+                    why, raw, msg.topic, msg.partition, msg.offset))
+                continue
+            self.metrics.events_in.labels(kind).inc()
+            self.progress.observe(source, parsed.ts, parsed.customer_id)
+            await self.events.send(key=parsed.customer_id.encode(), value=raw, headers={
+                KIND_HEADER: kind.encode(), SOURCE_HEADER: f"{source}@{msg.offset}".encode()})
 
     async def tick(self) -> None:
         """Tell every events partition how far event time got on our source partitions."""
@@ -263,8 +212,9 @@ class Runtime:
             # Faust records the committed offsets it resumed from (0.15.3, pinned)
             committed[name] = _known(getattr(consumer, "_committed_offset", {}).get(tp))
         body = self.progress.tick(ends, time.monotonic(), self._started, committed)
-        for partition in range(self.partitions):  # queued behind what it vouches for
-            self.events.send_soon(value=body, partition=partition, headers={TICK_HEADER: b"1"})
+        for partition in range(self.partitions):
+            await self.events.send(value=body, partition=partition,
+                                   headers={TICK_HEADER: b"1"})
 
     def _poll_age(self, tp: Any) -> float | None:
         """Seconds since the consumer last had a fetch response for ``tp`` (aiokafka's
@@ -279,37 +229,31 @@ class Runtime:
 
     # --- detect: event time, state, alerts ---------------------------------------------
 
-    async def detect(self) -> None:
-        """One batch of the events topic: each record taken in, event time advanced and
-        alerts published; the batch's states written and its records acked by a flush."""
-        rt = self.settings.runtime
-        for event in await self.events.batch.take(rt.flush_every_events):
-            self._detect(event)
-        due = time.monotonic() - self._last_flush >= rt.flush_every_seconds
-        if due or len(self._unacked) >= rt.flush_every_events:
-            await self._flush()
-
-    def _detect(self, event: faust.EventT[bytes]) -> None:
-        msg = event.message
-        self._check_contiguous(msg.partition, msg.offset)
-        detector = self.detectors.get(msg.partition) or self._load(msg.partition)
-        headers = dict(msg.headers or ())
-        if TICK_HEADER in headers:
-            self._clock(msg.partition).report(msg.value or b"{}")
-        else:
-            self._take(detector, msg, headers)
-        watermark = self._clock(msg.partition).watermark()
-        if watermark > -math.inf:
-            self.metrics.watermark.labels(str(msg.partition)).set(watermark)
-            for alert in detector.advance(watermark):
-                self._publish(alert, detector.held_out(alert), received=msg.timestamp)
-            if detector.responses or detector.breaches or detector.outcomes:
-                self._count_loop(detector)
-        self._unacked.append(event)
+    async def detect(self, stream: faust.StreamT[bytes]) -> None:
+        async for event in cast(Stream[bytes], stream).noack().events():
+            msg = event.message
+            self._check_contiguous(msg.partition, msg.offset)
+            detector = self.detectors.get(msg.partition) or self._load(msg.partition)
+            headers = dict(msg.headers or ())
+            if TICK_HEADER in headers:
+                self._clock(msg.partition).report(msg.value)
+            else:
+                self._take(detector, msg, headers)
+            watermark = self._clock(msg.partition).watermark()
+            if watermark > -math.inf:
+                self.metrics.watermark.labels(str(msg.partition)).set(watermark)
+                for alert in detector.advance(watermark):
+                    self._publish(alert, detector.held_out(alert), received=msg.timestamp)
+                if detector.responses or detector.breaches or detector.outcomes:
+                    self._count_loop(detector)
+            self._unacked.append(event)
+            due = time.monotonic() - self._last_flush >= self.settings.runtime.flush_every_seconds
+            if due or len(self._unacked) >= self.settings.runtime.flush_every_events:
+                await self._flush()
 
     def _check_contiguous(self, partition: int, offset: int) -> None:
         """Offsets of a partition are contiguous (no compaction or transactions here): a
-        jump means records were never delivered to this stage. The embedded broker does
+        jump means records were never delivered to this agent. The embedded broker does
         that when several producers write one partition (RELIABILITY.md); Kafka does not.
         Counted and logged, so a loss is visible where it happens."""
         last = self._read.get(partition)
@@ -371,7 +315,7 @@ class Runtime:
         state on the broker before its alert would lose the alert in a crash. Faust
         commits only acked offsets. Unconfirmed in time: the events stay unacked and
         everything is waited for (states written) again next time. An alert the broker
-        refused stops acking for good and stops the detect stage (``/livez`` fails):
+        refused stops acking for good and crashes the detect agent (``/livez`` fails):
         only a restart, which reads the unacked events again, can send it again."""
         async with self._flushing:
             with self.metrics.flush_seconds.time():
@@ -481,8 +425,6 @@ class Runtime:
         self.clocks.clear()
         self._read.clear()
         self._unacked.clear()
-        self.sources.batch.clear()  # delivered, not taken: read again after the rebalance
-        self.events.batch.clear()
         self._assigned = False
         # per-partition series of partitions another worker may own now would freeze
         # at their last value and look like a stalled watermark or a stuck lag
@@ -498,7 +440,9 @@ class Runtime:
     async def heartbeat(self) -> None:
         """Proves the event loop runs, and copies the group's state for /readyz."""
         app = self.app
-        self.health.beat(sorted(self._crashed))
+        crashed = sorted({agent.name for agent in app.agents.values()
+                          for actor in agent._actors if actor.crashed})
+        self.health.beat(crashed)
         recovery = cast(Any, app.tables).recovery  # TableManager's, not in its protocol
         self.health.group(
             assigned=self._assigned and not app.rebalancing,
@@ -579,7 +523,7 @@ class Runtime:
 
     async def measure(self) -> None:
         """Partitions and consumer lag (high-water mark minus position) of the topics the
-        stages read; the changelogs, which this worker writes, are left out."""
+        agents read; the changelogs, which this worker writes, are left out."""
         consumer = self.app.consumer
         assigned = [tp for tp in consumer.assignment() if tp.topic in self.read_topics]
         for topic in self.read_topics:

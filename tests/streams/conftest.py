@@ -205,7 +205,7 @@ def cluster(broker: Broker, tmp_path: Path, request: pytest.FixtureRequest
 
 
 def all_detected(port: int, lines: int) -> bool:
-    """Every line of the log taken in (or refused) and through the detect stage."""
+    """Every line of the log taken in (or refused) and through the detect agent."""
     values = metric_values(port)
     if values is None:  # not serving yet
         return False

@@ -87,7 +87,7 @@ class FakeClock:
         return self.now
 
 
-def test_live_needs_a_recent_heartbeat_and_no_crashed_stage() -> None:
+def test_live_needs_a_recent_heartbeat_and_no_crashed_agent() -> None:
     clock = FakeClock()
     health = Health(clock=clock)
     assert not health.live().ok  # before the event loop runs
@@ -97,7 +97,7 @@ def test_live_needs_a_recent_heartbeat_and_no_crashed_stage() -> None:
     verdict = health.live()
     assert not verdict.ok and "event loop ticked 31.0 s ago" in verdict.text()
     health.beat(["churnwatch.detect"])
-    assert "stages crashed: churnwatch.detect" in health.live().text()
+    assert "agents crashed: churnwatch.detect" in health.live().text()
 
 
 def test_ready_needs_each_check_and_names_the_missing_one() -> None:

@@ -1,4 +1,4 @@
-"""What the detect stage sends for an event must be on the broker before the event is
+"""What the detect agent sends for an event must be on the broker before the event is
 acked (streams/runtime.py ``_flush``): its dead letter as much as its alerts, or a crash
 between the ack and the send loses the dead letter. No broker needed: nothing is sent."""
 
@@ -30,7 +30,7 @@ def test_a_late_events_dead_letter_is_waited_for_before_its_ack(tmp_path: Path) 
 
     async def run() -> tuple[int, int, int]:
         runtime = Runtime(settings, create_app(settings), Metrics(), frozenset())
-        detector = runtime._load(0)  # as the detect stage adopts a partition
+        detector = runtime._load(0)  # as the detect agent adopts a partition
         headers = {KIND_HEADER: b"order"}
         runtime._take(detector, _order(0, 10), headers)
         detector.advance(T0 + 40 * DAY)  # day 10 is decided
