@@ -1,8 +1,9 @@
 """The streaming worker measured on the embedded broker: throughput against a no-op Faust
 agent, scale-out, producer batching, and event-to-alert latency.
 
-    python bench/stream_bench.py [--customers 600] [--workers 1,2,4] [--latency-seconds 60]
-                                 [--latency-at EMBEDDED,BATCHED] [--peers PYTHON]
+    python bench/stream_bench.py [--customers 600] [--workers 1,2,4] [--hops 2,1]
+                                 [--latency-seconds 60] [--latency-at EMBEDDED,BATCHED]
+                                 [--peers PYTHON]
 
 Writes a generated log into the source topics of a fresh embedded broker, then times
 (1) a no-op Faust agent consuming all of it, the prototype of a batched one-hop worker
@@ -12,8 +13,10 @@ same topics: a Faust Table, Quix Streams, Bytewax, a bare confluent-kafka loop; 
 4... churnwatch workers in one group (validate, repartition, detect, coalesced table
 writes, alerts) until their detectors have taken in every event, from the first event
 detected to the last; (3) one worker with the producer batching production uses (the
-embedded defaults send one record per batch, see streams/app.py); (4) latency, with each
-producer setting: one worker fed a second log at half that setting's one-worker rate.
+embedded defaults send one record per batch, see streams/app.py), (2) and (3) on each
+path (``--hops``: 2 repartitions through <app>-events, 1 detects straight from the keyed
+source topics); (4) latency, on each path with each producer setting: one worker fed a
+second log at half that setting's one-worker rate.
 Measured from outside (bench/latency.py): from the broker storing the event that let
 event time pass an alert's trigger to a subscriber of the recall topic receiving the
 alert, so it is the X in "allowed lateness + X" (event time waits ``allowed_lateness`` by
@@ -148,6 +151,8 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--customers", type=int, default=600)
     ap.add_argument("--workers", default="1,2,4", help="group sizes to time")
+    ap.add_argument("--hops", default="2,1", help="paths to time: 2 repartitions through "
+                    "<app>-events, 1 detects straight from the keyed source topics")
     ap.add_argument("--latency-seconds", type=float, default=60.0,
                     help="length of each latency run; 0 skips them")
     ap.add_argument("--latency-at", metavar="EMBEDDED,BATCHED",
@@ -162,27 +167,39 @@ def main() -> None:
         tmp = Path(name)
         os.environ.update({"CHURNWATCH_KAFKA__BROKERS": b.url,
                            "CHURNWATCH_RUNTIME__FAST_GROUP_JOIN": "true"})
+        hops = [int(h) for h in args.hops.split(",")]
         if args.latency_at:
             one, batched = (2 * float(rate) for rate in args.latency_at.split(","))
+            rates = dict.fromkeys(hops, (one, batched))
         else:
-            one, batched = throughput(args.customers, args.workers, tmp, b.url, args.peers)
+            rates = throughput(args.customers, args.workers, hops, tmp, b.url, args.peers)
         if args.latency_seconds > 0:
             log = tmp / "latency.jsonl"
             generate(log, tmp / "latency.labels.jsonl", customers=args.customers, days=730,
                      seed=4, start=datetime(2024, 1, 1, tzinfo=UTC), noise=False)
             lines = list(read_lines(log))
-            for label, rate, batching in (("embedded defaults", one / 2, "true"),
-                                          ("production batching", batched / 2, "false")):
-                if rate:
-                    measure_latency(label, lines, rate, args.latency_seconds, tmp,
-                                    {"CHURNWATCH_RUNTIME__FAST_GROUP_JOIN": batching})
+            for h, (one, batched) in rates.items():
+                for label, rate, batching in (("embedded defaults", one / 2, "true"),
+                                              ("production batching", batched / 2, "false")):
+                    if rate:
+                        measure_latency(f"{label} {PATHS[h]}", lines, rate,
+                                        args.latency_seconds, tmp, {
+                                            "CHURNWATCH_RUNTIME__FAST_GROUP_JOIN": batching,
+                                            **path_env(h)})
 
 
-def throughput(customers: int, group_sizes: str, tmp: Path, url: str,
-               peers: str | None) -> tuple[float, float]:
+PATHS = {2: "two hops", 1: "one hop"}
+
+
+def path_env(hops: int) -> dict[str, str]:
+    return {"CHURNWATCH_RUNTIME__KEYED_SOURCES": str(hops == 1).lower()}
+
+
+def throughput(customers: int, group_sizes: str, hops: list[int], tmp: Path, url: str,
+               peers: str | None) -> dict[int, tuple[float, float]]:
     """Events/s of the no-op agent, of the peer engines (with ``peers``, the Python of
-    bench/peers/.venv) and of each group size; returns the one-worker rates with the
-    embedded producer defaults and with production batching."""
+    bench/peers/.venv) and of each group size on each path; returns, per path, the
+    one-worker rates with the embedded producer defaults and with production batching."""
     log = tmp / "log.jsonl"
     made = generate(log, tmp / "l.jsonl", customers=customers, days=730,
                     seed=3, start=datetime(2024, 1, 1, tzinfo=UTC), noise=False)
@@ -220,17 +237,23 @@ def throughput(customers: int, group_sizes: str, tmp: Path, url: str,
     for label, cmd in runs:
         rate = time_peer(label, cmd, n)
         print(f"  = {rate / noop:.2f}x the no-op agent", flush=True)
-    one = 0.0
-    for count in (int(c) for c in group_sizes.split(",")):
-        rate = run_workers(f"{count} churnwatch worker(s)", count, n, tmp,
-                           {"CHURNWATCH_RUNTIME__APP_ID": f"bench-{count}"})
-        print(f"  = {rate / noop:.2f}x the no-op agent", flush=True)
-        one = one or rate
-    # production batching: fast_group_join also sets one record per producer batch
-    batched = run_workers("1 worker, production producer batching", 1, n, tmp,
-                          {"CHURNWATCH_RUNTIME__APP_ID": "bench-batched",
-                           "CHURNWATCH_RUNTIME__FAST_GROUP_JOIN": "false"})
-    return one, batched
+    rates = {}
+    for h in hops:
+        one = 0.0
+        for count in (int(c) for c in group_sizes.split(",")):
+            rate = run_workers(f"{count} churnwatch worker(s), {PATHS[h]}", count, n, tmp,
+                               {"CHURNWATCH_RUNTIME__APP_ID": f"bench-{h}-{count}",
+                                **path_env(h)})
+            print(f"  = {rate / noop:.2f}x the no-op agent", flush=True)
+            one = one or rate
+        # production batching: fast_group_join also sets one record per producer batch
+        batched = run_workers(f"1 worker, {PATHS[h]}, production producer batching", 1, n,
+                              tmp, {"CHURNWATCH_RUNTIME__APP_ID": f"bench-{h}-batched",
+                                    "CHURNWATCH_RUNTIME__FAST_GROUP_JOIN": "false",
+                                    **path_env(h)})
+        print(f"  = {batched / noop:.2f}x the no-op agent", flush=True)
+        rates[h] = (one, batched)
+    return rates
 
 
 def create_with_retention(settings: Settings) -> None:

@@ -241,6 +241,12 @@ class RuntimeSettings(_Section):
         "per producer batch so that table recovery reads every changelog record; "
         "default: only when the embedded broker is used")
     routes: tuple[Route, ...] = ()
+    keyed_sources: bool = Field(
+        False, description="the producers key every source record by its customer_id "
+        "(Kafka's default partitioner) and every source topic has topics.partitions "
+        "partitions: detect straight from the source topics, one hop (checked at start; a "
+        "record not keyed so is dead-lettered). False: an ingest stage first repartitions "
+        "the events by customer_id through <app_id>-events, for any producer")
 
 
 class RiskSettings(_Section):

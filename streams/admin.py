@@ -86,12 +86,22 @@ def source_topics(settings: Settings) -> dict[str, str]:
             t.actions: "action"}
 
 
+def own_topic(settings: Settings) -> str:
+    """The detect agent's own topic: ``<app_id>-events`` with the events repartitioned by
+    customer and the ticks (two hops), or ``<app_id>-ticks`` with only the ticks (one hop,
+    ``runtime.keyed_sources``)."""
+    rt = settings.runtime
+    return f"{rt.app_id}-{'ticks' if rt.keyed_sources else 'events'}"
+
+
 def ensure_topics(settings: Settings) -> frozenset[str]:
     """Create missing topics; return every source partition (``topic/partition``) as the
-    cluster has them now, which is what the event-time watermark waits to hear from."""
+    cluster has them now, which is what the event-time watermark waits to hear from.
+    The events topic of two hops is Faust's to create (an agent's internal topic)."""
     t = settings.topics
     names = [*source_topics(settings), t.recall, t.holdout, t.dead_letter,
-             *(route.topic for route in settings.runtime.routes)]
+             *(route.topic for route in settings.runtime.routes),
+             *([own_topic(settings)] if settings.runtime.keyed_sources else [])]
     admin = KafkaAdminClient(**client_options(settings), client_id="churnwatch-admin")
     try:
         existing = set(admin.list_topics())

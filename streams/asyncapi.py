@@ -153,21 +153,27 @@ def document(settings: Settings | None = None) -> dict[str, Any]:
         "contentType": "application/octet-stream",
         "payload": {"type": "string", "format": "binary"},
         "bindings": {"kafka": {"key": {"type": "string"}}}}
-    channels["events"] = {
+    tick = {"tick": {"$ref": "#/components/messages/tick"}}
+    own = "ticks" if rt.keyed_sources else "events"  # the detect agent's own topic
+    channels[own] = {
+        "address": f"{rt.app_id}-ticks", "title": "event-time ticks",
+        "description": f"{internal} One hop (runtime.keyed_sources): every worker's "
+        "event-time progress, sent to every partition; the workers detect straight from "
+        "the source topics.", "messages": tick} if rt.keyed_sources else {
         "address": f"{rt.app_id}-events", "title": "events by customer",
         "description": f"{internal} Valid events repartitioned by customer, and ticks.",
-        "messages": {"event": {"$ref": "#/components/messages/forwardedEvent"},
-                     "tick": {"$ref": "#/components/messages/tick"}}}
+        "messages": {"event": {"$ref": "#/components/messages/forwardedEvent"}, **tick}}
     for table in ("customers", "populations", "clocks"):
         channels[f"{table}Changelog"] = {
             "address": f"{rt.app_id}-{table}-changelog", "title": f"{table} table",
             "description": f"{internal} The changelog a restarted worker recovers from.",
             "messages": {"state": {"$ref": "#/components/messages/state"}}}
     operations["forwardEvents"] = {
-        "action": "send", "channel": {"$ref": "#/channels/events"},
-        "summary": "the ingest agent forwards valid events, and ticks every second"}
+        "action": "send", "channel": {"$ref": f"#/channels/{own}"},
+        "summary": "every worker ticks every second" if rt.keyed_sources else
+        "the ingest agent forwards valid events, and ticks every second"}
     operations["detectEvents"] = {
-        "action": "receive", "channel": {"$ref": "#/channels/events"}}
+        "action": "receive", "channel": {"$ref": f"#/channels/{own}"}}
     for table in ("customers", "populations", "clocks"):
         operations[f"write{table.title()}"] = {
             "action": "send", "channel": {"$ref": f"#/channels/{table}Changelog"}}

@@ -36,7 +36,7 @@ class SourceClock:
     """Collects tick reports; answers with the watermark."""
 
     def __init__(self, lateness: float, expected: Collection[str], quorum: int,
-                 held: Iterable[tuple[str, float]] = ()) -> None:
+                 held: Iterable[tuple[str, float]] = (), own: Collection[str] = ()) -> None:
         """``expected``: the source partitions (``topic/partition``) known at start. Any
         partition a tick mentions later (one added to a topic) is waited for too.
         ``quorum``: distinct customers that must reach a time before it is event time.
@@ -47,8 +47,13 @@ class SourceClock:
         nothing new to read, whose ticks all say "nothing seen", must still release what
         the previous owner left pending, and reach the time every customer of the log had
         reached, not only the partition's own (the reports of the old events may be
-        behind the committed offset, never to be read again)."""
+        behind the committed offset, never to be read again).
+        ``own``: sources this clock hears of only from :meth:`report` with ``local`` (one
+        hop: the source partitions its own detector reads). A tick on the topic may come
+        from their previous owner and vouch for records beyond the committed offset,
+        which this owner has not read again yet: trusted, it made them late."""
         self.lateness = lateness
+        self._own = frozenset(own)
         self.quorum = quorum
         self._held = list(held)
         self._expected = set(expected)
@@ -57,8 +62,11 @@ class SourceClock:
         self._idle: dict[str, bool] = {}
         self._watermark: float | None = None  # asked for after every message: cached
 
-    def report(self, tick: bytes) -> None:
+    def report(self, tick: bytes, local: bool = False) -> None:
+        """``local``: the report of the detector's own sources, made where it reads them."""
         for source, (max_time, idle, *top) in orjson.loads(tick).items():
+            if (source in self._own) != local:
+                continue
             self._expected.add(source)
             if max_time is not None or source not in self._max:
                 self._max[source] = max_time

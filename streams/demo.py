@@ -44,8 +44,9 @@ def run_demo(settings: Settings, *, customers: int, rate: float, seconds: float 
         own_broker = not settings.kafka.brokers
         if own_broker:
             broker = stack.enter_context(running_broker(log=work / "broker.log"))
+            # the demo's own producer keys by customer: one hop
             settings = settings.changed("kafka", brokers=broker.url).changed(
-                "runtime", fast_group_join=True)
+                "runtime", fast_group_join=True, keyed_sources=True)
             click.echo(f"embedded broker (Tansu) on {broker.url}")
         if not settings.loop.holdout_share:
             settings = settings.changed("loop", holdout_share=DEMO_HOLDOUT)
@@ -59,6 +60,9 @@ def run_demo(settings: Settings, *, customers: int, rate: float, seconds: float 
         stack.callback(_stop, worker)
         rt = settings.runtime
         click.echo(f"worker log: {work / 'worker.log'}")
+        click.echo("path:       " + ("one hop, straight from the source topics keyed by "
+                                     "customer_id" if rt.keyed_sources else
+                                     f"two hops, repartitioned through {rt.app_id}-events"))
         click.echo(f"holdout:    {settings.loop.holdout_share:.0%} of customers; their "
                    f"alerts go to {settings.topics.holdout}, not to {settings.topics.recall}")
         click.echo(f"metrics:    http://{rt.metrics_host}:{rt.metrics_port}/metrics")
@@ -79,6 +83,7 @@ def _start_worker(settings: Settings, log: Path) -> subprocess.Popen[bytes]:
            "CHURNWATCH_KAFKA__BROKERS": settings.kafka.brokers,
            "CHURNWATCH_RUNTIME__METRICS_PORT": str(settings.runtime.metrics_port),
            "CHURNWATCH_RUNTIME__FAST_GROUP_JOIN": str(settings.runtime.fast_group_join).lower(),
+           "CHURNWATCH_RUNTIME__KEYED_SOURCES": str(settings.runtime.keyed_sources).lower(),
            "CHURNWATCH_LOOP__HOLDOUT_SHARE": str(settings.loop.holdout_share)}
     with log.open("ab") as out:
         return subprocess.Popen([sys.executable, "-m", "churnwatch.cli", "worker"],

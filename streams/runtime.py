@@ -45,13 +45,14 @@ from churnwatch.engine import (
     ahead_reason,
     dead_letter_record,
 )
+from churnwatch.errors import UserError
 from churnwatch.models.alert import Alert, rfc3339
-from churnwatch.models.events import InvalidEvent, parse_event
+from churnwatch.models.events import AnyEvent, InvalidEvent, parse_event
 from churnwatch.models.population import Population, PopulationView
 from churnwatch.models.rfm import TIERS
 from churnwatch.signals import SIGNAL_NAMES
 from churnwatch.streams import cloudevents
-from churnwatch.streams.admin import source_topics
+from churnwatch.streams.admin import own_topic, source_topics
 from churnwatch.streams.clock import SourceClock, SourceProgress, heard_pairs
 from churnwatch.streams.delivery import DeliveryFailed, delivered
 from churnwatch.streams.health import Health
@@ -107,6 +108,22 @@ def _guarded(task: str, body: Callable[[], Awaitable[None]],
     return run
 
 
+def _require_copartitioned(sources: frozenset[str], kinds: dict[str, str],
+                           partitions: int, keyed: bool) -> None:
+    """One hop detects partition p of every source topic in one place: each must have
+    ``partitions`` partitions, as the changelogs do."""
+    if not keyed:
+        return
+    counts = {topic: sum(s.rpartition("/")[0] == topic for s in sources) for topic in kinds}
+    wrong = {topic: n for topic, n in counts.items() if n != partitions}
+    if wrong:
+        raise UserError(
+            "runtime.keyed_sources needs every source topic to have topics.partitions "
+            f"({partitions}) partitions; " + ", ".join(
+                f"{topic} has {n}" for topic, n in sorted(wrong.items()))
+            + ": repartition those topics, or unset runtime.keyed_sources")
+
+
 class Runtime:
     def __init__(self, settings: Settings, app: faust.App, metrics: Metrics,
                  sources: frozenset[str], health: Health | None = None) -> None:
@@ -118,11 +135,16 @@ class Runtime:
         raw: dict[str, Any] = {"key_type": bytes, "value_type": bytes,
                                "key_serializer": "raw", "value_serializer": "raw"}
         self.kinds = source_topics(settings)
+        self.keyed = rt.keyed_sources
+        _require_copartitioned(sources, self.kinds, self.partitions, keyed=self.keyed)
         self.sources = app.topic(*self.kinds, **raw)
-        self.events = app.topic(f"{rt.app_id}-events", partitions=self.partitions,
-                                internal=True, **raw)
+        # the detect agent's own topic: forwarded events and ticks (two hops), or only
+        # ticks (one hop, created by ensure_topics), read with the source topics
+        self.events = app.topic(own_topic(settings), partitions=self.partitions,
+                                internal=not self.keyed, **raw)
+        self.events_topic = self.events.get_topic_name()
         # what the agents read; the changelogs are only written (and read on recovery)
-        self.read_topics = frozenset({*self.kinds, self.events.get_topic_name()})
+        self.read_topics = frozenset({*self.kinds, self.events_topic})
         self.recall = app.topic(topics.recall, **raw)
         self.holdout = app.topic(topics.holdout, **raw)
         self.dead = app.topic(topics.dead_letter, **raw)
@@ -146,11 +168,13 @@ class Runtime:
         self.scorer = Scorer(settings.risk.doc())  # fail at start on a bad parameter file
         metrics.model.info({"version": self.scorer.version})
         metrics.declare_topics(self.kinds, (
-            topics.recall, topics.holdout, topics.dead_letter, self.events.get_topic_name(),
+            topics.recall, topics.holdout, topics.dead_letter, self.events_topic,
             *(route.topic for route in rt.routes)))
         app.sensors.add(MetricsSensor(metrics))
         self._reported: dict[str, int] = {}
-        self._read: dict[int, int] = {}  # last events-topic offset received, per partition
+        self._read: dict[tuple[str, int], int] = {}  # last offset detected, per partition
+        self.local: dict[int, SourceProgress] = {}  # one hop: each partition's own sources
+        self._adopted: dict[int, float] = {}
         self._decoded: dict[int, tuple[bytes, Population]] = {}
         self._unacked: list[faust.EventT[bytes]] = []
         self._sent: list[FutureMessage] = []  # alerts, dead letters not yet confirmed
@@ -158,8 +182,7 @@ class Runtime:
         self._assignment = 0  # counts revocations: a flush spanning one must not ack
         self._last_flush = time.monotonic()
         self._started = time.monotonic()
-        app.agent(self.sources, name="churnwatch.ingest")(self.ingest)
-        app.agent(self.events, name="churnwatch.detect", concurrency=1)(self.detect)
+        self._agents(raw)
         for every, task, body in ((rt.tick_interval, "churnwatch.tick", self.tick),
                                   (rt.flush_every_seconds, "churnwatch.flush", self.flush_idle),
                                   (5.0, "churnwatch.measure", self.measure),
@@ -170,32 +193,77 @@ class Runtime:
         app.on_partitions_assigned.connect(self.on_assigned)
         self._assigned = False
 
+    def _agents(self, raw: dict[str, Any]) -> None:
+        """Two hops: ingest repartitions the source topics, detect reads the events topic.
+        One hop: detect reads the source topics and the ticks topic as one stream."""
+        app = self.app
+        app.task(self._announce)
+        if self.keyed:
+            app.agent(app.topic(*self.kinds, self.events_topic, **raw),
+                      name="churnwatch.detect", concurrency=1)(self.detect)
+        else:
+            app.agent(self.sources, name="churnwatch.ingest")(self.ingest)
+            app.agent(self.events, name="churnwatch.detect", concurrency=1)(self.detect)
+
+    async def _announce(self) -> None:
+        """Which path this worker runs, once logging is set up."""
+        if self.keyed:
+            log.info("one hop: detecting straight from the source topics, which the "
+                     "producers key by customer_id (runtime.keyed_sources)")
+        else:
+            log.info("two hops: repartitioning the source topics by customer_id through "
+                     "%s (set runtime.keyed_sources when the producers key by customer_id)",
+                     self.events_topic)
+
     # --- ingest: validate, dead-letter, repartition ----------------------------------
 
     async def ingest(self, stream: faust.StreamT[bytes]) -> None:
         async for event in stream.events():
             msg = event.message
-            source = f"{msg.topic}/{msg.partition}"
-            self.progress.touch(source, msg.offset, time.monotonic())
-            kind = self.kinds[msg.topic]
-            raw = msg.value or b""
-            try:
-                parsed = parse_event(raw, kind=kind)
-            except InvalidEvent as exc:
-                self.metrics.invalid.labels(msg.topic).inc()
-                await self.dead.send(**self._dead_letter(
-                    str(exc), raw, msg.topic, msg.partition, msg.offset))
+            checked = self._checked(msg, time.monotonic(), self.progress)
+            if isinstance(checked, dict):
+                await self.dead.send(**checked)
                 continue
-            why = self.guard.refuse(parsed.ts, wall=time.time())
-            if why is not None:  # never let it move the clock
-                self.metrics.out_of_time.labels(msg.topic).inc()
-                await self.dead.send(**self._dead_letter(
-                    why, raw, msg.topic, msg.partition, msg.offset))
-                continue
-            self.metrics.events_in.labels(kind).inc()
-            self.progress.observe(source, parsed.ts, parsed.customer_id)
-            await self.events.send(key=parsed.customer_id.encode(), value=raw, headers={
-                KIND_HEADER: kind.encode(), SOURCE_HEADER: f"{source}@{msg.offset}".encode()})
+            await self.events.send(key=checked.customer_id.encode(), value=msg.value, headers={
+                KIND_HEADER: self.kinds[msg.topic].encode(),
+                SOURCE_HEADER: f"{msg.topic}/{msg.partition}@{msg.offset}".encode()})
+
+    def _checked(self, msg: Any, wall: float, *progress: SourceProgress
+                 ) -> AnyEvent | dict[str, Any]:
+        """A source record validated and counted: its event, or the dead letter it becomes.
+        A valid event moves its source partition's ``progress``, which the ticks report."""
+        source = f"{msg.topic}/{msg.partition}"
+        for each in progress:
+            each.touch(source, msg.offset, wall)
+        kind = self.kinds[msg.topic]
+        raw = msg.value or b""
+        try:
+            parsed = parse_event(raw, kind=kind)
+        except InvalidEvent as exc:
+            self.metrics.invalid.labels(msg.topic).inc()
+            return self._dead_letter(str(exc), raw, msg.topic, msg.partition, msg.offset)
+        why = self.guard.refuse(parsed.ts, wall=time.time())
+        if why is not None:  # never let it move the clock
+            self.metrics.out_of_time.labels(msg.topic).inc()
+            return self._dead_letter(why, raw, msg.topic, msg.partition, msg.offset)
+        if self.keyed and (why := self._misplaced(msg.key, parsed.customer_id, msg.partition)):
+            self.metrics.invalid.labels(msg.topic).inc()
+            return self._dead_letter(why, raw, msg.topic, msg.partition, msg.offset)
+        self.metrics.events_in.labels(kind).inc()
+        for each in progress:
+            each.observe(source, parsed.ts, parsed.customer_id)
+        return parsed
+
+    def _misplaced(self, key: bytes | None, customer: str, partition: int) -> str | None:
+        """Why a record cannot be detected where it is, one hop: its customer's state and
+        deadlines live on the partition Kafka's default partitioner gives its id."""
+        wanted = customer.encode()
+        if key != wanted:
+            return "record key is not its customer_id (runtime.keyed_sources)"
+        if partition_of(wanted, self.partitions) != partition:
+            return ("record is not on its customer_id's partition under Kafka's default "
+                    "partitioner (runtime.keyed_sources)")
+        return None
 
     async def tick(self) -> None:
         """Tell every events partition how far event time got on our source partitions."""
@@ -211,7 +279,13 @@ class Runtime:
             ends[name] = _known(consumer.highwater(tp)) if fresh else None
             # Faust records the committed offsets it resumed from (0.15.3, pinned)
             committed[name] = _known(getattr(consumer, "_committed_offset", {}).get(tp))
-        body = self.progress.tick(ends, time.monotonic(), self._started, committed)
+        now = time.monotonic()
+        body = self.progress.tick(ends, now, self._started, committed)
+        for partition, clock in self.clocks.items() if self.keyed else ():
+            own = [name for name in ends if name.rpartition("/")[2] == str(partition)]
+            clock.report(self.local[partition].tick(
+                {n: ends[n] for n in own}, now, self._adopted[partition],
+                {n: committed[n] for n in own}), local=True)
         for partition in range(self.partitions):
             await self.events.send(value=body, partition=partition,
                                    headers={TICK_HEADER: b"1"})
@@ -232,13 +306,14 @@ class Runtime:
     async def detect(self, stream: faust.StreamT[bytes]) -> None:
         async for event in cast(Stream[bytes], stream).noack().events():
             msg = event.message
-            self._check_contiguous(msg.partition, msg.offset)
+            self._check_contiguous(msg.topic, msg.partition, msg.offset)
             detector = self.detectors.get(msg.partition) or self._load(msg.partition)
-            headers = dict(msg.headers or ())
-            if TICK_HEADER in headers:
-                self._clock(msg.partition).report(msg.value)
+            if msg.topic != self.events_topic:  # one hop: a source record
+                self._take_source(detector, msg)
+            elif TICK_HEADER in (headers := dict(msg.headers or ())):
+                self._clock(msg.partition).report(msg.value or b"{}")
             else:
-                self._take(detector, msg, headers)
+                self._take_forwarded(detector, msg, headers)
             watermark = self._clock(msg.partition).watermark()
             if watermark > -math.inf:
                 self.metrics.watermark.labels(str(msg.partition)).set(watermark)
@@ -251,19 +326,30 @@ class Runtime:
             if due or len(self._unacked) >= self.settings.runtime.flush_every_events:
                 await self._flush()
 
-    def _check_contiguous(self, partition: int, offset: int) -> None:
+    def _check_contiguous(self, topic: str, partition: int, offset: int) -> None:
         """Offsets of a partition are contiguous (no compaction or transactions here): a
-        jump means records were never delivered to this agent. The embedded broker does
+        jump means records were never delivered to this stage. The embedded broker does
         that when several producers write one partition (RELIABILITY.md); Kafka does not.
         Counted and logged, so a loss is visible where it happens."""
-        last = self._read.get(partition)
+        last = self._read.get((topic, partition))
         if last is not None and offset > last + 1:
             self.metrics.gaps.inc(offset - last - 1)
-            log.warning("events partition %d: offsets %d to %d were never received",
-                        partition, last + 1, offset - 1)
-        self._read[partition] = offset
+            log.warning("%s partition %d: offsets %d to %d were never received",
+                        topic, partition, last + 1, offset - 1)
+        self._read[topic, partition] = offset
 
-    def _take(self, detector: Detector, msg: Any, headers: dict[str, bytes]) -> None:
+    def _take_source(self, detector: Detector, msg: Any) -> None:
+        """One hop: a source record validated here, as the ingest agent does. Its progress
+        goes to the ticks for the other partitions' clocks, and straight to this
+        partition's own clock (:meth:`tick`)."""
+        checked = self._checked(msg, time.monotonic(), self.progress, self.local[msg.partition])
+        if isinstance(checked, dict):
+            self._sent.append(self.dead.send_soon(**checked))
+            return
+        where = f"{msg.topic}/{msg.partition}".encode()
+        self._take(detector, checked, msg, seq=None, source=(zlib.crc32(where), msg.offset))
+
+    def _take_forwarded(self, detector: Detector, msg: Any, headers: dict[str, bytes]) -> None:
         raw = msg.value or b""
         try:
             event = parse_event(raw, kind=headers[KIND_HEADER].decode())
@@ -272,10 +358,16 @@ class Runtime:
                 f"unreadable repartitioned event: {exc}", raw, msg.topic, msg.partition,
                 msg.offset)))
             return
+        self._take(detector, event, msg, seq=msg.offset, source=_source(headers))
+
+    def _take(self, detector: Detector, event: AnyEvent, msg: Any, seq: int | None,
+              source: tuple[int, int] | None) -> None:
+        """``seq``: the events-topic offset (two hops); ``source``: the source partition's
+        key and offset the event came from. Either tells a redelivered record."""
+        raw = msg.value or b""
         self.metrics.detected.inc()
         state = detector.states.get(event.customer_id)
-        source = _source(headers)
-        if state is not None and (msg.offset <= state.seq or (
+        if state is not None and ((seq is not None and seq <= state.seq) or (
                 source is not None and source[1] <= state.sources.get(source[0], -1))):
             self.metrics.redelivered.inc()
             # written again: with a local store, the state that holds this event may be
@@ -296,7 +388,8 @@ class Runtime:
                 ahead_reason(event.ts, now, detector.max_held), raw, msg.topic,
                 msg.partition, msg.offset)))
         state = detector.states[event.customer_id]  # every outcome leaves one
-        state.seq = msg.offset
+        if seq is not None:
+            state.seq = seq
         if source is not None:
             state.sources[source[0]] = source[1]
         detector.touched.add(event.customer_id)
@@ -392,9 +485,13 @@ class Runtime:
         self.detectors[partition] = detector
         detection = self.settings.detection
         heard = heard_pairs(self.heard_table.data.get(str(partition).encode()))
+        own = [f"{topic}/{partition}" for topic in self.kinds] if self.keyed else []
         self.clocks[partition] = SourceClock(
             detection.allowed_lateness.total_seconds(), self.source_partitions,
-            detection.event_time.quorum, held=chain(restored.quorum.pairs(), heard))
+            detection.event_time.quorum, held=chain(restored.quorum.pairs(), heard), own=own)
+        self.local[partition] = SourceProgress(self.settings.runtime.idle_after,
+                                               detection.event_time.quorum)
+        self._adopted[partition] = time.monotonic()
         log.info("partition %d: %d customers restored, event time through %s, newest "
                  "offset %d, %d events pending", partition, restored.customers,
                  rfc3339(datetime.fromtimestamp(restored.through, UTC)),
@@ -423,6 +520,8 @@ class Runtime:
         self._assignment += 1
         self.detectors.clear()
         self.clocks.clear()
+        self.local.clear()
+        self._adopted.clear()
         self._read.clear()
         self._unacked.clear()
         self._assigned = False

@@ -35,3 +35,13 @@ def test_the_document_names_every_topic_the_settings_name() -> None:
                          f"{app}-populations-changelog", f"{app}-clocks-changelog"}
     committed = orjson.loads((ROOT / "schemas" / "asyncapi.json").read_bytes())
     assert committed == orjson.loads(orjson.dumps(document()))
+
+
+def test_one_hop_documents_the_ticks_topic_instead_of_the_events_topic() -> None:
+    app = Settings.build().runtime.app_id
+    doc = document(Settings.build(runtime={"keyed_sources": True}))
+    addresses = {c["address"] for c in doc["channels"].values()}
+    assert f"{app}-ticks" in addresses and f"{app}-events" not in addresses
+    assert set(doc["channels"]["ticks"]["messages"]) == {"tick"}
+    refs = {op["channel"]["$ref"].rpartition("/")[2] for op in doc["operations"].values()}
+    assert refs <= set(doc["channels"])

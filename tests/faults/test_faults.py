@@ -48,10 +48,13 @@ HOSTILE_MESSAGES = 100_000 if FULL else 10_000
 
 
 @pytest.mark.timeout(KILLS * PART_WAY_TIMEOUT + DISTURBED_TIMEOUT)
-def test_kill_9_at_random_points_and_restart_each_time(cluster: Cluster,
-                                                       tmp_path: Path) -> None:
+@pytest.mark.parametrize("hops", [2, 1])
+def test_kill_9_at_random_points_and_restart_each_time(cluster: Cluster, tmp_path: Path,
+                                                       hops: int) -> None:
     """Each restart recovers the tables from their changelogs and re-reads what was not
-    committed: no alert lost or changed, no event counted twice."""
+    committed: no alert lost or changed, no event counted twice. On both paths
+    (repartitioned, and straight from keyed source topics)."""
+    cluster.hops(hops)
     log = make_log(tmp_path, customers=CUSTOMERS)
     cluster.fit(log)
     # most customers encoded between flushes, as in a worker holding millions
@@ -76,7 +79,10 @@ def test_kill_9_at_random_points_and_restart_each_time(cluster: Cluster,
 
 
 @pytest.mark.timeout(DISTURBED_TIMEOUT)
-def test_a_worker_lost_for_good_is_taken_over(cluster: Cluster, tmp_path: Path) -> None:
+@pytest.mark.parametrize("hops", [2, 1])
+def test_a_worker_lost_for_good_is_taken_over(cluster: Cluster, tmp_path: Path,
+                                              hops: int) -> None:
+    cluster.hops(hops)
     log = make_log(tmp_path, customers=CUSTOMERS)
     cluster.fit(log)
     expected = replay_alerts(log, tmp_path, cluster.settings)

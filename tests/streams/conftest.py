@@ -64,6 +64,11 @@ class Cluster:
         self.overrides |= {"CHURNWATCH_RISK__PARAMS_FILE": str(model),
                            "CHURNWATCH_DETECTION__POPULATION__MODE": "fitted"}
 
+    def hops(self, hops: int) -> None:
+        """Detect straight from the source topics (1: ``runtime.keyed_sources``; the test
+        producer keys every record by customer) or repartition them first (2)."""
+        self.overrides["CHURNWATCH_RUNTIME__KEYED_SOURCES"] = str(hops == 1).lower()
+
     @property
     def env(self) -> dict[str, str]:
         s = self.suffix

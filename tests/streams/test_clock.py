@@ -183,3 +183,18 @@ def test_a_partition_with_nothing_new_after_a_restart_is_caught_up() -> None:
                                         committed={"orders/0": 500, "orders/1": 650}))
     assert report["orders/0"] == [None, True, []]
     assert report["orders/1"] == [None, False, []]  # still 50 messages to read
+
+
+def test_one_hop_hears_of_its_own_sources_only_where_it_reads_them() -> None:
+    """One hop: the previous owner of orders/0 and engagement/0 ticked 900 for them
+    before it lost the partition, past the committed offset this owner reads again from.
+    Trusted, that tick made every re-read event late (seen: 435 refused in one
+    rebalance); this clock takes its own sources from its own reading (``local``)."""
+    own = {"orders/0", "engagement/0"}
+    clock = SourceClock(lateness=0, expected=ALL, quorum=3, own=own)
+    clock.report(tick(orders_0=(900, False), engagement_0=(900, False),
+                      orders_1=(1_000, False), engagement_1=(1_000, False)))
+    assert clock.watermark() == -math.inf  # nothing read here yet
+    clock.report(tick(orders_0=(500, False), engagement_0=(400, False),
+                      orders_1=(9, False)), local=True)  # orders/1 is not its own
+    assert clock.watermark() == 400

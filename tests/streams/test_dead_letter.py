@@ -6,8 +6,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import orjson
+from kafka import KafkaProducer
 
+from churnwatch.streams.admin import client_options
 from churnwatch.streams.produce import produce
+from churnwatch.streams.store import partition_of
 from tests.streams.conftest import Cluster, collect_until
 from tests.streams.logs import closing_visits
 
@@ -46,3 +49,30 @@ def test_invalid_messages_are_dead_lettered_and_the_stream_keeps_going(
     recall = cluster.consumer(settings.topics.recall)
     alerts = [orjson.loads(r) for r in collect_until(recall, lambda r: len(r) >= 2, timeout=60)]
     assert sorted(a["subject"] for a in alerts) == ["c1", "c2"]  # before and after the junk
+
+
+def test_one_hop_dead_letters_records_not_keyed_by_their_customer(
+        cluster: Cluster, tmp_path: Path) -> None:
+    """With ``runtime.keyed_sources`` a customer's state lives on its key's partition: a
+    record keyed otherwise, unkeyed, or on another partition cannot be detected there."""
+    cluster.hops(1)
+    cluster.start_worker()
+    settings = cluster.settings
+    topic, partitions = settings.topics.engagement, settings.topics.partitions
+    producer = KafkaProducer(**client_options(settings))
+    misplaced = {unfollow(3): {"key": b"someone-else"}, unfollow(4): {"key": None},
+                 unfollow(5): {"key": b"c5",
+                               "partition": (partition_of(b"c5", partitions) + 1) % partitions}}
+    for value, where in misplaced.items():
+        producer.send(topic, value=value, **where)
+    producer.flush()
+    producer.close()
+    produce([unfollow(1), *closing_visits("later", datetime(2025, 1, 9, tzinfo=UTC).timestamp())],
+            settings)
+    dead = cluster.consumer(settings.topics.dead_letter)
+    records = [orjson.loads(r) for r in collect_until(dead, lambda r: len(r) >= 3, timeout=60)]
+    assert sorted(r["raw"].encode() for r in records) == sorted(misplaced)
+    assert all("runtime.keyed_sources" in r["reason"] for r in records)
+    recall = cluster.consumer(settings.topics.recall)
+    alerts = [orjson.loads(r) for r in collect_until(recall, lambda r: len(r) >= 1, timeout=60)]
+    assert [a["subject"] for a in alerts] == ["c1"]

@@ -97,15 +97,18 @@ def with_closed_loop(cluster: Cluster, log: Path, tmp: Path) -> None:
     log.write_bytes(b"".join(line + b"\n" for line in lines))
 
 
-@pytest.mark.parametrize(("workers", "statistics"),
-                         [(1, "live"), (2, "live"), (1, "fitted"), (2, "fitted")])
+@pytest.mark.parametrize(("workers", "statistics", "hops"),
+                         [(1, "live", 2), (2, "live", 2), (1, "fitted", 2), (2, "fitted", 2),
+                          (1, "fitted", 1), (2, "fitted", 1)])
 def test_streaming_alerts_equal_replay(cluster: Cluster, tmp_path: Path, workers: int,
-                                       statistics: str) -> None:
+                                       statistics: str, hops: int) -> None:
     """With live statistics up to the documented difference; with fitted ones exactly,
     and with the loop closed: the same alerts held out (to the shadow topic), the same
     follow-ups overdue, bad action reports dead-lettered. Two workers keep few customers
     decoded (``runtime.live_customers``), so their states are encoded and decoded again
-    between flushes: nothing may change."""
+    between flushes: nothing may change. On both paths: repartitioned by the workers
+    (two hops) and straight from the keyed source topics (one hop)."""
+    cluster.hops(hops)
     log = make_log(tmp_path)
     exact = statistics == "fitted"
     if exact:

@@ -48,11 +48,13 @@ def matches(truth: dict[str, CustomerState]):  # type: ignore[no-untyped-def]
         own(states[c]) == own(t) for c, t in truth.items())
 
 
-@pytest.mark.parametrize("store", ["memory", "rocksdb"])
+@pytest.mark.parametrize(("store", "hops"), [("memory", 2), ("rocksdb", 1)])
 def test_a_restarted_worker_resumes_from_every_state_it_wrote(
-        cluster: Cluster, tmp_path: Path, store: str) -> None:
+        cluster: Cluster, tmp_path: Path, store: str, hops: int) -> None:
     """With ``rocksdb`` the second worker starts from the states the first left on disk
-    (and the changelog written since), not from the whole changelog."""
+    (and the changelog written since), not from the whole changelog. One store on each
+    path (repartitioned; straight from keyed source topics)."""
+    cluster.hops(hops)
     cluster.overrides["CHURNWATCH_RUNTIME__TABLE_STORE"] = store
     log = make_log(tmp_path, customers=80, days=240)
     customers = sorted({e.customer_id for e in valid_events(log)})
@@ -82,8 +84,9 @@ def test_a_restarted_worker_resumes_from_every_state_it_wrote(
     assert matches(after)(resumed), f"{_differences(after, resumed)}; {cluster.progress()}"
 
 
+@pytest.mark.parametrize("hops", [2, 1])
 def test_a_restarted_worker_with_nothing_new_pays_the_alerts_event_time_owes(
-        cluster: Cluster, tmp_path: Path) -> None:
+        cluster: Cluster, tmp_path: Path, hops: int) -> None:
     """The first worker never counts a partition idle, so its event time stays short of
     the log's end: the silence alerts near the end are owed. The second worker gets
     nothing new; it reads the first one's last ticks again (sent after its last commit),
@@ -91,6 +94,7 @@ def test_a_restarted_worker_with_nothing_new_pays_the_alerts_event_time_owes(
     what the old ones said, every partition's newest event was forgotten and time never
     moved again: the signature of a CI failure of the kill -9 test (tests/faults),
     where the last two alerts of the log never came."""
+    cluster.hops(hops)
     log = make_log(tmp_path, customers=60, days=120)
     cluster.fit(log)
     expected = replay_alerts(log, tmp_path, cluster.settings)
