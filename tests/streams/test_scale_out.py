@@ -1,4 +1,4 @@
-"""A second worker joins mid-stream (and leaves again): partitions move, the workers re-read
+"""A second worker joins mid-stream or as the log arrives (and leaves again): partitions move,
 what they had not committed, and the alerts and late refusals are still those of replay."""
 
 from __future__ import annotations
@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from churnwatch.streams.produce import produce, read_lines
 from tests.streams.conftest import (
     DISTURBED_TIMEOUT,
     PART_WAY_TIMEOUT,
@@ -69,3 +70,27 @@ def test_a_worker_joining_then_leaving_changes_no_alert(cluster: Cluster,
         cluster.progress())
     assert _metric(cluster.ports[0], "churnwatch_rebalances") >= 3  # start, join, leave
     assert "is in use by another worker" in (cluster.tmp / "worker1.log").read_text()
+
+
+@pytest.mark.timeout(DISTURBED_TIMEOUT)
+@pytest.mark.parametrize("hops", [2, 1])
+def test_a_worker_joining_as_the_log_arrives_changes_no_alert(cluster: Cluster, tmp_path: Path,
+                                                              hops: int) -> None:
+    """The first worker owns every partition for a moment and ticks about what it read;
+    the second joins as the log streams in, and takes over partitions whose committed
+    offsets are behind those ticks. With one hop a partition's clock trusted them and
+    refused the events it read again as late (streams/clock.py, ``own``): 2 of 2 runs
+    lost or invented alerts before the fix."""
+    cluster.hops(hops)
+    log = make_log(tmp_path, customers=100)
+    cluster.fit(log)
+    expected = replay_alerts(log, tmp_path, cluster.settings)
+    cluster.start_worker()
+    assert eventually(lambda: _metric(cluster.ports[0], "churnwatch_ready") == 1, timeout=60)
+    cluster.start_worker()
+    produce(read_lines(log), cluster.settings)
+    got = alerts_after(cluster.consumer(cluster.settings.topics.recall), expected,
+                       alive=lambda: all(w.poll() is None for w in cluster.workers),
+                       progress=cluster.progress, exact=True)
+    assert_equivalent(expected, got, exact=True)
+    assert late_refusals(cluster) == replay_late(log, tmp_path, cluster.settings)
