@@ -328,7 +328,7 @@ class Runtime:
 
     def _check_contiguous(self, topic: str, partition: int, offset: int) -> None:
         """Offsets of a partition are contiguous (no compaction or transactions here): a
-        jump means records were never delivered to this stage. The embedded broker does
+        jump means records were never delivered to this agent. The embedded broker does
         that when several producers write one partition (RELIABILITY.md); Kafka does not.
         Counted and logged, so a loss is visible where it happens."""
         last = self._read.get((topic, partition))
