@@ -314,11 +314,13 @@ class Runtime:
                 self._clock(msg.partition).report(msg.value or b"{}")
             else:
                 self._take_forwarded(detector, msg, headers)
+            # a source record's timestamp is its producer's (often the event's own time)
+            received = msg.timestamp if msg.topic == self.events_topic else time.time()
             watermark = self._clock(msg.partition).watermark()
             if watermark > -math.inf:
                 self.metrics.watermark.labels(str(msg.partition)).set(watermark)
                 for alert in detector.advance(watermark):
-                    self._publish(alert, detector.held_out(alert), received=msg.timestamp)
+                    self._publish(alert, detector.held_out(alert), received=received)
                 if detector.responses or detector.breaches or detector.outcomes:
                     self._count_loop(detector)
             self._unacked.append(event)
