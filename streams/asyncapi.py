@@ -15,6 +15,7 @@ from typing import Any
 from churnwatch.config import Settings
 from churnwatch.models.alert import SCHEMA_VERSION
 from churnwatch.models.events import EVENT_SCHEMA_VERSION
+from churnwatch.streams.admin import own_topic
 
 CUSTOMER_KEY = {"type": "string", "description": "the customer_id (UTF-8)"}
 JSON_SCHEMA = "application/schema+json;version=draft-07"
@@ -156,11 +157,11 @@ def document(settings: Settings | None = None) -> dict[str, Any]:
     tick = {"tick": {"$ref": "#/components/messages/tick"}}
     own = "ticks" if rt.keyed_sources else "events"  # the detect agent's own topic
     channels[own] = {
-        "address": f"{rt.app_id}-ticks", "title": "event-time ticks",
+        "address": own_topic(settings), "title": "event-time ticks",
         "description": f"{internal} One hop (runtime.keyed_sources): every worker's "
         "event-time progress, sent to every partition; the workers detect straight from "
         "the source topics.", "messages": tick} if rt.keyed_sources else {
-        "address": f"{rt.app_id}-events", "title": "events by customer",
+        "address": own_topic(settings), "title": "events by customer",
         "description": f"{internal} Valid events repartitioned by customer, and ticks.",
         "messages": {"event": {"$ref": "#/components/messages/forwardedEvent"}, **tick}}
     for table in ("customers", "populations", "clocks"):

@@ -24,7 +24,7 @@ from churnwatch.config import Settings
 from churnwatch.generate import generate
 from churnwatch.models.rfm import TIERS
 from churnwatch.signals import SIGNAL_NAMES
-from churnwatch.streams.admin import ensure_topics
+from churnwatch.streams.admin import ensure_topics, own_topic
 from churnwatch.streams.broker import free_port, running_broker
 from churnwatch.streams.children import StopRequest, die_with_parent, stop_requested
 from churnwatch.streams.produce import produce, read_lines
@@ -62,7 +62,7 @@ def run_demo(settings: Settings, *, customers: int, rate: float, seconds: float 
         click.echo(f"worker log: {work / 'worker.log'}")
         click.echo("path:       " + ("one hop, straight from the source topics keyed by "
                                      "customer_id" if rt.keyed_sources else
-                                     f"two hops, repartitioned through {rt.app_id}-events"))
+                                     f"two hops, repartitioned through {own_topic(settings)}"))
         click.echo(f"holdout:    {settings.loop.holdout_share:.0%} of customers; their "
                    f"alerts go to {settings.topics.holdout}, not to {settings.topics.recall}")
         click.echo(f"metrics:    http://{rt.metrics_host}:{rt.metrics_port}/metrics")
