@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
+from typing import Any, cast
+
+from faust.types import TP
 
 from churnwatch.config import Settings
 from churnwatch.streams.app import create_app
@@ -28,3 +31,37 @@ def test_resuming_the_flow_keeps_what_the_streams_have_queued(tmp_path: Path) ->
         return kept, queue.qsize()
 
     assert asyncio.run(run()) == (1, 0)
+
+
+class _Thread:
+    """Stands in for Faust's consumer thread: the committed offsets aiokafka would return,
+    and the partitions sent back to their beginning."""
+
+    def __init__(self, committed: dict[TP, int | None]) -> None:
+        self.committed, self.rewound = committed, set[TP]()
+
+    async def seek_to_committed(self) -> dict[TP, int | None]:
+        return self.committed
+
+    async def seek_to_beginning(self, *partitions: TP) -> None:
+        self.rewound.update(partitions)
+
+
+def test_seeking_to_committed_rewinds_stream_partitions_nobody_committed(tmp_path: Path
+                                                                         ) -> None:
+    """aiokafka's seek_to_committed leaves a partition without a commit (or committed at
+    0) where the consumer is; after Faust dropped records fetched during a recovery, that
+    is past them. Those partitions go back to their beginning; committed ones and the
+    changelogs (the recovery's) stay where they are."""
+    settings = Settings(kafka={"brokers": "127.0.0.1:9"}, runtime={"data_dir": tmp_path})
+    app = create_app(settings)
+    changelog = app.Table("states", partitions=2).changelog_topic.get_topic_name()
+    committed: dict[TP, int | None] = {
+        TP("orders", 0): None, TP("orders", 1): 0, TP("orders", 2): 7, TP(changelog, 0): None}
+    thread = _Thread(committed)
+    cast(Any, app.consumer)._thread = thread
+
+    returned = asyncio.run(app.consumer.seek_to_committed())
+
+    assert returned == committed  # what Faust records as committed is unchanged
+    assert thread.rewound == {TP("orders", 0), TP("orders", 1)}
