@@ -114,9 +114,12 @@ def heard_pairs(heard: bytes | None) -> list[tuple[str, float]]:
 class SourceProgress:
     """Ingest side: how far each source partition has got, in event and wall time."""
 
-    def __init__(self, idle_after: float, quorum: int) -> None:
+    def __init__(self, idle_after: float, quorum: int, started: float) -> None:
+        """``started``: when the partitions began to be read (monotonic): a partition
+        that never delivered a message counts as quiet from then."""
         self.idle_after = idle_after
         self.quorum = quorum
+        self.started = started
         self._max: dict[str, float] = {}
         self._top: dict[str, Quorum] = {}
         self._last_wall: dict[str, float] = {}
@@ -134,7 +137,7 @@ class SourceProgress:
         self._last_wall[source] = wall
         self._next_offset[source] = offset + 1
 
-    def tick(self, ends: dict[str, int | None], wall: float, started: float,
+    def tick(self, ends: dict[str, int | None], wall: float,
              committed: dict[str, int | None] | None = None) -> bytes:
         """``ends``: the high-water mark of each assigned source partition, as of a fetch
         response received moments ago; ``None`` when unknown or stale, and such a partition
@@ -147,7 +150,7 @@ class SourceProgress:
         the consumer's position: that counts prefetched messages not yet processed.)"""
         report = {}
         for source, end in ends.items():
-            quiet = wall - self._last_wall.get(source, started) > self.idle_after
+            quiet = wall - self._last_wall.get(source, self.started) > self.idle_after
             at = max(self._next_offset.get(source, 0), (committed or {}).get(source) or 0)
             caught_up = end is not None and at >= end
             top = self._top.get(source)

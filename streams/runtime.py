@@ -109,11 +109,9 @@ def _guarded(task: str, body: Callable[[], Awaitable[None]],
 
 
 def _require_copartitioned(sources: frozenset[str], kinds: dict[str, str],
-                           partitions: int, keyed: bool) -> None:
+                           partitions: int) -> None:
     """One hop detects partition p of every source topic in one place: each must have
     ``partitions`` partitions, as the changelogs do."""
-    if not keyed:
-        return
     counts = {topic: sum(s.rpartition("/")[0] == topic for s in sources) for topic in kinds}
     wrong = {topic: n for topic, n in counts.items() if n != partitions}
     if wrong:
@@ -136,7 +134,8 @@ class Runtime:
                                "key_serializer": "raw", "value_serializer": "raw"}
         self.kinds = source_topics(settings)
         self.keyed = rt.keyed_sources
-        _require_copartitioned(sources, self.kinds, self.partitions, keyed=self.keyed)
+        if self.keyed:
+            _require_copartitioned(sources, self.kinds, self.partitions)
         self.sources = app.topic(*self.kinds, **raw)
         # the detect agent's own topic: forwarded events and ticks (two hops), or only
         # ticks (one hop, created by ensure_topics), read with the source topics
@@ -159,7 +158,8 @@ class Runtime:
         # what each partition's clock has heard of, for its next owner (streams/clock.py)
         self.heard_table = app.GlobalTable("clocks", partitions=self.partitions,
                                            use_partitioner=True, **typed)
-        self.progress = SourceProgress(rt.idle_after, settings.detection.event_time.quorum)
+        self.progress = SourceProgress(rt.idle_after, settings.detection.event_time.quorum,
+                                       started=time.monotonic())
         self.guard = EventTimeGuard(settings.detection.event_time)
         self.clocks: dict[int, SourceClock] = {}
         self.source_partitions = sources
@@ -174,14 +174,12 @@ class Runtime:
         self._reported: dict[str, int] = {}
         self._read: dict[tuple[str, int], int] = {}  # last offset detected, per partition
         self.local: dict[int, SourceProgress] = {}  # one hop: each partition's own sources
-        self._adopted: dict[int, float] = {}
         self._decoded: dict[int, tuple[bytes, Population]] = {}
         self._unacked: list[faust.EventT[bytes]] = []
         self._sent: list[FutureMessage] = []  # alerts, dead letters not yet confirmed
         self._flushing = asyncio.Lock()  # the detect agent's and the timer's flushes
         self._assignment = 0  # counts revocations: a flush spanning one must not ack
         self._last_flush = time.monotonic()
-        self._started = time.monotonic()
         self._agents(raw)
         for every, task, body in ((rt.tick_interval, "churnwatch.tick", self.tick),
                                   (rt.flush_every_seconds, "churnwatch.flush", self.flush_idle),
@@ -280,12 +278,11 @@ class Runtime:
             # Faust records the committed offsets it resumed from (0.15.3, pinned)
             committed[name] = _known(getattr(consumer, "_committed_offset", {}).get(tp))
         now = time.monotonic()
-        body = self.progress.tick(ends, now, self._started, committed)
+        body = self.progress.tick(ends, now, committed)
         for partition, clock in self.clocks.items() if self.keyed else ():
             own = [name for name in ends if name.rpartition("/")[2] == str(partition)]
             clock.report(self.local[partition].tick(
-                {n: ends[n] for n in own}, now, self._adopted[partition],
-                {n: committed[n] for n in own}), local=True)
+                {n: ends[n] for n in own}, now, {n: committed[n] for n in own}), local=True)
         for partition in range(self.partitions):
             await self.events.send(value=body, partition=partition,
                                    headers={TICK_HEADER: b"1"})
@@ -492,8 +489,8 @@ class Runtime:
             detection.allowed_lateness.total_seconds(), self.source_partitions,
             detection.event_time.quorum, held=chain(restored.quorum.pairs(), heard), own=own)
         self.local[partition] = SourceProgress(self.settings.runtime.idle_after,
-                                               detection.event_time.quorum)
-        self._adopted[partition] = time.monotonic()
+                                               detection.event_time.quorum,
+                                               started=time.monotonic())
         log.info("partition %d: %d customers restored, event time through %s, newest "
                  "offset %d, %d events pending", partition, restored.customers,
                  rfc3339(datetime.fromtimestamp(restored.through, UTC)),
@@ -523,7 +520,6 @@ class Runtime:
         self.detectors.clear()
         self.clocks.clear()
         self.local.clear()
-        self._adopted.clear()
         self._read.clear()
         self._unacked.clear()
         self._assigned = False

@@ -127,23 +127,23 @@ def test_nothing_expected_means_no_time() -> None:
 
 
 def test_progress_is_idle_only_when_quiet_and_caught_up() -> None:
-    progress = SourceProgress(idle_after=2, quorum=3)
+    progress = SourceProgress(idle_after=2, quorum=3, started=0)
     progress.touch("orders/0", offset=9, wall=100)
     progress.observe("orders/0", 1234.0, "c1")
     ends: dict[str, int | None] = {"orders/0": 10, "orders/1": None, "engagement/0": 3}
-    report = orjson.loads(progress.tick(ends, wall=103, started=0))
+    report = orjson.loads(progress.tick(ends, wall=103))
     assert report == {"orders/0": [1234.0, True, [["c1", 1234.0]]],  # quiet 3 s, at the end
                       "orders/1": [None, False, []],  # end unknown: never caught up
                       "engagement/0": [None, False, []]}  # 3 messages not yet taken
-    assert orjson.loads(progress.tick(ends, wall=101, started=0))["orders/0"][:2] == [
+    assert orjson.loads(progress.tick(ends, wall=101))["orders/0"][:2] == [
         1234.0, False]
 
 
 def test_progress_names_the_customers_with_the_newest_times_per_source() -> None:
-    progress = SourceProgress(idle_after=2, quorum=2)
+    progress = SourceProgress(idle_after=2, quorum=2, started=0)
     for customer, at in (("a", 5.0), ("b", 9.0), ("a", 7.0), ("c", 8.0), ("b", 1.0)):
         progress.observe("orders/0", at, customer)
-    report = orjson.loads(progress.tick({"orders/0": 10}, wall=0, started=0))
+    report = orjson.loads(progress.tick({"orders/0": 10}, wall=0))
     assert report["orders/0"] == [9.0, False, [["b", 9.0], ["c", 8.0]]]
 
 
@@ -175,11 +175,11 @@ def test_a_tick_without_customers_moves_no_time() -> None:
 def test_a_partition_with_nothing_new_after_a_restart_is_caught_up() -> None:
     """A restarted worker takes in no message from a partition whose committed offset is
     its end: without the offset it resumed from, it was never idle, and time stalled."""
-    progress = SourceProgress(idle_after=2, quorum=3)
+    progress = SourceProgress(idle_after=2, quorum=3, started=0)
     ends = {"orders/0": 500, "orders/1": 700}
-    stalled = orjson.loads(progress.tick(ends, wall=10, started=0))
+    stalled = orjson.loads(progress.tick(ends, wall=10))
     assert stalled["orders/0"] == [None, False, []]
-    report = orjson.loads(progress.tick(ends, wall=10, started=0,
+    report = orjson.loads(progress.tick(ends, wall=10,
                                         committed={"orders/0": 500, "orders/1": 650}))
     assert report["orders/0"] == [None, True, []]
     assert report["orders/1"] == [None, False, []]  # still 50 messages to read
