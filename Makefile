@@ -39,7 +39,7 @@ lint: install
 	$(BIN)/mypy
 
 test: install system-deps asyncapi-deps lint
-	$(BIN)/pytest
+	tests/run_suite.sh $(BIN)
 
 # The fault suite in full (20 kills, bigger logs); make test runs its short version.
 faults: install

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.builds_package
 ROOT = Path(__file__).parents[2]
 
 

@@ -8,7 +8,11 @@ import sys
 import zipfile
 from pathlib import Path
 
+import pytest
+
 from tests.golden.cases import CASES, GOLDEN
+
+pytestmark = pytest.mark.builds_package
 
 ROOT = Path(__file__).resolve().parents[2]
 RUN_CASES = """

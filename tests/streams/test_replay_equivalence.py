@@ -98,8 +98,7 @@ def with_closed_loop(cluster: Cluster, log: Path, tmp: Path) -> None:
 
 
 @pytest.mark.parametrize(("workers", "statistics", "hops"),
-                         [(1, "live", 2), (2, "live", 2), (1, "fitted", 2), (2, "fitted", 2),
-                          (2, "fitted", 1)])
+                         [(1, "live", 2), (2, "live", 2), (2, "fitted", 2), (2, "fitted", 1)])
 def test_streaming_alerts_equal_replay(cluster: Cluster, tmp_path: Path, workers: int,
                                        statistics: str, hops: int) -> None:
     """With live statistics up to the documented difference; with fitted ones exactly,
