@@ -156,14 +156,14 @@ def document(settings: Settings | None = None) -> dict[str, Any]:
         "bindings": {"kafka": {"key": {"type": "string"}}}}
     tick = {"tick": {"$ref": "#/components/messages/tick"}}
     own = "ticks" if rt.keyed_sources else "events"  # the detect agent's own topic
-    channels[own] = {
-        "address": own_topic(settings), "title": "event-time ticks",
+    channels[own] = {"address": own_topic(settings), **({
+        "title": "event-time ticks",
         "description": f"{internal} One hop (runtime.keyed_sources): every worker's "
         "event-time progress, sent to every partition; the workers detect straight from "
         "the source topics.", "messages": tick} if rt.keyed_sources else {
-        "address": own_topic(settings), "title": "events by customer",
+        "title": "events by customer",
         "description": f"{internal} Valid events repartitioned by customer, and ticks.",
-        "messages": {"event": {"$ref": "#/components/messages/forwardedEvent"}, **tick}}
+        "messages": {"event": {"$ref": "#/components/messages/forwardedEvent"}, **tick}})}
     for table in ("customers", "populations", "clocks"):
         channels[f"{table}Changelog"] = {
             "address": f"{rt.app_id}-{table}-changelog", "title": f"{table} table",

@@ -311,13 +311,14 @@ class Runtime:
                 self._clock(msg.partition).report(msg.value or b"{}")
             else:
                 self._take_forwarded(detector, msg, headers)
-            # a source record's timestamp is its producer's (often the event's own time)
-            received = msg.timestamp if msg.topic == self.events_topic else time.time()
             watermark = self._clock(msg.partition).watermark()
             if watermark > -math.inf:
                 self.metrics.watermark.labels(str(msg.partition)).set(watermark)
-                for alert in detector.advance(watermark):
-                    self._publish(alert, detector.held_out(alert), received=received)
+                if alerts := detector.advance(watermark):
+                    # a source record's timestamp is its producer's (often the event's time)
+                    received = msg.timestamp if msg.topic == self.events_topic else time.time()
+                    for alert in alerts:
+                        self._publish(alert, detector.held_out(alert), received=received)
                 if detector.responses or detector.breaches or detector.outcomes:
                     self._count_loop(detector)
             self._unacked.append(event)
@@ -565,8 +566,9 @@ class Runtime:
     # alerts. _flush waits for the broker to confirm them before acking (see delivery.py).
 
     def _publish(self, alert: Alert, held_out: bool, received: float | None) -> None:
-        """``received``: wall time (s) of the message that triggered the alert, as the
-        ingest stage wrote it to the events topic. A held-out alert goes to the shadow
+        """``received``: wall time (s) the message that released the alert reached this
+        worker: when the ingest stage wrote it to the events topic (two hops), or when
+        this worker took it from its source topic (one hop). A held-out alert goes to the shadow
         topic only, never to the recall topic or a route."""
         key, body, headers = cloudevents.record(alert, self.settings.runtime.cloudevents_mode)
         if held_out:
