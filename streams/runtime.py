@@ -8,12 +8,13 @@ Data flow::
                                                                         |   (held out: the
                                                       customers table (changelog)  holdout topic)
 
-Recovery contract of ``detect``. Its stream acks manually: events are processed, the
-states they touched are written to the table, and only then are the events acked, so an
-offset is never committed before the state it produced (Faust flushes the producer before
-it commits). A crash replays the unacked tail; each state remembers the offset of the
-last message it took in, so redelivered messages are recognised and skipped, and event
-ids deduplicate whatever the ingest stage sent twice.
+Recovery contract of ``detect``. Its stream acks manually: events are processed, their
+alerts confirmed by the broker, the states they touched written to the table, and only
+then are the events acked (streams/acks.py, while the agent takes the next batch), so an
+offset is never committed before the state it produced. A crash replays the unacked
+tail; each state remembers the offset of the last message it took in, so redelivered
+messages are recognised and skipped, and event ids deduplicate whatever the ingest stage
+sent twice.
 """
 
 from __future__ import annotations
@@ -52,9 +53,9 @@ from churnwatch.models.population import Population, PopulationView
 from churnwatch.models.rfm import TIERS
 from churnwatch.signals import SIGNAL_NAMES
 from churnwatch.streams import cloudevents
+from churnwatch.streams.acks import Acker, Batch, Write
 from churnwatch.streams.admin import own_topic, source_topics
 from churnwatch.streams.clock import SourceClock, SourceProgress, heard_pairs
-from churnwatch.streams.delivery import DeliveryFailed, delivered
 from churnwatch.streams.health import Health
 from churnwatch.streams.metrics import Metrics
 from churnwatch.streams.sensor import MetricsSensor
@@ -78,7 +79,8 @@ def _source(headers: dict[str, bytes]) -> tuple[int, int] | None:
 
 
 def _put(table: Any, key: bytes, value: bytes) -> FutureMessage:
-    """``table[key] = value``, returning the changelog record's delivery future."""
+    """``table[key] = value``, returning the changelog record's delivery future (what
+    setting a key does, through the table's own changelog send, for that future)."""
     table.data[key] = value
     return cast(FutureMessage, table.send_changelog(None, key, value))
 
@@ -177,8 +179,9 @@ class Runtime:
         self._decoded: dict[int, tuple[bytes, Population]] = {}
         self._unacked: list[faust.EventT[bytes]] = []
         self._sent: list[FutureMessage] = []  # alerts, dead letters not yet confirmed
-        self._flushing = asyncio.Lock()  # the detect agent's and the timer's flushes
-        self._assignment = 0  # counts revocations: a flush spanning one must not ack
+        self._flushing = asyncio.Lock()
+        self._assignment = 0  # counts revocations: a batch taken before one is never acked
+        self.acker = Acker(lambda: self._assignment, _put, self._batch_done)
         self._last_flush = time.monotonic()
         self._agents(raw)
         for every, task, body in ((rt.tick_interval, "churnwatch.tick", self.tick),
@@ -402,69 +405,44 @@ class Runtime:
             await self._flush()
 
     async def _flush(self) -> None:
-        """Ack the events taken in so far, once what they caused is on the broker: first
-        their alerts and dead letters, then the customer states they touched. In that
-        order because a restart skips an event its customer's state already holds: a
-        state on the broker before its alert would lose the alert in a crash. Faust
-        commits only acked offsets. Unconfirmed in time: the events stay unacked and
-        everything is waited for (states written) again next time. An alert the broker
-        refused stops acking for good and crashes the detect agent (``/livez`` fails):
-        only a restart, which reads the unacked events again, can send it again."""
-        async with self._flushing:
-            with self.metrics.flush_seconds.time():
-                events, self._unacked = self._unacked, []
-                self._last_flush = time.monotonic()
-                assignment = self._assignment
-                while self._sent:  # records published while we waited are waited for too
-                    sent, self._sent = self._sent, []
-                    try:
-                        confirmed = await delivered(sent)
-                    except DeliveryFailed:
-                        self._sent[:0], self._unacked[:0] = sent, events
-                        raise
-                    if assignment != self._assignment:
-                        return  # revoked meanwhile: the states are gone, the events unacked
-                    if not confirmed:
-                        self._sent[:0] = [f for f in sent if not f.done()]
-                        self._unacked[:0] = events
-                        return
-                written = self._write_states()
-                for detector in self.detectors.values():  # between items: see compact()
-                    detector.compact()
-                try:
-                    confirmed = await delivered([fut for _, fut in written])
-                except DeliveryFailed as exc:
-                    log.warning("customer states not written (%s): writing them again", exc)
-                    confirmed = False
-                if assignment != self._assignment:
-                    return
-                if not confirmed:
-                    for key, _ in written:
-                        if key is not None:
-                            key[0].touched.add(key[1])
-                    self._unacked[:0] = events
-                    return
-                for event in events:
-                    event.ack()
-        self.metrics.customers.set(sum(len(d.states) for d in self.detectors.values()))
-        self.metrics.decoded.set(sum(d.states.live for d in self.detectors.values()))
+        """End the batch taken in so far and hand it to the acker (streams/acks.py), which
+        acks its events once their alerts and dead letters, then the customer states they
+        touched, are on the broker; the agent goes on meanwhile. First it waits for the
+        batch before to be acked. An alert the broker refused stops acking for good and
+        crashes the detect agent (``/livez`` fails): only a restart, which reads the
+        unacked events again, can send it again."""
+        async with self._flushing:  # the detect agent's and the timer's
+            await self.acker.room()
+            # from here to the hand-over no await: the batch is whole, no item half in it
+            self._last_flush = time.monotonic()
+            if not self._unacked:
+                return
+            events, self._unacked = self._unacked, []
+            sent, self._sent = self._sent, []
+            self.acker.hand_over(Batch(events, sent, self._snapshot(), self._assignment))
+            for detector in self.detectors.values():  # between items: see compact()
+                detector.compact()
 
-    def _write_states(self) -> list[tuple[tuple[Detector, str] | None, FutureMessage]]:
-        """Send every touched state, and each partition's population statistics and the
-        customers its clock has heard of, to their changelogs; the delivery future of
-        each, with the customer it is for. Written through the tables' own changelog send
-        (what setting a key does) to get those futures."""
-        written: list[tuple[tuple[Detector, str] | None, FutureMessage]] = []
+    def _snapshot(self) -> list[Write]:
+        """The bytes of every touched state, and of each partition's population statistics
+        and of the customers its clock has heard of, as they are at the end of a batch."""
+        writes: list[Write] = []
+        touched = 0
         for partition, detector in self.detectors.items():
-            for cid in detector.touched:
-                written.append(((detector, cid), _put(
-                    self.table, cid.encode(), detector.states.encoded(cid))))
+            writes += [(self.table, cid.encode(), detector.states.encoded(cid))
+                       for cid in detector.touched]
+            touched += len(detector.touched)
             detector.touched.clear()
             key = str(partition).encode()
-            written += [(None, _put(self.populations, key, detector.population.to_bytes())),
-                        (None, _put(self.heard_table, key, self.clocks[partition].heard()))]
-        self.metrics.state_writes.inc(sum(key is not None for key, _ in written))
-        return written
+            writes += [(self.populations, key, detector.population.to_bytes()),
+                       (self.heard_table, key, self.clocks[partition].heard())]
+        self.metrics.state_writes.inc(touched)
+        return writes
+
+    def _batch_done(self, seconds: float) -> None:
+        self.metrics.flush_seconds.observe(seconds)
+        self.metrics.customers.set(sum(len(d.states) for d in self.detectors.values()))
+        self.metrics.decoded.set(sum(d.states.live for d in self.detectors.values()))
 
     def _clock(self, partition: int) -> SourceClock:
         """One clock per events partition (made when the partition is adopted), fed only
