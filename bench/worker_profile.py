@@ -37,6 +37,7 @@ def main() -> None:
     ap.add_argument("--seconds", type=int, default=25)
     ap.add_argument("--py-spy", default="py-spy")
     ap.add_argument("--top", type=int, default=40)
+    ap.add_argument("--keep", type=Path, help="also copy py-spy's raw samples here")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as name, running_broker(log=Path(name) / "b.log") as b:
         tmp = Path(name)
@@ -65,6 +66,8 @@ def main() -> None:
         finally:
             worker.terminate()
             worker.wait()
+        if args.keep:
+            args.keep.write_text(raw.read_text())
         report(raw.read_text(), args.top)
 
 
