@@ -99,19 +99,25 @@ def detected(ports: list[int]) -> float:
     return sum(metric(p, "churnwatch_events_detected_total") for p in ports)
 
 
-def time_to_detect(ports: list[int], n: int) -> tuple[float, float]:
-    """Seconds from the first event detected to the n-th, and events detected: fewer than
-    ``n`` if nothing moved for STALL seconds (STARTUP before the first event)."""
-    start, last_change, done = None, time.monotonic(), 0.0
+def time_to_detect(ports: list[int], n: int) -> tuple[float, float, float]:
+    """Seconds from the first event detected to the n-th, events detected (fewer than
+    ``n`` if nothing moved for STALL seconds, STARTUP before the first event), and the
+    workers' CPU seconds over those seconds."""
+    start, last_change, done, cpu = None, time.monotonic(), 0.0, 0.0
     while done < n:
         now, seen = time.monotonic(), detected(ports)
         if seen > done:
+            if start is None:
+                start, cpu = now, -cpu_seconds(ports)
             done, last_change = seen, now
-            start = start or now
         elif now - last_change > (STALL if start else STARTUP):
-            return last_change - (start or last_change), done
+            return last_change - (start or last_change), done, cpu + cpu_seconds(ports)
         time.sleep(0.2)
-    return time.monotonic() - (start or time.monotonic()), done
+    return time.monotonic() - (start or time.monotonic()), done, cpu + cpu_seconds(ports)
+
+
+def cpu_seconds(ports: list[int]) -> float:
+    return sum(metric(p, "process_cpu_seconds_total") for p in ports)
 
 
 def histogram_quantile(q: float, buckets: list[tuple[float, float]]) -> float:
@@ -136,14 +142,14 @@ def latency_buckets(port: int) -> list[tuple[float, float]]:
 
 def run_workers(label: str, count: int, n: int, tmp: Path, env: dict[str, str]) -> float:
     with workers(count, tmp, env) as ports:
-        seconds, done = time_to_detect(ports, n)
+        seconds, done, cpu = time_to_detect(ports, n)
         alerts = sum(metric(p, "churnwatch_alerts_total") for p in ports)
         writes = sum(metric(p, "churnwatch_state_writes_total") for p in ports)
     rate = done / seconds if seconds else 0.0
     stuck = "" if done >= n else f", STOPPED at {done:,.0f} of {n:,} events"
     print(f"{label}: {rate:,.0f} events/s ({seconds:.1f} s), {alerts:,.0f} alerts, "
-          f"{writes:,.0f} state writes ({writes / max(done, 1):.2f} per event){stuck}",
-          flush=True)
+          f"{writes:,.0f} state writes ({writes / max(done, 1):.2f} per event), "
+          f"{1e6 * cpu / max(done, 1):.0f} us of worker CPU per event{stuck}", flush=True)
     return rate
 
 
