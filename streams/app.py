@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import asyncio
+import contextlib
+from collections.abc import Coroutine, Mapping
 from typing import Any, ClassVar
 
 import faust
 from faust.transport.drivers import aiokafka as faust_aiokafka
 from faust.types import TP, ConsumerT
+from mode.services import WaitResults
 from mode.utils.queues import FlowControlEvent
 
 from churnwatch.config import Settings
@@ -106,8 +109,58 @@ class RewindingConsumer(faust_aiokafka.Consumer):
         return committed
 
 
+class DirectHandoverConsumer(RewindingConsumer):
+    """Faust's consumer, except that a record the conductor takes at once is handed over
+    without four tasks.
+
+    Faust's fetcher hands every record to the conductor through ``wait_first(on_message,
+    flow suspended)``, which wraps that and the service's stopped and crashed events in
+    four tasks and an ``asyncio.wait``: 15 % of a one-hop worker's main thread (py-spy,
+    faust-streaming 0.15.3). The conductor mostly finishes without suspending (the
+    stream's queue has room), so the record is first handed over directly; only when the
+    hand-over has to wait (a full queue) does it race the other events as Faust does."""
+
+    async def wait_first(self, *coros: Any, timeout: Any = None) -> WaitResults:
+        first = coros[0] if coros else None
+        if not asyncio.iscoroutine(first) or self._stopped.is_set() or self._crashed.is_set():
+            return await super().wait_first(*coros, timeout=timeout)
+        try:
+            waiting_on = first.send(None)
+        except StopIteration as finished:
+            for other in coros[1:]:
+                if asyncio.iscoroutine(other):
+                    other.close()  # never started: nothing to clean up
+            return WaitResults([first], [finished.value], False)
+        return await super().wait_first(_resumed(first, waiting_on), *coros[1:],
+                                        timeout=timeout)
+
+
+async def _resumed(coro: Coroutine[Any, Any, Any], waiting_on: Any) -> Any:
+    """Run to its end, as a task would, a coroutine that has suspended once on
+    ``waiting_on`` (a future, or None for a bare yield); cancelled, it is cancelled at the
+    await it is suspended in, so its cleanup runs."""
+    try:
+        while True:
+            if waiting_on is None:
+                await asyncio.sleep(0)
+            else:
+                waiting_on._asyncio_future_blocking = False
+                await asyncio.wait([waiting_on])
+            waiting_on = coro.send(None)
+    except StopIteration as finished:
+        return finished.value
+    except asyncio.CancelledError:
+        if waiting_on is not None:
+            waiting_on.cancel()
+        with contextlib.suppress(asyncio.CancelledError, StopIteration):
+            coro.throw(asyncio.CancelledError())
+        raise
+    finally:
+        coro.close()
+
+
 class RewindingTransport(faust_aiokafka.Transport):
-    Consumer: ClassVar[type[ConsumerT]] = RewindingConsumer
+    Consumer: ClassVar[type[ConsumerT]] = DirectHandoverConsumer
 
 
 def _credentials(settings: Settings) -> Any:

@@ -65,3 +65,62 @@ def test_seeking_to_committed_rewinds_stream_partitions_nobody_committed(tmp_pat
 
     assert returned == committed  # what Faust records as committed is unchanged
     assert thread.rewound == {TP("orders", 0), TP("orders", 1)}
+
+
+def test_a_record_the_conductor_takes_at_once_is_handed_over_without_tasks(
+        tmp_path: Path) -> None:
+    """Faust's fetcher calls ``wait_first(on_message(record), flow suspended)`` per
+    record; when the hand-over finishes without waiting, no task is made and the other
+    coroutine is closed unstarted (no "never awaited" warning)."""
+    settings = Settings(kafka={"brokers": "127.0.0.1:9"}, runtime={"data_dir": tmp_path})
+
+    async def handed(record: str) -> str:
+        return f"queued {record}"
+
+    async def run() -> tuple[Any, int, bool]:
+        consumer = create_app(settings).consumer
+        suspended = asyncio.Event()
+        other = suspended.wait()
+        before = len(asyncio.all_tasks())
+        first = handed("r1")
+        results = await consumer.wait_first(first, other)
+        tasks_made = len(asyncio.all_tasks()) - before
+        return (results.done == [first], results.results, results.stopped), tasks_made, \
+            other.cr_frame is None
+
+    assert asyncio.run(run()) == ((True, ["queued r1"], False), 0, True)
+
+
+def test_a_hand_over_that_waits_still_races_the_flows_suspension(tmp_path: Path) -> None:
+    """A full queue makes the hand-over wait: it finishes when there is room, unless the
+    flow is suspended first (a rebalance); then it is cancelled where it waits, and its
+    cleanup runs, as Faust's task would be."""
+    settings = Settings(kafka={"brokers": "127.0.0.1:9"}, runtime={"data_dir": tmp_path})
+
+    async def run() -> tuple[list[Any], list[str]]:
+        consumer = create_app(settings).consumer
+        log: list[str] = []
+
+        async def hand_over(room: asyncio.Future[None], record: str) -> str:
+            try:
+                await room
+                log.append(f"queued {record}")
+                return record
+            finally:
+                log.append(f"left {record}")
+
+        room: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        asyncio.get_running_loop().call_later(0.01, room.set_result, None)
+        waited = await consumer.wait_first(hand_over(room, "r1"), asyncio.Event().wait())
+
+        suspended = asyncio.Event()
+        asyncio.get_running_loop().call_later(0.01, suspended.set)
+        never = asyncio.get_running_loop().create_future()
+        cut = await consumer.wait_first(hand_over(never, "r2"), suspended.wait())
+        for _ in range(3):  # the cancellation lands on the loop's next turns, as Faust's
+            await asyncio.sleep(0)
+        return [waited.results, cut.results, never.cancelled()], list(log)
+
+    results, log = asyncio.run(run())
+    assert results == [["r1"], [True], True]
+    assert log == ["queued r1", "left r1", "left r2"]
