@@ -332,8 +332,9 @@ def measure_latency(label: str, lines: list[bytes], rate: float, seconds: float,
           f"subscriber, beyond the allowed lateness: min {x0:.2f} s, p50 {x50:.2f} s, "
           f"p99 {x99:.2f} s, max {x100:.2f} s ({len(waits):,} alerts, "
           f"{sum(w <= 1 for w in waits):,} within 1 s); the worker's histogram (from the "
-          f"releasing tick): p50 {p50:.2f} s, p99 {p99:.2f} s; the detect agent waited "
-          f"{flushes[1]:.1f} s of {busy:.1f} s in {flushes[0]:,.0f} flushes", flush=True)
+          f"releasing tick): p50 {p50:.2f} s, p99 {p99:.2f} s; {flushes[0]:,.0f} batches "
+          f"of {busy:.1f} s took {flushes[1]:.1f} s together from their end to their ack "
+          "(beside the detect agent)", flush=True)
 
 
 if __name__ == "__main__":
