@@ -57,7 +57,7 @@ def create_app(settings: Settings) -> faust.App:
         # the answer exact (measured: 100 for 100).
         options["producer_max_batch_size"] = 1
     app = faust.App(rt.app_id, **options)
-    app.transport = RewindingTransport(app.conf.broker_consumer, app)  # before the consumer
+    app.transport = ConsumerTransport(app.conf.broker_consumer, app)  # before the consumer
     app.flow_control = KeepQueuesOnResume(loop=app.loop)  # before any stream exists
     # Faust logs a warning for every buffered send past 100 (3 % of worker time under
     # load, measured with py-spy); alert bursts and batched state writes exceed it.
@@ -126,11 +126,13 @@ class DirectHandoverConsumer(RewindingConsumer):
             return await super().wait_first(*coros, timeout=timeout)
         try:
             waiting_on = first.send(None)
-        except StopIteration as finished:
+        except BaseException as ended:
             for other in coros[1:]:
                 if asyncio.iscoroutine(other):
                     other.close()  # never started: nothing to clean up
-            return WaitResults([first], [finished.value], False)
+            if isinstance(ended, StopIteration):
+                return WaitResults([first], [ended.value], False)
+            raise
         return await super().wait_first(_resumed(first, waiting_on), *coros[1:],
                                         timeout=timeout)
 
@@ -159,7 +161,9 @@ async def _resumed(coro: Coroutine[Any, Any, Any], waiting_on: Any) -> Any:
         coro.close()
 
 
-class RewindingTransport(faust_aiokafka.Transport):
+class ConsumerTransport(faust_aiokafka.Transport):
+    """Faust's aiokafka transport with the consumer above."""
+
     Consumer: ClassVar[type[ConsumerT]] = DirectHandoverConsumer
 
 
