@@ -71,7 +71,8 @@ def test_one_hop_dead_letters_records_not_keyed_by_their_customer(
             settings)
     dead = cluster.consumer(settings.topics.dead_letter)
     records = [orjson.loads(r) for r in collect_until(dead, lambda r: len(r) >= 3, timeout=60)]
-    assert sorted(r["raw"].encode() for r in records) == sorted(misplaced)
+    assert sorted(r["raw"].encode() for r in records) == sorted(misplaced), (
+        f"{cluster.progress()}\n{cluster.logs()}")
     assert all("runtime.keyed_sources" in r["reason"] for r in records)
     recall = cluster.consumer(settings.topics.recall)
     alerts = [orjson.loads(r) for r in collect_until(recall, lambda r: len(r) >= 1, timeout=60)]
