@@ -79,8 +79,8 @@ def _source(headers: dict[str, bytes]) -> tuple[int, int] | None:
 
 
 def _put(table: Any, key: bytes, value: bytes) -> FutureMessage:
-    """``table[key] = value``, returning the changelog record's delivery future (what
-    setting a key does, through the table's own changelog send, for that future)."""
+    """``table[key] = value`` as setting a key does, but through the table's own
+    changelog send, which returns the record's delivery future."""
     table.data[key] = value
     return cast(FutureMessage, table.send_changelog(None, key, value))
 
@@ -541,7 +541,7 @@ class Runtime:
 
     # Output is buffered with send_soon, never awaited: the detect path then has no await
     # within an item, so a timer flush cannot land between an item's state change and its
-    # alerts. _flush waits for the broker to confirm them before acking (see delivery.py).
+    # alerts. The acker (streams/acks.py) waits for the broker to confirm them before acking.
 
     def _publish(self, alert: Alert, held_out: bool, received: float | None) -> None:
         """``received``: wall time (s) the message that released the alert reached this
