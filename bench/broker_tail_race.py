@@ -60,7 +60,7 @@ def main() -> None:
     ap.add_argument("--records", type=int, default=5000, help="per producer")
     args = ap.parse_args()
     total = args.producers * args.records
-    with tempfile.TemporaryDirectory() as tmp, running_broker(log=Path(tmp) / "b.log") as b:
+    with tempfile.TemporaryDirectory() as tmp, running_broker(home=Path(tmp)) as b:
         KafkaAdminClient(bootstrap_servers=b.url).create_topics([NewTopic(TOPIC.topic, 1, 1)])
         stop, tailed, again = threading.Event(), list[int](), list[int]()
         tail = threading.Thread(target=read, args=(b.url, tailed, stop))

@@ -88,8 +88,7 @@ def main() -> None:
     ap.add_argument("--customers", type=int, default=1_000_000)
     args = ap.parse_args()
     n = args.customers
-    with tempfile.TemporaryDirectory() as name, running_broker(
-            log=Path(name) / "b.log") as b:
+    with tempfile.TemporaryDirectory() as name, running_broker(home=Path(name)) as b:
         tmp = Path(name)
         os.environ.update({"CHURNWATCH_KAFKA__BROKERS": b.url,
                            "CHURNWATCH_RUNTIME__FAST_GROUP_JOIN": "true"})

@@ -168,8 +168,7 @@ def main() -> None:
                     help="bench/peers/.venv/bin/python (make peers): time the peer engines "
                     "on the same topics after the no-op agent")
     args = ap.parse_args()
-    with tempfile.TemporaryDirectory() as name, running_broker(
-            log=Path(name) / "b.log") as b:
+    with tempfile.TemporaryDirectory() as name, running_broker(home=Path(name)) as b:
         tmp = Path(name)
         os.environ.update({"CHURNWATCH_KAFKA__BROKERS": b.url,
                            "CHURNWATCH_RUNTIME__FAST_GROUP_JOIN": "true"})

@@ -39,7 +39,7 @@ def main() -> None:
     ap.add_argument("--top", type=int, default=40)
     ap.add_argument("--keep", type=Path, help="also copy py-spy's raw samples here")
     args = ap.parse_args()
-    with tempfile.TemporaryDirectory() as name, running_broker(log=Path(name) / "b.log") as b:
+    with tempfile.TemporaryDirectory() as name, running_broker(home=Path(name)) as b:
         tmp = Path(name)
         os.environ.update({"CHURNWATCH_KAFKA__BROKERS": b.url,
                            "CHURNWATCH_RUNTIME__FAST_GROUP_JOIN": str(args.embedded).lower(),

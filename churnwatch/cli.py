@@ -337,18 +337,33 @@ def schema(out: Path) -> None:
 
 
 @main.command()
-@click.option("--port", default=9092, show_default=True, type=click.IntRange(1, 65535))
-def broker(port: int) -> None:
-    """Run the embedded Kafka-compatible broker (Tansu, memory only) on 127.0.0.1."""
-    from churnwatch.streams.broker import start_broker
+@click.option("--kind", type=click.Choice(["tansu", "kafka"]), default="tansu",
+              show_default=True, help="tansu: the embedded broker (memory only); kafka: "
+              "Apache Kafka (KRaft), its jars fetched with Maven on first use")
+@click.option("--port", default=9092, show_default=True, type=click.IntRange(1, 65535),
+              help="the (first) node's client port")
+@click.option("--nodes", default=1, show_default=True, type=click.Choice(["1", "3"]),
+              help="Apache Kafka only: 3 gives replication 3 and min.insync.replicas 2")
+def broker(kind: str, port: int, nodes: str) -> None:
+    """Run a local Kafka broker on 127.0.0.1 until Ctrl-C or SIGTERM."""
+    from churnwatch.streams.broker import port_taken, start_broker
     from churnwatch.streams.children import sigterm_as_interrupt
 
-    running = start_broker(port)
-    click.echo(f"Tansu listening on {running.url}; Ctrl-C or SIGTERM to stop", err=True)
+    if port_taken(port):
+        raise UserError(f"port {port} is already in use on 127.0.0.1: choose another "
+                        "with --port")
+    if kind == "tansu" and nodes != "1":
+        raise UserError("the embedded broker runs one node; use --kind kafka for three")
+    running = start_broker(port, kind="kafka" if kind == "kafka" else "tansu",
+                           nodes=int(nodes))
+    click.echo(f"{running.describe()} listening on {running.url} (started in "
+               f"{running.started_in:.1f} s); Ctrl-C or SIGTERM to stop", err=True)
     try:
         with sigterm_as_interrupt():
-            running.process.wait()
+            running.wait()
     except KeyboardInterrupt:
+        pass
+    finally:
         running.stop()
 
 

@@ -239,7 +239,8 @@ class RuntimeSettings(_Section):
     fast_group_join: bool | None = Field(
         None, description="embedded broker only: short session timeouts, and one record "
         "per producer batch so that table recovery reads every changelog record; "
-        "default: only when the embedded broker is used")
+        "default: when the broker answers as the embedded one (Tansu's cluster id), "
+        "whoever started it")
     routes: tuple[Route, ...] = ()
     keyed_sources: bool = Field(
         False, description="the producers key every source record by its customer_id "

@@ -18,6 +18,7 @@ from kafka.errors import TopicAlreadyExistsError
 
 from churnwatch.config import Settings
 from churnwatch.errors import UserError
+from churnwatch.streams.broker import TANSU_CLUSTER_ID
 from churnwatch.streams.probe import require_protocol
 
 NO_BROKER = ("no Kafka broker configured: set CHURNWATCH_KAFKA__BROKERS=host:port\n"
@@ -77,6 +78,18 @@ def ssl_context(settings: Settings) -> ssl.SSLContext:
         context.load_cert_chain(str(k.ssl_certfile),
                                 str(k.ssl_keyfile) if k.ssl_keyfile else None)
     return context
+
+
+def embedded_broker(settings: Settings) -> bool:
+    """Whether the cluster is the embedded broker (Tansu), by what it answers: its cluster
+    id. Its workarounds (``runtime.fast_group_join``) follow the broker, not who started
+    it: a worker pointed at ``churnwatch broker`` by address needs them as much as the
+    demo's, and one on Apache Kafka needs none of them."""
+    admin = KafkaAdminClient(**client_options(settings), client_id="churnwatch-admin")
+    try:
+        return bool(admin.describe_cluster().get("cluster_id") == TANSU_CLUSTER_ID)
+    finally:
+        admin.close()
 
 
 def source_topics(settings: Settings) -> dict[str, str]:

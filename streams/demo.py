@@ -43,11 +43,11 @@ def run_demo(settings: Settings, *, customers: int, rate: float, seconds: float 
             settings = settings.changed("runtime", metrics_port=free_port())
         own_broker = not settings.kafka.brokers
         if own_broker:
-            broker = stack.enter_context(running_broker(log=work / "broker.log"))
+            broker = stack.enter_context(running_broker(home=work))
             # the demo's own producer keys by customer: one hop
             settings = settings.changed("kafka", brokers=broker.url).changed(
-                "runtime", fast_group_join=True, keyed_sources=True)
-            click.echo(f"embedded broker (Tansu) on {broker.url}")
+                "runtime", keyed_sources=True)
+            click.echo(f"embedded broker: {broker.describe()} on {broker.url}")
         if not settings.loop.holdout_share:
             settings = settings.changed("loop", holdout_share=DEMO_HOLDOUT)
         ensure_topics(settings)
@@ -82,7 +82,6 @@ def _start_worker(settings: Settings, log: Path) -> subprocess.Popen[bytes]:
     env = {**os.environ,
            "CHURNWATCH_KAFKA__BROKERS": settings.kafka.brokers,
            "CHURNWATCH_RUNTIME__METRICS_PORT": str(settings.runtime.metrics_port),
-           "CHURNWATCH_RUNTIME__FAST_GROUP_JOIN": str(settings.runtime.fast_group_join).lower(),
            "CHURNWATCH_RUNTIME__KEYED_SOURCES": str(settings.runtime.keyed_sources).lower(),
            "CHURNWATCH_LOOP__HOLDOUT_SHARE": str(settings.loop.holdout_share)}
     with log.open("ab") as out:

@@ -80,9 +80,14 @@ def _source(headers: dict[str, bytes]) -> tuple[int, int] | None:
 
 def _put(table: Any, key: bytes, value: bytes) -> FutureMessage:
     """``table[key] = value`` as setting a key does, but through the table's own
-    changelog send, which returns the record's delivery future."""
+    changelog send, which returns the record's delivery future. The partition is the
+    producer partitioner's choice, computed here: left to Faust (``use_partitioner``), it
+    asks aiokafka's producer synchronously, which knows a topic's partitions only once a
+    send to it has waited for its metadata. On Apache Kafka the first flush after a start
+    crashed the detect agent that way (``partitions_for_topic`` None, 1 run in 3)."""
     table.data[key] = value
-    return cast(FutureMessage, table.send_changelog(None, key, value))
+    partition = partition_of(key, table.partitions)
+    return cast(FutureMessage, table.send_changelog(partition, key, value))
 
 
 def _known(offset: object) -> int | None:

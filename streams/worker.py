@@ -6,7 +6,7 @@ import faust
 
 from churnwatch.config import Settings
 from churnwatch.errors import UserError
-from churnwatch.streams.admin import ensure_topics, require_brokers
+from churnwatch.streams.admin import embedded_broker, ensure_topics, require_brokers
 from churnwatch.streams.app import create_app
 from churnwatch.streams.datadir import claim
 from churnwatch.streams.health import Health, serve
@@ -31,6 +31,8 @@ def run_worker(settings: Settings, loglevel: str = "info") -> None:
                 f"({exc.strerror}): set CHURNWATCH_RUNTIME__METRICS_PORT to a free port, or "
                 "0 to serve no metrics") from None
     sources = ensure_topics(settings)
+    if rt.fast_group_join is None:
+        settings = settings.changed("runtime", fast_group_join=embedded_broker(settings))
     app = create_app(settings)
     Runtime(settings, app, metrics, sources, health)
     faust_worker(app, loglevel).execute_from_commandline()

@@ -22,16 +22,26 @@ settings.register_profile("busy", deadline=None, suppress_health_check=[HealthCh
 settings.load_profile("busy")
 
 FAILED = pytest.StashKey[bool]()
+BROKERS_USED = pytest.StashKey[set[str]]()
+"""Each broker a test of this session ran on, as it describes itself (kind and version)."""
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Mark ``serial`` what tests/run_suite.sh runs one at a time: tests that start the
     embedded broker (and its workers), and those that build the package in the source
     tree (setuptools' ``build/`` is shared)."""
+    brokers = {"broker", "embedded_broker", "cluster"}
     for item in items:
-        if ("broker" in getattr(item, "fixturenames", ()) or item.get_closest_marker("broker")
+        if (brokers & set(getattr(item, "fixturenames", ())) or item.get_closest_marker("broker")
                 or item.get_closest_marker("builds_package")):
             item.add_marker(pytest.mark.serial)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Name the brokers the session's broker tests ran on: what a green run stands for."""
+    used = terminalreporter.config.stash.get(BROKERS_USED, set())
+    if used:
+        terminalreporter.write_line("brokers under test: " + "; ".join(sorted(used)))
 
 
 @pytest.hookimpl(wrapper=True)

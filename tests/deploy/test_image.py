@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from churnwatch.streams.broker import Broker, free_port
+from churnwatch.streams.broker import RunningBroker, free_port
 from tests.churnwatch.test_packaging import PIP, run, wheel_and_fresh_venv
 from tests.streams.conftest import Cluster
 from tests.streams.test_health import statuses_until
@@ -94,7 +94,7 @@ def image_venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.mark.broker
 def test_the_installed_worker_runs_as_the_image_runs_it(
-        image_venv: Path, broker: Broker, tmp_path: Path) -> None:
+        image_venv: Path, broker: RunningBroker, tmp_path: Path) -> None:
     freeze = run([*PIP, "--python", str(image_venv), "freeze"])
     assert "calfkit" not in freeze.lower(), "the embedded broker stays out of the image"
     cluster = Cluster(broker, tmp_path)

@@ -18,7 +18,7 @@ import orjson
 import pytest
 import yaml
 
-from churnwatch.streams.broker import Broker, free_port
+from churnwatch.streams.broker import RunningBroker, free_port
 from churnwatch.streams.children import die_with_parent
 from churnwatch.streams.produce import produce
 from tests.deploy.test_prometheus_rules import RULES
@@ -87,7 +87,7 @@ def value(result: list[dict[str, Any]]) -> float | None:
 
 @pytest.mark.broker
 def test_real_prometheus_scrapes_evaluates_rules_and_sees_the_worker_go(
-        broker: Broker, tmp_path: Path, prometheus_for: Callable[[int], Prometheus]) -> None:
+        broker: RunningBroker, tmp_path: Path, prometheus_for: Callable[[int], Prometheus]) -> None:
     cluster = Cluster(broker, tmp_path)
     port = free_port()
     cluster.start_worker(metrics_port=port)

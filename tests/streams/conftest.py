@@ -1,4 +1,6 @@
-"""Fixtures for tests against a real Kafka-protocol broker (Tansu) on a loopback port."""
+"""Fixtures for tests against a real broker on a loopback port: Apache Kafka (one KRaft
+node, shared by the session) for the broker tier, the embedded Tansu for the tests marked
+``embedded`` (the smoke tier that keeps the demo's default tested)."""
 
 from __future__ import annotations
 
@@ -28,20 +30,32 @@ from churnwatch.engine import LATE_REASON
 from churnwatch.fit import fit_log
 from churnwatch.models.state import CustomerState
 from churnwatch.signals.base import SIGNAL_NAMES
-from churnwatch.streams.admin import client_options
-from churnwatch.streams.broker import Broker, free_port, running_broker
+from churnwatch.streams.admin import client_options, ensure_topics
+from churnwatch.streams.broker import RunningBroker, free_port, running_broker
 from churnwatch.streams.produce import produce, read_lines
-from tests.conftest import FAILED
+from tests.conftest import BROKERS_USED, FAILED
 from tests.streams.logs import POPULATION_SIGNALS, replay_states, stable_ids
 
 ROOT = Path(__file__).parents[2]
 T = TypeVar("T")
 
 
+@pytest.fixture(scope="session")
+def broker(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
+           ) -> Iterator[RunningBroker]:
+    """One Apache Kafka node for the whole session: tests keep apart by their own topics
+    and group ids, and a test that disturbs its broker starts its own."""
+    with running_broker(kind="kafka", home=tmp_path_factory.mktemp("kafka")) as b:
+        request.config.stash.setdefault(BROKERS_USED, set()).add(b.describe())
+        yield b
+
+
 @pytest.fixture(scope="module")
-def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Broker]:
-    """A fresh memory-only broker per test module (it grows with every topic)."""
-    with running_broker(log=tmp_path_factory.mktemp("broker") / "tansu.log") as b:
+def embedded_broker(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
+                    ) -> Iterator[RunningBroker]:
+    """A fresh embedded broker per test module (memory only: it grows with every topic)."""
+    with running_broker(kind="tansu", home=tmp_path_factory.mktemp("tansu")) as b:
+        request.config.stash.setdefault(BROKERS_USED, set()).add(b.describe())
         yield b
 
 
@@ -49,7 +63,7 @@ def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Broker]:
 class Cluster:
     """Names and settings of one test's isolated pipeline on the shared broker."""
 
-    broker: Broker
+    broker: RunningBroker
     tmp: Path
     suffix: str = field(default_factory=lambda: uuid.uuid4().hex[:8])
     workers: list[subprocess.Popen[bytes]] = field(default_factory=list)
@@ -76,7 +90,6 @@ class Cluster:
             "CHURNWATCH_KAFKA__BROKERS": self.broker.url,
             "CHURNWATCH_RUNTIME__APP_ID": f"cw-{s}",
             "CHURNWATCH_RUNTIME__DATA_DIR": str(self.tmp),
-            "CHURNWATCH_RUNTIME__FAST_GROUP_JOIN": "true",
             "CHURNWATCH_RUNTIME__IDLE_AFTER": "2",
             "CHURNWATCH_RUNTIME__TICK_INTERVAL": "0.5",
             "CHURNWATCH_TOPICS__ORDERS": f"orders-{s}",
@@ -104,7 +117,11 @@ class Cluster:
 
     def start_worker(self, metrics_port: int | None = None,
                      env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
-        """A worker process; ``env`` overrides settings for this one."""
+        """A worker process; ``env`` overrides settings for this one. Before the first,
+        the topics are created, as a deployment does: a test's producer may otherwise
+        write first, and Apache Kafka auto-creates a topic with one partition."""
+        if not self.workers:
+            ensure_topics(self.settings)
         n = len(self.workers)
         port = metrics_port or free_port()
         env = {**os.environ, **self.env, "CHURNWATCH_RUNTIME__METRICS_PORT": str(port),
@@ -200,9 +217,13 @@ def metric_values(port: int) -> dict[str, list[float]] | None:
 
 
 @pytest.fixture
-def cluster(broker: Broker, tmp_path: Path, request: pytest.FixtureRequest
-            ) -> Iterator[Cluster]:
-    c = Cluster(broker, tmp_path)
+def cluster(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Cluster]:
+    """A pipeline on Apache Kafka, or on the embedded broker for a test marked
+    ``embedded``. The workers recognise which broker it is themselves (nothing here sets
+    the embedded broker's workarounds)."""
+    embedded = request.node.get_closest_marker("embedded") is not None
+    c = Cluster(request.getfixturevalue("embedded_broker" if embedded else "broker"),
+                tmp_path)
     yield c
     if request.node.stash.get(FAILED, False):
         c.dump_stacks()

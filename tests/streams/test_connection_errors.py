@@ -15,7 +15,7 @@ import pytest
 from click.testing import CliRunner
 
 from churnwatch.cli import main
-from churnwatch.streams.broker import Broker
+from churnwatch.streams.broker import RunningBroker
 from tests.golden.cases import GOLDEN
 
 ROOT = Path(__file__).parents[2]
@@ -35,7 +35,7 @@ def readme_row(what: str) -> str:
     return rows[0]
 
 
-def test_tls_against_a_plaintext_broker_is_named_within_seconds(broker: Broker) -> None:
+def test_tls_against_a_plaintext_broker_is_named_within_seconds(broker: RunningBroker) -> None:
     code, err, took = run(["produce", SAMPLE], {"CHURNWATCH_KAFKA__BROKERS": broker.url,
                                                 "CHURNWATCH_KAFKA__SECURITY_PROTOCOL": "SSL"})
     assert code == 1 and took < 30, (code, took, err)

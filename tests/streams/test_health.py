@@ -3,7 +3,6 @@ the broker stops answering, 200 when it is back; 404 for unknown paths."""
 
 from __future__ import annotations
 
-import os
 import signal
 import urllib.error
 import urllib.request
@@ -13,7 +12,8 @@ from pathlib import Path
 import pytest
 from prometheus_client import CollectorRegistry
 
-from churnwatch.streams.broker import Broker, free_port, running_broker
+from churnwatch.streams.apache_kafka import KafkaCluster, running_kafka
+from churnwatch.streams.broker import free_port
 from churnwatch.streams.health import STALE_AFTER, Health, serve
 from tests.streams.conftest import Cluster, eventually
 
@@ -44,16 +44,17 @@ def statuses_until(port: int, path: str, wanted: int, timeout: float,
 
 
 @pytest.fixture
-def own_broker(tmp_path: Path) -> Iterator[Broker]:
+def own_broker(tmp_path: Path) -> Iterator[KafkaCluster]:
     """This test pauses its broker, so it gets one nobody else uses."""
-    with running_broker(log=tmp_path / "tansu.log") as b:
-        yield b
-        os.kill(b.process.pid, signal.SIGCONT)  # never leave it stopped for the teardown
+    with running_kafka(home=tmp_path / "kafka") as kafka:
+        yield kafka
+        kafka.nodes[0].resume()  # never leave it stopped for the teardown
 
 
 @pytest.mark.broker
-def test_readyz_follows_start_and_broker_outage(own_broker: Broker, tmp_path: Path) -> None:
-    cluster = Cluster(own_broker, tmp_path)
+def test_readyz_follows_start_and_broker_outage(own_broker: KafkaCluster, tmp_path: Path
+                                                ) -> None:
+    cluster, node = Cluster(own_broker, tmp_path), own_broker.nodes[0]
     port = free_port()
     worker = cluster.start_worker(metrics_port=port)
     alive = lambda: worker.poll() is None  # noqa: E731
@@ -68,13 +69,13 @@ def test_readyz_follows_start_and_broker_outage(own_broker: Broker, tmp_path: Pa
         assert status(port, "/healthz") == 404
         assert status(port, "/metrics") == 200
 
-        os.kill(own_broker.process.pid, signal.SIGSTOP)  # the broker stops answering
+        node.pause()  # the broker stops answering
         statuses_until(port, "/readyz", 503, timeout=60, alive=alive)
         assert status(port, "/livez") == 200, "a broker outage is no reason to restart"
-        os.kill(own_broker.process.pid, signal.SIGCONT)
+        node.resume()
         statuses_until(port, "/readyz", 200, timeout=60, alive=alive)
     finally:
-        os.kill(own_broker.process.pid, signal.SIGCONT)
+        node.resume()
         cluster.stop_workers()
     assert worker.returncode in (0, -signal.SIGTERM), cluster.logs()
 

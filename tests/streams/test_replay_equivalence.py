@@ -97,8 +97,10 @@ def with_closed_loop(cluster: Cluster, log: Path, tmp: Path) -> None:
     log.write_bytes(b"".join(line + b"\n" for line in lines))
 
 
-@pytest.mark.parametrize(("workers", "statistics", "hops"),
-                         [(1, "live", 2), (2, "live", 2), (2, "fitted", 2), (2, "fitted", 1)])
+@pytest.mark.parametrize(("workers", "statistics", "hops"), [
+    (1, "live", 2), (2, "live", 2), (2, "fitted", 2), (2, "fitted", 1),
+    # the smoke tier: the demo's broker and path
+    pytest.param(2, "fitted", 1, marks=pytest.mark.embedded, id="embedded-2-fitted-1")])
 def test_streaming_alerts_equal_replay(cluster: Cluster, tmp_path: Path, workers: int,
                                        statistics: str, hops: int) -> None:
     """With live statistics up to the documented difference; with fitted ones exactly,

@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from churnwatch.cli import main
-from churnwatch.streams.broker import start_broker
+from churnwatch.streams.broker import start_tansu
 from churnwatch.streams.probe import scram_final, scram_first_bare
 from tests.golden.cases import GOLDEN
 from tests.streams.test_connection_errors import readme_row
@@ -20,7 +20,7 @@ from tests.streams.test_connection_errors import readme_row
 
 @pytest.fixture
 def authenticating_broker() -> Iterator[str]:
-    broker = start_broker(options=("--authentication",))
+    broker = start_tansu(options=("--authentication",))
     try:
         yield broker.url
     finally:

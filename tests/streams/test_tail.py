@@ -1,5 +1,6 @@
 """``churnwatch tail`` shows only alerts published after it started, unless asked for all:
-on the embedded broker too, whose reported end offsets fall short of what it stores."""
+on Apache Kafka, and on the embedded broker, whose reported end offsets fall short of what
+it stores (the reader trusts only a fetch's high-water mark, right on both)."""
 
 from __future__ import annotations
 
@@ -11,12 +12,16 @@ import threading
 import time
 
 import orjson
+import pytest
 from kafka import KafkaProducer
 
 from churnwatch.streams.admin import client_options, ensure_topics
 from tests.streams.conftest import ROOT, Cluster
 
 OLD, NEW = 1437, 25
+ON_EACH_BROKER = pytest.mark.parametrize(
+    "kind", ["kafka", pytest.param("tansu", marks=pytest.mark.embedded)])
+"""Each test once per broker; the ``cluster`` fixture reads the mark, ``kind`` names the run."""
 
 
 def publish(cluster: Cluster, names: list[str]) -> None:
@@ -53,7 +58,9 @@ def read_ids(proc: subprocess.Popen[bytes], count: int, timeout: float) -> list[
     return ids
 
 
-def test_tail_shows_only_what_is_published_after_it_started(cluster: Cluster) -> None:
+@ON_EACH_BROKER
+def test_tail_shows_only_what_is_published_after_it_started(cluster: Cluster, kind: str
+                                                            ) -> None:
     ensure_topics(cluster.settings)
     publish(cluster, [f"old-{n}" for n in range(OLD)])
     proc = tail(cluster)
@@ -68,7 +75,8 @@ def test_tail_shows_only_what_is_published_after_it_started(cluster: Cluster) ->
     assert sorted(got) == sorted(f"new-{n}" for n in range(NEW))
 
 
-def test_tail_from_the_beginning_shows_every_alert(cluster: Cluster) -> None:
+@ON_EACH_BROKER
+def test_tail_from_the_beginning_shows_every_alert(cluster: Cluster, kind: str) -> None:
     ensure_topics(cluster.settings)
     publish(cluster, [f"old-{n}" for n in range(OLD)])
     proc = tail(cluster, "--from-beginning")
