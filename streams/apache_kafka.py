@@ -161,8 +161,9 @@ class KafkaNode:
 
     def format(self, cluster_id: str) -> subprocess.Popen[bytes]:
         return subprocess.Popen(
-            [*self._java(), "kafka.tools.StorageTool", "format", "-t", cluster_id, "-c",
-             str(self.home / "server.properties")],
+            # "=": a base64 id may begin with "-", which the parser takes for an option
+            [*self._java(), "kafka.tools.StorageTool", "format", f"--cluster-id={cluster_id}",
+             f"--config={self.home / 'server.properties'}"],
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
 
     @property

@@ -1,10 +1,26 @@
-"""The fault suite runs workers against the embedded broker, like tests/streams.
+"""The fault suite runs workers against Apache Kafka: a one-node cluster of its own per
+module (its tests pause and stall it), and three nodes for the cluster faults
+(test_cluster_faults.py).
 
 ``make test`` runs a short version of every scenario; ``make faults`` the full one
 (``CHURNWATCH_FAULTS=full``: 20 kills instead of 1, 200 customers instead of 100)."""
 
 import os
+from collections.abc import Iterator
 
-from tests.streams.conftest import broker, cluster  # noqa: F401 - fixtures, used by name
+import pytest
+
+from churnwatch.streams.apache_kafka import KafkaCluster, running_kafka
+from tests.conftest import BROKERS_USED
+from tests.streams.conftest import cluster  # noqa: F401 - a fixture, used by name
 
 FULL = os.environ.get("CHURNWATCH_FAULTS") == "full"
+
+
+@pytest.fixture(scope="module")
+def broker(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
+           ) -> Iterator[KafkaCluster]:
+    """A one-node Apache Kafka for this module alone: its tests freeze it."""
+    with running_kafka(home=tmp_path_factory.mktemp("kafka")) as kafka:
+        request.config.stash.setdefault(BROKERS_USED, set()).add(kafka.describe())
+        yield kafka

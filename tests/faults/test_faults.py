@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import os
 import random
 import signal
 import subprocess
@@ -23,6 +22,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from churnwatch.models.events import InvalidEvent, parse_event
 from churnwatch.streams.admin import client_options
+from churnwatch.streams.apache_kafka import KafkaCluster, KafkaNode
 from churnwatch.streams.produce import produce, read_lines, route
 from tests.faults.conftest import FULL
 from tests.hostile import corpus, is_refused, original
@@ -75,7 +75,7 @@ def test_kill_9_at_random_points_and_restart_each_time(cluster: Cluster, tmp_pat
         worker.send_signal(signal.SIGKILL)
         worker.wait()
         worker = cluster.start_worker()
-    _assert_as_replayed(cluster, log, expected, recall, worker, before=seen)
+    assert_as_replayed(cluster, log, expected, recall, worker, before=seen)
 
 
 @pytest.mark.timeout(DISTURBED_TIMEOUT)
@@ -90,7 +90,7 @@ def test_a_worker_lost_for_good_is_taken_over(cluster: Cluster, tmp_path: Path,
     doomed, recall, before = one_worker_part_way(cluster, log, len(expected) // 3)
     doomed.send_signal(signal.SIGKILL)
     doomed.wait()
-    _assert_as_replayed(cluster, log, expected, recall, survivor, before=before)
+    assert_as_replayed(cluster, log, expected, recall, survivor, before=before)
 
 
 @pytest.mark.timeout(DISTURBED_TIMEOUT + 60)
@@ -99,14 +99,14 @@ def test_a_broker_paused_for_30_s_mid_stream(cluster: Cluster, tmp_path: Path) -
     cluster.fit(log)
     expected = replay_alerts(log, tmp_path, cluster.settings)
     worker, recall, before = one_worker_part_way(cluster, log, len(expected) // 3)
-    pid = cluster.broker.process.pid
-    os.kill(pid, signal.SIGSTOP)
+    node = only_node(cluster)
+    node.pause()
     try:  # the fault lasts 30 s by the clock; the worker must ride it out
         died = eventually(lambda: worker.poll() is not None, timeout=30, every=1)
         assert not died, f"the worker died while the broker slept: {cluster.logs()}"
     finally:
-        os.kill(pid, signal.SIGCONT)
-    _assert_as_replayed(cluster, log, expected, recall, worker, before=before)
+        node.resume()
+    assert_as_replayed(cluster, log, expected, recall, worker, before=before)
 
 
 @pytest.mark.timeout(DISTURBED_TIMEOUT + 120)
@@ -124,23 +124,29 @@ def test_a_stalling_broker_holds_the_worker_back_and_a_slow_reader_loses_nothing
     worker, recall, before = one_worker_part_way(cluster, log, 1)
     reader = _SlowReader(recall, before, per_record=0.02)
     reader.start()
-    pid, port = cluster.broker.process.pid, cluster.ports[0]
+    node, port = only_node(cluster), cluster.ports[0]
     stalls = 0
     try:
         while stalls < 60 and not all_detected(port, lines):
-            os.kill(pid, signal.SIGSTOP)
+            node.pause()
             eventually(lambda: worker.poll() is not None, timeout=0.5, every=0.5)
-            os.kill(pid, signal.SIGCONT)
+            node.resume()
             eventually(lambda: worker.poll() is not None, timeout=0.5, every=0.5)
             stalls += 1
     finally:
-        os.kill(pid, signal.SIGCONT)
+        node.resume()
     assert worker.poll() is None, cluster.logs()
     held_back = _flushes_slower_than(port, 0.25)
     assert held_back, f"no flush waited for the broker in {stalls} stalls"
     got = reader.finish(lambda: {a["id"] for a in expected} <= reader.ids(),
                         timeout=ALERTS_TIMEOUT)
     assert_equivalent(expected, got, exact=True)
+
+
+def only_node(cluster: Cluster) -> KafkaNode:
+    """The node of the module's own one-node Apache Kafka (tests/faults/conftest.py)."""
+    assert isinstance(cluster.broker, KafkaCluster) and len(cluster.broker.nodes) == 1
+    return cluster.broker.nodes[0]
 
 
 def _flushes_slower_than(port: int, seconds: float) -> float:
@@ -194,7 +200,7 @@ def test_duplicated_and_reordered_input_changes_nothing(cluster: Cluster,
     assert replay_alerts(messy, tmp_path / "messy", cluster.settings) == expected
     worker = cluster.start_worker()
     produce(read_lines(messy), cluster.settings)
-    _assert_as_replayed(cluster, log, expected,
+    assert_as_replayed(cluster, log, expected,
                         cluster.consumer(cluster.settings.topics.recall), worker)
 
 
@@ -215,7 +221,7 @@ def test_hostile_messages_on_the_source_topics(cluster: Cluster, tmp_path: Path)
         mixed.insert(rnd.randrange(1, len(mixed)), raw)
     worker = cluster.start_worker()
     _produce_raw(cluster, mixed, rnd)
-    _assert_as_replayed(cluster, log, expected, cluster.consumer(cluster.settings.topics.recall),
+    assert_as_replayed(cluster, log, expected, cluster.consumer(cluster.settings.topics.recall),
                         worker)
     dead = cluster.consumer(cluster.settings.topics.dead_letter)
     rows = collect_until(dead, lambda r: len(r) >= len(hostile), timeout=ALERTS_TIMEOUT,
@@ -237,12 +243,12 @@ def _produce_raw(cluster: Cluster, lines: list[bytes | None], rnd: random.Random
                              max_request_size=8 << 20)
     try:
         for raw in lines:
-            topic, key, stamp = route(raw or b"", settings)
+            topic, key = route(raw or b"", settings)
             if raw is None:
                 key = b"a tombstone"  # a null value needs a key
             elif is_refused(raw):
                 key = rnd.choice([key, *keys])
-            producer.send(topic, value=raw, key=key, timestamp_ms=stamp)
+            producer.send(topic, value=raw, key=key)
         producer.flush()
     finally:
         producer.close()
@@ -265,7 +271,7 @@ def _peak_rss(pid: int) -> int:
     raise AssertionError("no VmHWM")
 
 
-def _assert_as_replayed(cluster: Cluster, log: Path, expected: list[dict],
+def assert_as_replayed(cluster: Cluster, log: Path, expected: list[dict],
                         recall: KafkaConsumer, worker: subprocess.Popen[bytes],
                         before: list[bytes] | None = None) -> None:
     """What an undisturbed run gives: replay's alerts, every one byte for byte (fitted
