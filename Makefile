@@ -16,8 +16,11 @@ $(BIN)/.installed: pyproject.toml
 install: $(BIN)/.installed
 
 # promtool (Prometheus) checks the metrics exposition in the integration tests; headless
-# Chromium renders the outcome report page.
+# Chromium renders the outcome report page; Java 17 and Maven run Apache Kafka, the
+# broker tier's broker (its jars come from Maven Central on first use).
 system-deps:
+	@command -v java >/dev/null && command -v mvn >/dev/null || \
+	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openjdk-17-jre-headless maven >/dev/null; }
 	@command -v promtool >/dev/null || \
 	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq prometheus >/dev/null; }
 	@command -v chromium >/dev/null || \

@@ -212,7 +212,10 @@ class Runtime:
             app.agent(self.events, name="churnwatch.detect", concurrency=1)(self.detect)
 
     async def _announce(self) -> None:
-        """Which path this worker runs, once logging is set up."""
+        """Which path this worker runs, and for which broker, once logging is set up."""
+        log.info("broker: %s", "the embedded one (Tansu), with its workarounds "
+                 "(runtime.fast_group_join)" if self.settings.runtime.fast_group_join else
+                 "Apache Kafka or compatible, no embedded-broker workarounds")
         if self.keyed:
             log.info("one hop: detecting straight from the source topics, which the "
                      "producers key by customer_id (runtime.keyed_sources)")

@@ -115,6 +115,10 @@ class Cluster:
                 else:
                     os.environ[k] = v
 
+    def process_env(self) -> dict[str, str]:
+        """The environment of a churnwatch command run against this pipeline."""
+        return {**os.environ, **self.env}
+
     def start_worker(self, metrics_port: int | None = None,
                      env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
         """A worker process; ``env`` overrides settings for this one. Before the first,
@@ -124,7 +128,7 @@ class Cluster:
             ensure_topics(self.settings)
         n = len(self.workers)
         port = metrics_port or free_port()
-        env = {**os.environ, **self.env, "CHURNWATCH_RUNTIME__METRICS_PORT": str(port),
+        env = {**self.process_env(), "CHURNWATCH_RUNTIME__METRICS_PORT": str(port),
                **(env or {})}
         log = (self.tmp / f"worker{n}.log").open("ab")
         proc = subprocess.Popen([sys.executable, "-m", "churnwatch.cli", "worker"],

@@ -1,0 +1,154 @@
+"""``churnwatch broker`` as a user runs it: Apache Kafka or the embedded broker started by
+the command, workers pointed at it by address. The workers recognise the broker by what
+it answers, not by who started it."""
+
+from __future__ import annotations
+
+import signal
+import socket
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import cast
+
+import pytest
+
+from churnwatch.errors import UserError
+from churnwatch.streams.apache_kafka import kafka_classpath
+from churnwatch.streams.broker import RunningBroker, free_port
+from tests.streams.conftest import ROOT, Cluster, alerts_after, collect_until, eventually
+from tests.streams.logs import make_log, replay_alerts
+from tests.streams.test_health import status
+from tests.streams.test_replay_equivalence import assert_equivalent
+
+
+@dataclass
+class ByAddress:
+    """A broker this test did not start itself: the workers know only its address."""
+
+    url: str
+
+
+def broker_command(tmp_path: Path, *args: str) -> Iterator[str]:
+    """Run ``churnwatch broker ARGS`` until the generator is closed; yields its address
+    once it says it listens. Stopped as a user stops it (SIGTERM), and must exit 0."""
+    port = free_port()
+    err = (tmp_path / "broker.err").open("w+b")
+    proc = subprocess.Popen([sys.executable, "-m", "churnwatch.cli", "broker", "--port",
+                             str(port), *args], stderr=err, cwd=ROOT)
+    try:
+        said = eventually(lambda: b"listening on" in (tmp_path / "broker.err").read_bytes()
+                          or proc.poll() is not None, timeout=120)
+        assert said and proc.poll() is None, (tmp_path / "broker.err").read_text()
+        yield f"127.0.0.1:{port}"
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=60) == 0, (tmp_path / "broker.err").read_text()
+
+
+@pytest.fixture
+def kafka_by_address(tmp_path: Path) -> Iterator[str]:
+    yield from broker_command(tmp_path, "--kind", "kafka")
+
+
+@pytest.fixture
+def tansu_by_address(tmp_path: Path) -> Iterator[str]:
+    yield from broker_command(tmp_path)
+
+
+def produce_command(cluster: Cluster, log: Path | None = None, lines: bytes = b"") -> None:
+    """``churnwatch produce LOG``, or ``-`` with ``lines`` on its standard input."""
+    run = subprocess.run([sys.executable, "-m", "churnwatch.cli", "produce",
+                          str(log) if log else "-"], input=lines,
+                         env=cluster.process_env(), cwd=ROOT, capture_output=True,
+                         timeout=300, check=False)
+    assert run.returncode == 0, run.stderr.decode()
+
+
+def worker_logs(tmp_path: Path) -> str:
+    return "".join(p.read_text() for p in sorted(tmp_path.glob("worker*.log")))
+
+
+@pytest.mark.broker
+def test_a_worker_on_churnwatch_broker_kind_kafka_gives_replays_alerts(
+        kafka_by_address: str, tmp_path: Path) -> None:
+    """``churnwatch broker --kind kafka``, a worker, ``churnwatch produce LOG``: the alerts
+    of ``churnwatch replay LOG``, byte for byte (fitted statistics); the worker runs
+    without the embedded broker's workarounds."""
+    cluster = Cluster(cast(RunningBroker, ByAddress(kafka_by_address)), tmp_path)
+    try:
+        log = make_log(tmp_path)
+        cluster.fit(log)
+        expected = replay_alerts(log, tmp_path, cluster.settings)
+        worker = cluster.start_worker()
+        produce_command(cluster, log)
+        got = alerts_after(cluster.consumer(cluster.settings.topics.recall), expected,
+                           alive=lambda: worker.poll() is None, progress=cluster.progress,
+                           exact=True)
+        assert_equivalent(expected, got, exact=True)
+    finally:
+        cluster.stop_workers()
+    assert "no embedded-broker workarounds" in worker_logs(tmp_path)
+
+
+@pytest.mark.broker
+def test_two_workers_on_churnwatch_broker_by_address_join_and_leave(
+        tansu_by_address: str, tmp_path: Path) -> None:
+    """The embedded broker started by ``churnwatch broker``, not by the demo: each worker
+    recognises it and turns its workarounds on; a second worker joins while alerts flow,
+    then leaves, and neither crashes (before: the first died of Faust's ConsistencyError
+    on the embedded broker's short end offsets)."""
+    cluster = Cluster(cast(RunningBroker, ByAddress(tansu_by_address)), tmp_path)
+    try:
+        log = make_log(tmp_path)
+        expected = replay_alerts(log, tmp_path, cluster.settings)
+        lines = log.read_bytes().splitlines(keepends=True)
+        first = cluster.start_worker()
+        produce_command(cluster, lines=b"".join(lines[:len(lines) // 2]))
+        recall = cluster.consumer(cluster.settings.topics.recall)
+        both = lambda: all(w.poll() is None for w in cluster.workers)  # noqa: E731
+        seen = collect_until(recall, lambda r: len(r) >= len(expected) // 4, timeout=120,
+                             alive=both)
+        second = cluster.start_worker()
+        ready = eventually(lambda: status(cluster.ports[1], "/readyz") == 200, timeout=120)
+        assert ready and both(), cluster.logs()
+        produce_command(cluster, lines=b"".join(lines[len(lines) // 2:]))
+        seen += collect_until(recall, lambda r: len(r) >= len(expected) // 4, timeout=120,
+                              alive=both)
+        second.send_signal(signal.SIGTERM)
+        assert second.wait(timeout=60) == 0, cluster.logs()
+        alerts_after(recall, expected, before=seen, alive=lambda: first.poll() is None,
+                     progress=cluster.progress)
+        assert first.poll() is None, cluster.logs()
+    finally:
+        cluster.stop_workers()
+    logs = worker_logs(tmp_path)
+    assert "ConsistencyError" not in logs and "Traceback" not in logs, logs
+    assert logs.count("the embedded one (Tansu), with its workarounds") == 2, logs
+
+
+def test_churnwatch_broker_refuses_a_port_in_use() -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        run = subprocess.run([sys.executable, "-m", "churnwatch.cli", "broker", "--port",
+                              str(port)], capture_output=True, timeout=60, check=False)
+    assert run.returncode != 0
+    assert f"port {port} is already in use" in run.stderr.decode()
+
+
+def test_three_embedded_nodes_are_refused_with_the_way_to_get_three() -> None:
+    run = subprocess.run([sys.executable, "-m", "churnwatch.cli", "broker", "--port",
+                          str(free_port()), "--nodes", "3"], capture_output=True, timeout=60,
+                         check=False)
+    assert run.returncode != 0 and "--kind kafka" in run.stderr.decode()
+
+
+def test_without_java_or_maven_the_message_names_what_to_install(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path))  # neither java nor mvn on it
+    with pytest.raises(UserError, match=r"java and mvn.*apt-get install openjdk-17"):
+        kafka_classpath(tmp_path / "cache")
