@@ -1,11 +1,14 @@
-"""The streaming worker measured on the embedded broker: throughput against a no-op Faust
+"""The streaming worker measured on a local broker: throughput against a no-op Faust
 agent, scale-out, producer batching, and event-to-alert latency.
 
-    python bench/stream_bench.py [--customers 600] [--workers 1,2,4] [--hops 2,1]
+    python bench/stream_bench.py [--broker tansu|kafka] [--customers 600]
+                                 [--workers 1,2,4] [--hops 2,1]
                                  [--latency-seconds 60] [--latency-at EMBEDDED,BATCHED]
                                  [--peers PYTHON]
 
-Writes a generated log into the source topics of a fresh embedded broker, then times
+Writes a generated log into the source topics of a fresh broker (``--broker``: the
+embedded Tansu, or a one-node Apache Kafka; on Kafka the worker runs with production
+settings only, the embedded broker's one record per producer batch being Tansu's), then times
 (1) a no-op Faust agent consuming all of it, the prototype of a batched one-hop worker
 (bench/batch_worker_prototype.py), and with ``--peers`` (the Python of
 bench/peers/.venv, ``make peers``) other engines keeping count and sum per customer on the
@@ -155,6 +158,7 @@ def run_workers(label: str, count: int, n: int, tmp: Path, env: dict[str, str]) 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
+    ap.add_argument("--broker", choices=["tansu", "kafka"], default="tansu")
     ap.add_argument("--customers", type=int, default=600)
     ap.add_argument("--workers", default="1,2,4", help="group sizes to time")
     ap.add_argument("--hops", default="2,1", help="paths to time: 2 repartitions through "
@@ -168,16 +172,20 @@ def main() -> None:
                     help="bench/peers/.venv/bin/python (make peers): time the peer engines "
                     "on the same topics after the no-op agent")
     args = ap.parse_args()
-    with tempfile.TemporaryDirectory() as name, running_broker(home=Path(name)) as b:
+    embedded = args.broker == "tansu"
+    with tempfile.TemporaryDirectory() as name, running_broker(
+            kind="tansu" if embedded else "kafka", home=Path(name)) as b:
         tmp = Path(name)
+        print(f"broker: {b.describe()}", flush=True)
         os.environ.update({"CHURNWATCH_KAFKA__BROKERS": b.url,
-                           "CHURNWATCH_RUNTIME__FAST_GROUP_JOIN": "true"})
+                           "CHURNWATCH_RUNTIME__FAST_GROUP_JOIN": str(embedded).lower()})
         hops = [int(h) for h in args.hops.split(",")]
         if args.latency_at:
             one, batched = (2 * float(rate) for rate in args.latency_at.split(","))
             rates = dict.fromkeys(hops, (one, batched))
         else:
-            rates = throughput(args.customers, args.workers, hops, tmp, b.url, args.peers)
+            rates = throughput(args.customers, args.workers, hops, tmp, b.url, args.peers,
+                               embedded)
         if args.latency_seconds > 0:
             log = tmp / "latency.jsonl"
             generate(log, tmp / "latency.labels.jsonl", customers=args.customers, days=730,
@@ -186,7 +194,7 @@ def main() -> None:
             for h, (one, batched) in rates.items():
                 for label, rate, batching in (("embedded defaults", one / 2, "true"),
                                               ("production batching", batched / 2, "false")):
-                    if rate:
+                    if rate and (embedded or batching == "false"):
                         measure_latency(f"{label} {PATHS[h]}", lines, rate,
                                         args.latency_seconds, tmp, {
                                             "CHURNWATCH_RUNTIME__FAST_GROUP_JOIN": batching,
@@ -201,10 +209,11 @@ def path_env(hops: int) -> dict[str, str]:
 
 
 def throughput(customers: int, group_sizes: str, hops: list[int], tmp: Path, url: str,
-               peers: str | None) -> dict[int, tuple[float, float]]:
+               peers: str | None, embedded: bool) -> dict[int, tuple[float, float]]:
     """Events/s of the no-op agent, of the peer engines (with ``peers``, the Python of
     bench/peers/.venv) and of each group size on each path; returns, per path, the
-    one-worker rates with the embedded producer defaults and with production batching."""
+    one-worker rates with the embedded producer defaults and with production batching
+    (on Apache Kafka, both are the group-size runs' production settings)."""
     log = tmp / "log.jsonl"
     made = generate(log, tmp / "l.jsonl", customers=customers, days=730,
                     seed=3, start=datetime(2024, 1, 1, tzinfo=UTC), noise=False)
@@ -251,6 +260,9 @@ def throughput(customers: int, group_sizes: str, hops: list[int], tmp: Path, url
                                 **path_env(h)})
             print(f"  = {rate / noop:.2f}x the no-op agent", flush=True)
             one = one or rate
+        if not embedded:  # the group-size runs already had production settings
+            rates[h] = (one, one)
+            continue
         # production batching: fast_group_join also sets one record per producer batch
         batched = run_workers(f"1 worker, {PATHS[h]}, production producer batching", 1, n,
                               tmp, {"CHURNWATCH_RUNTIME__APP_ID": f"bench-{h}-batched",

@@ -40,13 +40,37 @@ ROOT = Path(__file__).parents[2]
 T = TypeVar("T")
 
 
+@dataclass
+class YourCluster:
+    """A cluster the session did not start (``TEST_KAFKA_BOOTSTRAP``); its security
+    settings come from the usual ``CHURNWATCH_KAFKA__*`` variables."""
+
+    url: str
+    started_in: float = 0.0
+
+    def describe(self) -> str:
+        return f"your cluster at {self.url}"
+
+    def wait(self) -> None:
+        """Not ours to wait for."""
+
+    def stop(self) -> None:
+        """Not ours to stop."""
+
+
 @pytest.fixture(scope="session")
 def broker(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
            ) -> Iterator[RunningBroker]:
     """One Apache Kafka node for the whole session: tests keep apart by their own topics
-    and group ids, and a test that disturbs its broker starts its own."""
+    and group ids, and a test that disturbs its broker starts its own. With
+    ``TEST_KAFKA_BOOTSTRAP=host:port,...`` the broker tier runs on that cluster instead."""
+    used = request.config.stash.setdefault(BROKERS_USED, set())
+    if yours := os.environ.get("TEST_KAFKA_BOOTSTRAP"):
+        used.add(YourCluster(yours).describe())
+        yield YourCluster(yours)
+        return
     with running_broker(kind="kafka", home=tmp_path_factory.mktemp("kafka")) as b:
-        request.config.stash.setdefault(BROKERS_USED, set()).add(b.describe())
+        used.add(b.describe())
         yield b
 
 
