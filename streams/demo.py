@@ -47,7 +47,7 @@ def run_demo(settings: Settings, *, customers: int, rate: float, seconds: float 
             # the demo's own producer keys by customer: one hop
             settings = settings.changed("kafka", brokers=broker.url).changed(
                 "runtime", keyed_sources=True)
-            click.echo(f"embedded broker: {broker.describe()} on {broker.url}")
+            click.echo(f"embedded broker (Tansu) on {broker.url}")
         if not settings.loop.holdout_share:
             settings = settings.changed("loop", holdout_share=DEMO_HOLDOUT)
         ensure_topics(settings)
