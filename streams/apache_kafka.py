@@ -293,6 +293,9 @@ def node_properties(node: KafkaNode, voters: str, replicas: int) -> str:
         f"share.coordinator.state.topic.min.isr={min_isr}",
         # a consumer group forms as soon as its first member joins (tests, the demo)
         "group.initial.rebalance.delay.ms=0",
+        # as a careful production cluster: churnwatch creates every topic it uses, and a
+        # client that subscribes first must not create one with num.partitions (1)
+        "auto.create.topics.enable=false",
         "",
     ])
 

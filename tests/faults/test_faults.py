@@ -17,11 +17,13 @@ from pathlib import Path
 
 import orjson
 import pytest
-from kafka import KafkaConsumer, KafkaProducer
+from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
+from kafka.admin import ConfigResource, ConfigResourceType
 from prometheus_client.parser import text_string_to_metric_families
 
+from churnwatch.config import Settings
 from churnwatch.models.events import InvalidEvent, parse_event
-from churnwatch.streams.admin import client_options
+from churnwatch.streams.admin import client_options, source_topics
 from churnwatch.streams.apache_kafka import KafkaCluster, KafkaNode
 from churnwatch.streams.produce import produce, read_lines, route
 from tests.faults.conftest import FULL
@@ -238,6 +240,7 @@ def _produce_raw(cluster: Cluster, lines: list[bytes | None], rnd: random.Random
     """Send as they are, routed like ``produce``; some with hostile keys. A producer that
     allows messages of a few MB, as a topic for them must."""
     settings = cluster.settings
+    _allow_large_messages(settings, 8 << 20)
     keys = [b"", b"\xff\xfe", b"k" * 10_000, b"\x00"]
     producer = KafkaProducer(**client_options(settings), linger_ms=20, acks="all",
                              max_request_size=8 << 20)
@@ -252,6 +255,18 @@ def _produce_raw(cluster: Cluster, lines: list[bytes | None], rnd: random.Random
         producer.flush()
     finally:
         producer.close()
+
+
+def _allow_large_messages(settings: Settings, size: int) -> None:
+    """Let the source topics take records of ``size`` bytes (Apache Kafka refuses more
+    than about 1 MB by default)."""
+    admin = KafkaAdminClient(**client_options(settings))
+    try:
+        admin.alter_configs([ConfigResource(ConfigResourceType.TOPIC, topic,
+                                            configs={"max.message.bytes": str(size)})
+                             for topic in source_topics(settings)])
+    finally:
+        admin.close()
 
 
 def _fingerprint(row: dict) -> str:

@@ -135,8 +135,10 @@ def test_streaming_alerts_equal_replay(cluster: Cluster, tmp_path: Path, workers
         assert_equivalent(held, got_held, exact=True)
         dead = cluster.consumer(cluster.settings.topics.dead_letter)
         refused = [orjson.loads(r) for r in collect_until(dead, lambda _: False, timeout=5)]
-        assert sorted(r["raw"] for r in refused if r["topic"] ==
-                      cluster.settings.topics.actions) == sorted(b.decode() for b in BAD_ACTIONS)
+        # at least once: a rebalance between two workers can hand an ingest batch over
+        # before its offsets were committed, and the next owner dead-letters it again
+        assert {r["raw"] for r in refused if r["topic"] == cluster.settings.topics.actions
+                } == {b.decode() for b in BAD_ACTIONS}
         overdue = sum(a["data"]["signal"] == "follow_up_overdue" for a in expected)
         counted = eventually(lambda: loop_metrics(cluster, len(held), overdue), timeout=30)
         assert counted, loop_metrics(cluster, len(held), overdue, last=True)
