@@ -214,9 +214,6 @@ class KafkaCluster:
     temporary: bool = False
     started_in: float = field(default=0.0)
 
-    kind = "Apache Kafka"
-    version = KAFKA_VERSION
-
     @property
     def url(self) -> str:
         return ",".join(node.url for node in self.nodes)
