@@ -28,6 +28,7 @@ from tests.streams.conftest import (
 from tests.streams.logs import make_log, replay_alerts
 
 CUSTOMERS = 100
+pytestmark = pytest.mark.broker  # starts its own brokers: one test at a time (serial)
 
 
 @pytest.fixture(scope="module")
