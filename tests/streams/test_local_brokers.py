@@ -94,6 +94,7 @@ def test_a_worker_on_churnwatch_broker_kind_kafka_gives_replays_alerts(
 
 
 @pytest.mark.broker
+@pytest.mark.timeout(900)  # its bounded waits: 120 + 120 + 120 + 240 s, and the stops
 def test_two_workers_on_churnwatch_broker_by_address_join_and_leave(
         tansu_by_address: str, tmp_path: Path) -> None:
     """The embedded broker started by ``churnwatch broker``, not by the demo: each worker
