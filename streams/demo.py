@@ -8,7 +8,6 @@ Ctrl-C stops everything.
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import threading
@@ -25,7 +24,7 @@ from churnwatch.generate import generate
 from churnwatch.models.rfm import TIERS
 from churnwatch.signals import SIGNAL_NAMES
 from churnwatch.streams.admin import ensure_topics, own_topic
-from churnwatch.streams.broker import free_port, running_broker
+from churnwatch.streams.broker import free_port, port_taken, running_broker
 from churnwatch.streams.children import StopRequest, die_with_parent, stop_requested
 from churnwatch.streams.produce import produce, read_lines
 from churnwatch.streams.tail import RecallReader
@@ -39,7 +38,7 @@ def run_demo(settings: Settings, *, customers: int, rate: float, seconds: float 
     workdir.mkdir(parents=True, exist_ok=True)
     work = workdir
     with ExitStack() as stack:
-        if not _port_free(settings.runtime.metrics_host, settings.runtime.metrics_port):
+        if port_taken(settings.runtime.metrics_port, settings.runtime.metrics_host):
             settings = settings.changed("runtime", metrics_port=free_port())
         own_broker = not settings.kafka.brokers
         if own_broker:
@@ -88,11 +87,6 @@ def _start_worker(settings: Settings, log: Path) -> subprocess.Popen[bytes]:
         return subprocess.Popen([sys.executable, "-m", "churnwatch.cli", "worker"],
                                 env=env, stdout=out, stderr=subprocess.STDOUT,
                                 preexec_fn=die_with_parent)  # noqa: PLW1509
-
-
-def _port_free(host: str, port: int) -> bool:
-    with socket.socket() as s:
-        return s.connect_ex((host, port)) != 0
 
 
 def _stop(process: subprocess.Popen[bytes]) -> None:

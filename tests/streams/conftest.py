@@ -41,15 +41,16 @@ T = TypeVar("T")
 
 
 @dataclass
-class YourCluster:
-    """A cluster the session did not start (``TEST_KAFKA_BOOTSTRAP``); its security
-    settings come from the usual ``CHURNWATCH_KAFKA__*`` variables."""
+class BrokerAt:
+    """A broker the tests did not start (``TEST_KAFKA_BOOTSTRAP``, or ``churnwatch broker``
+    run as a user runs it): only its address is known; its security settings come from the
+    usual ``CHURNWATCH_KAFKA__*`` variables."""
 
     url: str
     started_in: float = 0.0
 
     def describe(self) -> str:
-        return f"your cluster at {self.url}"
+        return f"the broker at {self.url}"
 
     def wait(self) -> None:
         """Not ours to wait for."""
@@ -66,8 +67,9 @@ def broker(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequ
     ``TEST_KAFKA_BOOTSTRAP=host:port,...`` the broker tier runs on that cluster instead."""
     used = request.config.stash.setdefault(BROKERS_USED, set())
     if yours := os.environ.get("TEST_KAFKA_BOOTSTRAP"):
-        used.add(YourCluster(yours).describe())
-        yield YourCluster(yours)
+        given = BrokerAt(yours)
+        used.add(given.describe())
+        yield given
         return
     with running_broker(kind="kafka", home=tmp_path_factory.mktemp("kafka")) as b:
         used.add(b.describe())

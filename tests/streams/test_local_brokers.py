@@ -9,26 +9,17 @@ import socket
 import subprocess
 import sys
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
-from typing import cast
 
 import pytest
 
 from churnwatch.errors import UserError
 from churnwatch.streams.apache_kafka import kafka_classpath
-from churnwatch.streams.broker import RunningBroker, free_port
-from tests.streams.conftest import ROOT, Cluster, alerts_after, collect_until, eventually
+from churnwatch.streams.broker import free_port
+from tests.streams.conftest import ROOT, BrokerAt, Cluster, alerts_after, collect_until, eventually
 from tests.streams.logs import make_log, replay_alerts
 from tests.streams.test_health import status
 from tests.streams.test_replay_equivalence import assert_equivalent
-
-
-@dataclass
-class ByAddress:
-    """A broker this test did not start itself: the workers know only its address."""
-
-    url: str
 
 
 def broker_command(tmp_path: Path, *args: str) -> Iterator[str]:
@@ -77,7 +68,7 @@ def test_a_worker_on_churnwatch_broker_kind_kafka_gives_replays_alerts(
     """``churnwatch broker --kind kafka``, a worker, ``churnwatch produce LOG``: the alerts
     of ``churnwatch replay LOG``, byte for byte (fitted statistics); the worker runs
     without the embedded broker's workarounds."""
-    cluster = Cluster(cast(RunningBroker, ByAddress(kafka_by_address)), tmp_path)
+    cluster = Cluster(BrokerAt(kafka_by_address), tmp_path)
     try:
         log = make_log(tmp_path)
         cluster.fit(log)
@@ -103,7 +94,7 @@ def test_two_workers_on_churnwatch_broker_by_address_join_and_leave(
     the embedded broker's short end offsets), and the first goes on alerting. Not every
     alert of replay is asked for: with two workers on this broker a detect agent can miss
     an event (RELIABILITY.md, "Known limits"); the equivalence tests run on Kafka."""
-    cluster = Cluster(cast(RunningBroker, ByAddress(tansu_by_address)), tmp_path)
+    cluster = Cluster(BrokerAt(tansu_by_address), tmp_path)
     try:
         log = make_log(tmp_path)
         expected = replay_alerts(log, tmp_path, cluster.settings)
