@@ -14,7 +14,7 @@ import orjson
 from kafka import KafkaProducer
 
 from churnwatch.config import Settings
-from churnwatch.streams.admin import client_options, source_topics
+from churnwatch.streams.admin import client_options, ensure_topics, source_topics
 
 
 @dataclass
@@ -55,7 +55,12 @@ def produce(lines: Iterable[bytes], settings: Settings, *, rate: float = 0.0,
     ``on_sent(line, wall, metadata)`` runs, on the producer's thread, once the broker has
     stored a line: ``wall`` is when it was handed to the producer (``time.time()``),
     ``metadata`` kafka-python's ``RecordMetadata`` (topic, partition, offset). The
-    latency benchmark's start of an event's journey."""
+    latency benchmark's start of an event's journey.
+
+    Missing topics are created first, as a worker creates them: on a cluster that does not
+    create topics on first use (Apache Kafka with ``auto.create.topics.enable=false``, the
+    test brokers), sending before any worker ran would time out on metadata."""
+    ensure_topics(settings)
     producer = KafkaProducer(**client_options(settings), linger_ms=20, batch_size=262_144,
                              acks="all")
     result, began = ProduceResult(), time.monotonic()
