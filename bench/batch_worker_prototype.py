@@ -78,7 +78,8 @@ class BatchTopic(faust.Topic):
 raw = {"key_type": bytes, "value_type": bytes, "key_serializer": "raw",
        "value_serializer": "raw"}
 source = BatchTopic(app, topics=run.topics, **raw)
-recall = app.topic(f"{app.conf.id}-recall", **raw)
+# declared in ``drain``: a cluster may not create topics on first use
+recall = app.topic(f"{app.conf.id}-recall", partitions=partitions, internal=True, **raw)
 table = app.Table("customers", partitions=partitions, use_partitioner=True,
                   key_type=bytes, value_type=bytes)
 app.topics.add(source)  # subscribed from the start, like an agent's topic
@@ -143,6 +144,7 @@ async def detect(items: list[Any]) -> None:
 @app.task
 async def drain() -> None:
     batch = source.batch
+    await recall.declare()
     while True:
         await batch.ready.wait()
         batch.ready.clear()

@@ -39,7 +39,7 @@ def count(state: tuple[int, float] | None, value: dict) -> tuple[tuple[int, floa
 
 flow = Dataflow("peer")
 read = kop.input("kafka", flow, brokers=[broker], topics=names, tail=True,
-                 starting_offset=0, add_config={"session.timeout.ms": "2000"})
+                 starting_offset=0, add_config={"session.timeout.ms": "6000"})
 counted = op.stateful_map("count", op.map("keyed", read.oks, keyed), count)
 op.inspect("sink", counted, lambda _step, _item: None)  # a dataflow needs an output
 run_main(flow)

@@ -15,7 +15,7 @@ from confluent_kafka import Consumer
 
 broker, names, expected = sys.argv[1], sys.argv[2].split(","), int(sys.argv[3])
 consumer = Consumer({"bootstrap.servers": broker, "group.id": f"loop-{time.time_ns()}",
-                     "auto.offset.reset": "earliest", "session.timeout.ms": 2000,
+                     "auto.offset.reset": "earliest", "session.timeout.ms": 6000,
                      "heartbeat.interval.ms": 500, "enable.auto.commit": True})
 consumer.subscribe(names)
 state: dict[bytes | None, tuple[int, float]] = {}

@@ -16,8 +16,9 @@ broker, names, expected, state_dir = (sys.argv[1], sys.argv[2].split(","), int(s
                                       sys.argv[4])
 app = Application(broker_address=broker, consumer_group=f"quix-{time.time_ns()}",
                   auto_offset_reset="earliest", state_dir=state_dir,
-                  # a librdkafka client joins a group on Tansu in half its session timeout
-                  consumer_extra_config={"session.timeout.ms": 2000,
+                  # a librdkafka client joins a group on Tansu in half its session timeout; Apache
+                  # Kafka refuses one under 6 s (group.min.session.timeout.ms)
+                  consumer_extra_config={"session.timeout.ms": 6000,
                                          "heartbeat.interval.ms": 500})
 seen = {"n": 0, "t0": 0.0}
 
