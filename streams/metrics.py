@@ -62,6 +62,11 @@ class Metrics:
                                    "holds them (redelivered, or forwarded again after a "
                                    "restart or rebalance)",
                                    registry=r)
+        self.deferred = Counter("churnwatch_messages_deferred_total",
+                                "Messages left unacked for a later read: they reached the "
+                                "detect agent before table recovery ended, or for a partition "
+                                "no longer this worker's (read again after the rebalance)",
+                                registry=r)
         self.gaps = Counter("churnwatch_events_offsets_skipped_total",
                             "Offsets of the events topic the detect agent never received "
                             "(a gap between two consecutive messages of a partition)",

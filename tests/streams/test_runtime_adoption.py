@@ -1,0 +1,51 @@
+"""The detect agent adopts a partition (rebuilds its customers from the table) only once
+table recovery of the current assignment has ended, and only if the partition is its own:
+a record that arrives earlier is left for the read after the rebalance. No broker
+needed: the consumer's assignment and Faust's recovery event are set by hand."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+from faust.types import TP
+
+from churnwatch.config import Settings
+from churnwatch.models.state import CustomerState
+from churnwatch.streams.app import create_app
+from churnwatch.streams.metrics import Metrics
+from churnwatch.streams.runtime import Runtime
+from churnwatch.streams.store import partition_of
+
+
+def test_a_partition_is_adopted_after_recovery_ends_and_only_while_assigned(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    settings = Settings(kafka={"brokers": "127.0.0.1:9"}, runtime={"data_dir": tmp_path})
+    customer = next(c for c in (f"c{n}" for n in range(100))
+                    if partition_of(c.encode(), settings.topics.partitions) == 0)
+
+    async def run() -> list[Any]:
+        runtime = Runtime(settings, create_app(settings), Metrics(), frozenset())
+        events = runtime.events_topic
+        assigned = {TP(events, 0)}
+        monkeypatch.setattr(runtime.app.consumer, "assignment", lambda: assigned)
+        recovered = runtime.app.tables.recovery.completed
+
+        def record(partition: int) -> SimpleNamespace:
+            return SimpleNamespace(tp=TP(events, partition), partition=partition)
+
+        seen: list[Any] = [runtime._adopt(record(0))]  # recovery has not ended
+        runtime.table.data[customer.encode()] = CustomerState(seq=41).to_bytes()  # recovered
+        recovered.set()
+        seen.append(runtime._adopt(record(1)))  # another worker's partition
+        adopted = runtime._adopt(record(0))
+        seen.append(adopted is not None and adopted.states.get(customer).seq)
+        await runtime.on_revoked(None, signal=None)
+        seen.append(runtime._adopt(record(0)))  # a rebalance began: recovery again
+        seen.append(runtime.metrics.deferred._value.get())
+        return seen
+
+    assert asyncio.run(run()) == [None, None, 41, None, 3]
