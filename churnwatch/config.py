@@ -192,6 +192,11 @@ class KafkaSettings(_Section):
     ssl_cafile: Path | None = None
     ssl_certfile: Path | None = None
     ssl_keyfile: Path | None = None
+    idempotent: bool | None = Field(
+        None, description="the worker's producer is idempotent (acks=all; a retried send "
+        "is stored once). Default: on, except when the broker answers as the embedded one "
+        "(Tansu refuses InitProducerId). Set false for a cluster that refuses it: with "
+        "ACLs before Kafka 3.0 it needs the IdempotentWrite permission")
 
 
 class Route(_Section):

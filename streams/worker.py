@@ -31,8 +31,12 @@ def run_worker(settings: Settings, loglevel: str = "info") -> None:
                 f"({exc.strerror}): set CHURNWATCH_RUNTIME__METRICS_PORT to a free port, or "
                 "0 to serve no metrics") from None
     sources = ensure_topics(settings)
-    if rt.fast_group_join is None:
-        settings = settings.changed("runtime", fast_group_join=embedded_broker(settings))
+    if rt.fast_group_join is None or settings.kafka.idempotent is None:
+        embedded = embedded_broker(settings)
+        if rt.fast_group_join is None:
+            settings = settings.changed("runtime", fast_group_join=embedded)
+        if settings.kafka.idempotent is None:
+            settings = settings.changed("kafka", idempotent=not embedded)
     app = create_app(settings)
     Runtime(settings, app, metrics, sources, health)
     faust_worker(app, loglevel).execute_from_commandline()

@@ -124,3 +124,20 @@ def test_a_hand_over_that_waits_still_races_the_flows_suspension(tmp_path: Path)
     results, log = asyncio.run(run())
     assert results == [["r1"], [True], True]
     assert log == ["queued r1", "left r1", "left r2"]
+
+
+def test_the_producer_is_idempotent_unless_the_settings_turn_it_off(tmp_path: Path) -> None:
+    """Faust makes its producer idempotent only inside transactions; the worker's is, so
+    a send retried after a lost response is stored once (``kafka.idempotent`` off for a
+    cluster that refuses it). Every send waits for all in-sync replicas either way."""
+
+    async def made(idempotent: bool) -> tuple[bool, int]:
+        settings = Settings(kafka={"brokers": "127.0.0.1:9", "idempotent": idempotent},
+                            runtime={"data_dir": tmp_path})
+        producer = cast(Any, create_app(settings).producer)._new_producer()
+        try:  # aiokafka's: a transaction manager keeps the producer id and sequences
+            return producer._txn_manager is not None, producer._sender._acks
+        finally:
+            await producer.stop()
+
+    assert (asyncio.run(made(True)), asyncio.run(made(False))) == ((True, -1), (False, -1))
