@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from datetime import datetime
 from functools import cached_property
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 import orjson
 from pydantic import (
@@ -209,13 +209,22 @@ def describe(exc: ValidationError) -> str:
     for err in exc.errors(include_url=False):
         loc = ".".join(str(p) for p in _without_tags(err["loc"]))
         msg = err["msg"].removeprefix("Value error, ")
+        if err["type"] == "union_tag_not_found":  # pydantic: "Unable to extract tag ..."
+            tag = str(err.get("ctx", {}).get("discriminator", "")).strip("'")
+            known = _KINDS if tag == "kind" else _ENGAGEMENTS
+            msg = f"{tag}: missing (one of {', '.join(known)})"
         parts.append(f"{loc}: {msg}" if loc else msg)
     return "; ".join(parts)
 
 
-_KINDS = frozenset({"order", "engagement", "complaint", "action"})
-_ENGAGEMENTS = frozenset({"visit", "community_post", "follow", "unfollow", "subscribe",
-                          "unsubscribe", "promotion_offered", "survey"})
+def _tags(field: str, *models: type[_Event]) -> tuple[str, ...]:
+    """The values a union's discriminator takes, read from the models' Literal types."""
+    return tuple(tag for model in models
+                 for tag in get_args(model.model_fields[field].annotation))
+
+
+_KINDS = _tags("kind", Order, _Engagement, Complaint, ActionTaken)
+_ENGAGEMENTS = _tags("action", Visit, CommunityPost, ChannelChange, PromotionOffered, Survey)
 
 
 def _without_tags(loc: tuple[int | str, ...]) -> tuple[int | str, ...]:

@@ -72,6 +72,19 @@ def test_invalid_events_are_rejected_with_a_reason(fields: dict, reason: str) ->
         parse_event(raw(**fields))
 
 
+@pytest.mark.parametrize(("fields", "reason"), [
+    ({"type": "order", "order_id": "o", "amount": 1},
+     "kind: missing (one of order, engagement, complaint, action)"),
+    ({"kind": "engagement"}, "action: missing (one of visit, community_post, follow,"),
+])
+def test_a_missing_tag_is_named_with_what_it_may_be(fields: dict, reason: str) -> None:
+    """Before: pydantic's "Unable to extract tag using discriminator 'kind'" for an event
+    that said ``type`` instead of ``kind``."""
+    with pytest.raises(InvalidEvent) as refused:
+        parse_event(raw(**fields))
+    assert str(refused.value).startswith(reason)
+
+
 @pytest.mark.parametrize("body", [b"not json", b"[1, 2]", b'"text"', b"{"])
 def test_non_objects_are_rejected(body: bytes) -> None:
     with pytest.raises(InvalidEvent):
