@@ -12,6 +12,7 @@ Plain functions, usable from any test runner; the pytest plugin
 
 from __future__ import annotations
 
+import difflib
 import os
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -53,10 +54,17 @@ class EventLog:
         event = {"kind": kind, "event_id": f"{self.id_prefix}{n}", "customer_id": customer,
                  "occurred_at": rfc3339(self.time(day)), **fields}
         try:
-            parse_event(orjson.dumps(event))
+            parsed = parse_event(orjson.dumps(event))
         except InvalidEvent as exc:
             raise ValueError(f"not a valid {kind} event (customer {customer!r}, day {day:g}): "
                              f"{exc}") from None
+        known = type(parsed).model_fields
+        # the contract ignores unknown fields; a test helper must not (a typo would pass)
+        for name in sorted(fields.keys() - known.keys()):
+            guess = difflib.get_close_matches(name, known, n=1)
+            hint = f"did you mean {guess[0]!r}? " if guess else ""
+            raise ValueError(f"{kind} events have no field {name!r}: {hint}"
+                             f"(fields: {', '.join(known)})")
         self.events.append(event)
         return self
 

@@ -35,6 +35,15 @@ def test_an_event_log_refuses_an_invalid_event_naming_the_field() -> None:
         EventLog().order("c1", 3, amount=-1)
 
 
+def test_an_event_log_refuses_an_unknown_keyword_naming_the_likely_one() -> None:
+    """Before: ``amout=20`` was kept as an extra field and the amount defaulted to 100."""
+    with pytest.raises(ValueError, match=r"order events have no field 'amout': did you mean "
+                                         r"'amount'\? \(fields: event_id, .*amount"):
+        EventLog().order("c1", day=1, amout=20)
+    with pytest.raises(ValueError, match=r"no field 'chanel': did you mean 'channel'"):
+        EventLog().unfollow("c1", 2).engagement("c1", 3, "follow", chanel="email")
+
+
 def test_strict_replay_raises_at_the_first_invalid_input_with_its_reason() -> None:
     missing_amount = {"kind": "order", "event_id": "e1", "customer_id": "c1",
                       "occurred_at": "2024-01-01T00:00:00Z", "order_id": "o1"}
