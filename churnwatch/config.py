@@ -181,10 +181,27 @@ class TopicSettings(_Section):
     replication_factor: int = Field(1, ge=1)
 
 
+def _addresses(value: Any) -> Any:
+    """``host:port,host:port``; a host without a port gets Kafka's 9092, as Kafka's own
+    clients assume. A port that is not a number is refused here, by name, rather than
+    deep in a client as "invalid literal for int()"."""
+    if not isinstance(value, str) or not value.strip():
+        return value
+    addresses = []
+    for address in (a.strip() for a in value.split(",")):
+        host, colon, port = address.rpartition(":")
+        if not colon or host.endswith(":") or (address.startswith("[") and "]" in port):
+            host, port = address, "9092"  # no port (an IPv6 literal has colons of its own)
+        if not host or not port.isdigit() or not 0 < int(port) < 65536:
+            raise ValueError(f"{address!r} is not host:port (e.g. kafka-1:9092)")
+        addresses.append(f"{host}:{port}")
+    return ",".join(addresses)
+
+
 class KafkaSettings(_Section):
     """Where the broker is. Empty ``brokers`` means: start the embedded Tansu broker."""
 
-    brokers: str = ""
+    brokers: Annotated[str, BeforeValidator(_addresses)] = ""
     security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
     sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] | None = None
     sasl_username: str | None = None

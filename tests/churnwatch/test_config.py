@@ -44,6 +44,20 @@ def test_invalid_values_are_refused(monkeypatch: pytest.MonkeyPatch) -> None:
         Settings()
 
 
+@pytest.mark.parametrize(("given", "kept"), [
+    ("localhost", "localhost:9092"), ("kafka-1:9093, kafka-2", "kafka-1:9093,kafka-2:9092"),
+    ("[::1]", "[::1]:9092"), ("[::1]:9094", "[::1]:9094")])
+def test_a_broker_without_a_port_gets_kafkas(given: str, kept: str) -> None:
+    """Before: ``localhost`` failed later, in a client, as "invalid literal for int()"."""
+    assert Settings.build(kafka={"brokers": given}).kafka.brokers == kept
+
+
+@pytest.mark.parametrize("given", ["kafka:abc", "kafka:0", ":9092", "kafka:70000"])
+def test_a_broker_address_that_is_not_host_port_is_refused_by_name(given: str) -> None:
+    with pytest.raises(ValueError, match=f"{given!r} is not host:port"):
+        Settings.build(kafka={"brokers": given})
+
+
 def test_secrets_are_masked_when_printed(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CHURNWATCH_KAFKA__SASL_PASSWORD", "hunter2")
     s = Settings()
