@@ -155,26 +155,37 @@ def document(settings: Settings | None = None) -> dict[str, Any]:
         "payload": {"type": "string", "format": "binary"},
         "bindings": {"kafka": {"key": {"type": "string"}}}}
     tick = {"tick": {"$ref": "#/components/messages/tick"}}
-    own = "ticks" if rt.keyed_sources else "events"  # the detect agent's own topic
-    channels[own] = {"address": own_topic(settings), **({
+    # both paths' own topics: which one a deployment uses is a setting, and operators
+    # grant ACLs from this document
+    channels["events"] = {
+        "address": own_topic(settings.changed("runtime", keyed_sources=False)),
+        "title": "events by customer",
+        "description": f"{internal} Two hops (the default): valid events repartitioned by "
+        "customer, and ticks.",
+        "messages": {"event": {"$ref": "#/components/messages/forwardedEvent"}, **tick}}
+    channels["ticks"] = {
+        "address": own_topic(settings.changed("runtime", keyed_sources=True)),
         "title": "event-time ticks",
         "description": f"{internal} One hop (runtime.keyed_sources): every worker's "
         "event-time progress, sent to every partition; the workers detect straight from "
-        "the source topics.", "messages": tick} if rt.keyed_sources else {
-        "title": "events by customer",
-        "description": f"{internal} Valid events repartitioned by customer, and ticks.",
-        "messages": {"event": {"$ref": "#/components/messages/forwardedEvent"}, **tick}})}
+        "the source topics.", "messages": tick}
     for table in ("customers", "populations", "clocks"):
         channels[f"{table}Changelog"] = {
             "address": f"{rt.app_id}-{table}-changelog", "title": f"{table} table",
             "description": f"{internal} The changelog a restarted worker recovers from.",
             "messages": {"state": {"$ref": "#/components/messages/state"}}}
     operations["forwardEvents"] = {
-        "action": "send", "channel": {"$ref": f"#/channels/{own}"},
-        "summary": "every worker ticks every second" if rt.keyed_sources else
-        "the ingest agent forwards valid events, and ticks every second"}
+        "action": "send", "channel": {"$ref": "#/channels/events"},
+        "summary": "two hops: the ingest agent forwards valid events, and ticks every second"}
     operations["detectEvents"] = {
-        "action": "receive", "channel": {"$ref": f"#/channels/{own}"}}
+        "action": "receive", "channel": {"$ref": "#/channels/events"},
+        "summary": "two hops: the detect agent"}
+    operations["sendTicks"] = {
+        "action": "send", "channel": {"$ref": "#/channels/ticks"},
+        "summary": "one hop: every worker ticks every second"}
+    operations["detectTicks"] = {
+        "action": "receive", "channel": {"$ref": "#/channels/ticks"},
+        "summary": "one hop: the detect agent, beside the source topics"}
     for table in ("customers", "populations", "clocks"):
         operations[f"write{table.title()}"] = {
             "action": "send", "channel": {"$ref": f"#/channels/{table}Changelog"}}

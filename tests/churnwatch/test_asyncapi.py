@@ -22,7 +22,7 @@ def test_the_official_parser_finds_no_error_in_the_asyncapi_document() -> None:
     run = subprocess.run(["node", "validate.mjs", str(ROOT / "schemas" / "asyncapi.json")],
                          cwd=CHECKER, capture_output=True, text=True, timeout=120, check=False)
     assert run.returncode == 0, run.stdout + run.stderr
-    assert "valid: 11 channels, 12 operations, 10 messages" in run.stdout
+    assert "valid: 12 channels, 14 operations, 10 messages" in run.stdout
 
 
 def test_the_document_names_every_topic_the_settings_name() -> None:
@@ -31,17 +31,20 @@ def test_the_document_names_every_topic_the_settings_name() -> None:
     addresses = {c["address"] for c in document()["channels"].values()}
     assert addresses == {topics.orders, topics.engagement, topics.complaints, topics.actions,
                          topics.recall, topics.holdout, topics.dead_letter, f"{app}-events",
-                         f"{app}-customers-changelog",
+                         f"{app}-ticks", f"{app}-customers-changelog",
                          f"{app}-populations-changelog", f"{app}-clocks-changelog"}
     committed = orjson.loads((ROOT / "schemas" / "asyncapi.json").read_bytes())
     assert committed == orjson.loads(orjson.dumps(document()))
 
 
-def test_one_hop_documents_the_ticks_topic_instead_of_the_events_topic() -> None:
+def test_both_paths_own_topics_are_documented_whichever_is_configured() -> None:
+    """Operators grant ACLs from the shipped document, written with the default (two
+    hops); before, the one-hop path's ticks topic was missing from it (issue 38)."""
     app = Settings.build().runtime.app_id
-    doc = document(Settings.build(runtime={"keyed_sources": True}))
-    addresses = {c["address"] for c in doc["channels"].values()}
-    assert f"{app}-ticks" in addresses and f"{app}-events" not in addresses
-    assert set(doc["channels"]["ticks"]["messages"]) == {"tick"}
-    refs = {op["channel"]["$ref"].rpartition("/")[2] for op in doc["operations"].values()}
-    assert refs <= set(doc["channels"])
+    for keyed in (False, True):
+        doc = document(Settings.build(runtime={"keyed_sources": keyed}))
+        addresses = {c["address"] for c in doc["channels"].values()}
+        assert {f"{app}-ticks", f"{app}-events"} <= addresses
+        assert set(doc["channels"]["ticks"]["messages"]) == {"tick"}
+        refs = {op["channel"]["$ref"].rpartition("/")[2] for op in doc["operations"].values()}
+        assert refs == set(doc["channels"])  # every channel is used, none is missing
