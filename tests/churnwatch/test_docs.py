@@ -52,6 +52,20 @@ def test_links_in_the_readme_and_docs_point_at_files() -> None:
                 assert (doc.parent / target).exists(), (doc.name, target)
 
 
+def test_the_readme_command_table_has_every_command_with_every_option() -> None:
+    """Before: demo, fit, evaluate and cdnow were missing, and ``demo --seconds``."""
+    from churnwatch.cli import main
+
+    table = README.split("| command | what it does |", 1)[1].split("\n\n", 1)[0]
+    rows = {m.group(1): m.group(0)
+            for m in re.finditer(r"^\| `churnwatch (\w+)[^\n]*", table, re.M)}
+    missing = [f"{name} {option}".strip() for name, command in main.commands.items()
+               for option in ([""] if name not in rows else
+                              [o for p in command.params for o in p.opts
+                               if o.startswith("--") and o not in rows[name]])]
+    assert not missing, missing
+
+
 def _schema(name: str) -> dict:
     return json.loads((ROOT / "schemas" / name).read_text())
 
