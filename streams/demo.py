@@ -83,7 +83,9 @@ def _start_worker(settings: Settings, log: Path) -> subprocess.Popen[bytes]:
            "CHURNWATCH_RUNTIME__METRICS_PORT": str(settings.runtime.metrics_port),
            "CHURNWATCH_RUNTIME__KEYED_SOURCES": str(settings.runtime.keyed_sources).lower(),
            "CHURNWATCH_LOOP__HOLDOUT_SHARE": str(settings.loop.holdout_share)}
-    with log.open("ab") as out:
+    if log.exists():  # one run per log: an old run's errors must not look like this one's
+        log.replace(log.with_suffix(".previous.log"))
+    with log.open("wb") as out:
         return subprocess.Popen([sys.executable, "-m", "churnwatch.cli", "worker"],
                                 env=env, stdout=out, stderr=subprocess.STDOUT,
                                 preexec_fn=die_with_parent)  # noqa: PLW1509
