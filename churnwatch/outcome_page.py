@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 from html import escape
 
-from churnwatch.outcomes import ALL, OutcomeReport, Row
+from churnwatch.outcomes import ALL, OutcomeReport, Row, p_value
 
 TREATED, HELD = "#1f77b4", "#ff7f0e"
 WIDTH = 760
@@ -158,7 +158,7 @@ def _table(rows: list[Row]) -> str:
         else:
             u = r.uplift
             cells += [f"{u.difference:+.1%}", f"{u.interval[0]:+.1%} to {u.interval[1]:+.1%}",
-                      f"{u.p_value:.3f}", f"{u.revenue_per_alert:+,.2f}"]
+                      p_value(u.p_value), f"{u.revenue_per_alert:+,.2f}"]
         body.append("<tr>" + "".join(f"<td>{escape(c)}</td>" for c in cells) + "</tr>")
     return f"<table>{head}{''.join(body)}</table>"
 

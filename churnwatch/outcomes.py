@@ -55,11 +55,11 @@ class Row:
         out: dict[str, Any] = {"signal": self.signal, "tier": self.tier,
                                "action": self.action, "treated": group(self.treated),
                                "held_out": group(self.held_out)}
-        if self.uplift is None:
-            out["uplift"] = "not enough data"
+        if self.uplift is None:  # an object either way: readers test one field, status
+            out["uplift"] = {"status": "not enough data"}
         else:
             u = self.uplift
-            out["uplift"] = {"difference": _r(u.difference),
+            out["uplift"] = {"status": "measured", "difference": _r(u.difference),
                              "interval": [_r(u.interval[0]), _r(u.interval[1])],
                              "p_value": _r(u.p_value),
                              "revenue_per_alert": _r(u.revenue_per_alert),
@@ -211,7 +211,8 @@ def render(r: OutcomeReport) -> str:
             continue
         u = row.uplift
         lines.append(head + groups + f"{u.difference:+7.1%} [{u.interval[0]:+6.1%}, "
-                     f"{u.interval[1]:+6.1%}] {u.p_value:7.3f} {u.revenue_per_alert:10.2f}")
+                     f"{u.interval[1]:+6.1%}] {p_value(u.p_value):>7} "
+                     f"{u.revenue_per_alert:10.2f}")
     lines += ["", "Response to treated alerts (event time from alert to first action):"]
     for tr in r.responses:
         if not tr.answered and not tr.overdue:
@@ -220,8 +221,15 @@ def render(r: OutcomeReport) -> str:
                      f"median {tr.median_hours} h, p90 {tr.percentile(0.9)} h, {tr.late} late, "
                      f"{tr.overdue} overdue")
     saved = sum(v for _, v in r.saved_by_month)
-    lines += ["", f"Incremental revenue of treated alerts (vs held out): {saved:,.2f}"]
+    held = sum(row.held_out.n for row in r.rows)
+    lines += ["", "Incremental revenue of treated alerts (vs held out): "
+              + (f"{saved:,.2f}" if held else "not measurable, no alert was held out")]
     return "\n".join(lines)
+
+
+def p_value(p: float) -> str:
+    """Three decimals, and "< 0.001" below that: a p of 0.000 reads as impossible."""
+    return "< 0.001" if p < 0.0005 else f"{p:.3f}"
 
 
 def _rate(g: Group) -> str:

@@ -18,7 +18,7 @@ from churnwatch.campaign import EFFECTS, run_campaign
 from churnwatch.cli import main
 from churnwatch.config import Settings
 from churnwatch.generate import generate
-from churnwatch.outcomes import OutcomeReport, outcomes
+from churnwatch.outcomes import OutcomeReport, outcomes, p_value
 
 SETTINGS = Settings.build(loop={"holdout_share": 0.5})
 
@@ -63,20 +63,29 @@ def test_a_campaign_without_effect_shows_no_uplift(tmp_path: Path) -> None:
 
 
 def test_generate_with_actions_then_outcomes_from_the_command_line(tmp_path: Path) -> None:
-    log, labels = tmp_path / "log.jsonl", tmp_path / "labels.jsonl"
+    """``outcomes`` finds the holdout ``generate`` recorded beside the log and says so
+    (before: it assumed none, warned and printed an incremental revenue of 0.00)."""
+    log, labels = tmp_path / "log.jsonl", tmp_path / "log.labels.jsonl"
     run = CliRunner().invoke
-    made = run(main, ["generate", "--out", str(log), "--labels", str(labels), "--customers",
-                      "150", "--days", "400", "--actions", "--holdout-share", "0.2"])
+    made = run(main, ["generate", "--out", str(log), "--customers", "150", "--days", "400",
+                      "--actions", "--holdout-share", "0.2"])
     assert made.exit_code == 0, made.output
     kinds = {orjson.loads(line)["kind"] for line in log.open("rb")}
     assert "action" in kinds
     json_out, html_out = tmp_path / "out.json", tmp_path / "out.html"
-    done = run(main, ["outcomes", str(log), "--holdout-share", "0.2", "--json",
-                      str(json_out), "--html", str(html_out)])
+    done = run(main, ["outcomes", str(log), "--json", str(json_out), "--html", str(html_out)])
     assert done.exit_code == 0, done.output
+    assert f"holdout: 20% of customers (salt 'churnwatch'), as recorded in {labels}" in \
+        done.output
     assert "Outcomes of" in done.output and "Response to treated alerts" in done.output
+    assert "no alert was held out" not in done.output
     body = orjson.loads(json_out.read_bytes())
     assert body["closed_alerts"] > 0 and body["rows"]
+    assert sum(row["held_out"]["alerts"] for row in body["rows"]) > 0
+    # one shape for every row: an object whose status says whether it was measured
+    assert {row["uplift"]["status"] for row in body["rows"]} <= {"measured", "not enough data"}
+    assert all(("difference" in row["uplift"]) == (row["uplift"]["status"] == "measured")
+               for row in body["rows"])
     assert html_out.read_text().count('<svg class="chart"') == 3
     # the labels file still reads as labels: the campaign's line is skipped
     alerts = tmp_path / "alerts.jsonl"
@@ -94,6 +103,7 @@ def test_without_a_holdout_there_is_nothing_to_compare(tmp_path: Path) -> None:
     assert done.exit_code == 0
     assert "no alert was held out" in done.output
     assert "not enough data" in done.output
+    assert "(vs held out): not measurable, no alert was held out" in done.output
 
 
 @pytest.mark.parametrize("bad", [
@@ -111,3 +121,9 @@ def test_a_bad_action_report_is_dead_lettered_with_its_reason(bad: dict[str, Any
     [dead] = result.dead_letters
     assert dead.raw == line
     assert dead.reason.split(":")[0] in {"action", "alert_id", "offer_cost"}
+
+
+def test_a_tiny_p_value_reads_as_below_the_shown_precision() -> None:
+    """Before: "p 0.000", which reads as impossible (issue 38)."""
+    assert [p_value(p) for p in (0.0001, 0.0005, 0.0123, 0.5)] == [
+        "< 0.001", "0.001", "0.012", "0.500"]
