@@ -3,6 +3,7 @@ setting to check (README, "When something is wrong"); and so does a busy metrics
 
 from __future__ import annotations
 
+import re
 import socket
 import ssl
 import subprocess
@@ -35,10 +36,19 @@ def readme_row(what: str) -> str:
     return rows[0]
 
 
+def promised_seconds(what: str) -> float:
+    """The bound the README's row states ("within N s")."""
+    said = re.search(r"within (\d+) s", readme_row(what))
+    assert said, f"README's row for {what} states no time"
+    return float(said.group(1))
+
+
 def test_tls_against_a_plaintext_broker_is_named_within_seconds(broker: RunningBroker) -> None:
     code, err, took = run(["produce", SAMPLE], {"CHURNWATCH_KAFKA__BROKERS": broker.url,
                                                 "CHURNWATCH_KAFKA__SECURITY_PROTOCOL": "SSL"})
-    assert code == 1 and took < 30, (code, took, err)
+    # the command runs in this process: the README's bound includes Python's start (~1 s)
+    assert code == 1 and took < promised_seconds(
+        "a TLS setting against a plaintext broker") - 1, (code, took, err)
     assert f"TLS handshake with {broker.url} failed" in err
     assert "CHURNWATCH_KAFKA__SECURITY_PROTOCOL=SSL" in err
     assert "TLS handshake with" in readme_row("a TLS setting against a plaintext broker")
@@ -80,7 +90,8 @@ def tls_listener(tmp_path: Path) -> Iterator[str]:
 
 def test_plaintext_against_a_tls_listener_is_named_within_seconds(tls_listener: str) -> None:
     code, err, took = run(["produce", SAMPLE], {"CHURNWATCH_KAFKA__BROKERS": tls_listener})
-    assert code == 1 and took < 30, (code, took, err)
+    assert code == 1 and took < promised_seconds(
+        "a plaintext setting against a TLS listener") - 1, (code, took, err)
     assert f"{tls_listener} did not answer a Kafka request in plaintext" in err
     assert "set it to SSL or SASL_SSL" in err
     assert "did not answer a Kafka request" in readme_row(
