@@ -13,9 +13,9 @@ from __future__ import annotations
 import math
 from html import escape
 
-from churnwatch.outcomes import ALL, OutcomeReport, Row, p_value
+from churnwatch.outcomes import ALL, OutcomeReport, Row, p_value, verdicts
 
-TREATED, HELD = "#1f77b4", "#ff7f0e"
+TREATED, HELD, UNSURE = "#1f77b4", "#ff7f0e", "#c8c8c8"
 WIDTH = 760
 
 
@@ -33,6 +33,7 @@ table {{ border-collapse: collapse; font-size: 12px; }}
 td, th {{ padding: 2px 8px; border-bottom: 1px solid #ddd; text-align: right; }}
 td:nth-child(-n+3), th:nth-child(-n+3) {{ text-align: left; }}
 .note {{ color: #666; }}
+.verdicts td {{ text-align: left; }}
 </style></head>
 <body data-charts="3">
 <h1>Did acting on alerts win customers back?</h1>
@@ -40,6 +41,8 @@ td:nth-child(-n+3), th:nth-child(-n+3) {{ text-align: left; }}
 window closed. Won back: the customer bought again within the window. Treated alerts are
 compared with held-out ones (intention to treat); groups under {report.min_group} alerts
 show no rate.</p>
+<h2>What to do</h2>
+{_verdicts(report)}
 <h2>Win-back rate per signal, treated vs held out (95 % intervals)</h2>
 {_winback(rows)}
 <h2>Response time to treated alerts against each tier's window</h2>
@@ -59,6 +62,15 @@ window.addEventListener("load", () => {{
 """
 
 
+def _verdicts(report: OutcomeReport) -> str:
+    """Per signal: keep, stop, or why neither can be said (95 % intervals in parentheses)."""
+    body = "".join(f"<tr><td>{escape(v.signal.replace('_', ' '))} <code>{escape(v.signal)}"
+                   f"</code></td><td><b>{escape(v.decision)}</b></td><td>{escape(v.why)}"
+                   "</td></tr>" for v in verdicts(report))
+    return (f"<table class=\"verdicts\"><tr><th>signal</th><th>decision</th>"
+            f"<th>from (95 % intervals in parentheses)</th></tr>{body}</table>")
+
+
 def _winback(rows: list[Row]) -> str:
     line = 28
     height = 30 + line * len(rows)
@@ -69,7 +81,10 @@ def _winback(rows: list[Row]) -> str:
         y = 20 + n * line
         parts.append(f'<text x="{left - 8}" y="{y + 9}" text-anchor="end">'
                      f'{escape(row.signal)}</text>')
-        for offset, group, colour in ((0, row.treated, TREATED), (11, row.held_out, HELD)):
+        # a comparison without enough alerts is drawn grey: its bars are no result
+        colours = (TREATED, HELD) if row.uplift is not None else (UNSURE, UNSURE)
+        for offset, group, colour in ((0, row.treated, colours[0]),
+                                      (11, row.held_out, colours[1])):
             if not group.n:
                 continue
             lo, hi = group.interval

@@ -114,7 +114,9 @@ class OutcomeReport:
 
     def to_json(self) -> dict[str, Any]:
         return {"attribution_days": self.attribution_days, "min_group": self.min_group,
-                "closed_alerts": self.closed, "rows": [r.to_json() for r in self.rows],
+                "closed_alerts": self.closed,
+                "verdicts": [v.to_json() for v in verdicts(self)],
+                "rows": [r.to_json() for r in self.rows],
                 "responses": [t.to_json() for t in self.responses],
                 "saved_by_month": [{"month": m, "incremental_revenue": _r(v)}
                                    for m, v in self.saved_by_month]}
@@ -196,9 +198,51 @@ def _saved(closed: Iterable[AlertOutcome]) -> list[tuple[str, float]]:
             for month, signals in sorted(by.items())]
 
 
+@dataclass(frozen=True)
+class Verdict:
+    """What to do about one signal's alerts, as strong as its intervals allow and no
+    stronger: keep only when the win-back and the revenue per alert are both above zero
+    with 95 % confidence, stop only when either is below."""
+
+    signal: str
+    decision: str  # keep, keep if it pays, stop, no effect shown, not enough data
+    why: str
+
+    def to_json(self) -> dict[str, str]:
+        return {"signal": self.signal, "decision": self.decision, "why": self.why}
+
+
+def verdicts(r: OutcomeReport) -> list[Verdict]:
+    """One per signal with closed alerts, from its row over all tiers and actions."""
+    out = []
+    for row in (row for row in r.rows if row.tier == ALL and row.action == ALL):
+        u = row.uplift
+        if u is None:
+            out.append(Verdict(row.signal, "not enough data", (
+                f"{row.treated.n} treated and {row.held_out.n} held-out alerts; "
+                f"{r.min_group} of each are needed")))
+            continue
+        (low, high), (rlow, rhigh) = u.interval, u.revenue_interval
+        figures = (f"{u.difference * 100:+.1f} points won back ({low * 100:+.1f} to "
+                   f"{high * 100:+.1f}), {u.revenue_per_alert:+,.2f} revenue per alert "
+                   f"({rlow:+,.2f} to {rhigh:+,.2f})")
+        if low > 0 and rlow > 0:
+            decision = "keep"
+        elif high < 0 or rhigh < 0:
+            decision = "stop"
+        elif low > 0:
+            decision, figures = "keep if it pays", figures + ": revenue not shown above zero"
+        else:
+            decision, figures = "no effect shown", figures + ": change the play or stop it"
+        out.append(Verdict(row.signal, decision, figures))
+    return out
+
+
 def render(r: OutcomeReport) -> str:
-    """The report as a table for a terminal."""
-    lines = [f"Outcomes of {r.closed:,} alerts whose {r.attribution_days:g}-day attribution "
+    """The report as a table for a terminal, the verdicts first."""
+    lines = ["What to do (95 % intervals in parentheses):"]
+    lines += [f"  {v.signal:<20} {v.decision:<16} {v.why}" for v in verdicts(r)]
+    lines += ["", f"Outcomes of {r.closed:,} alerts whose {r.attribution_days:g}-day attribution "
              "window closed (won back = bought again within it; treated vs held out)", "",
              f"{'signal':<20} {'tier':<9} {'action':<13} {'treated':>17} {'held out':>17} "
              f"{'uplift [95% interval]':>27} {'p':>7} {'+rev/alert':>10}"]

@@ -12,8 +12,9 @@ from pathlib import Path
 from churnwatch.campaign import run_campaign
 from churnwatch.config import Settings
 from churnwatch.generate import generate
-from churnwatch.outcome_page import page
-from churnwatch.outcomes import outcomes
+from churnwatch.models.uplift import Group, uplift
+from churnwatch.outcome_page import HELD, TREATED, UNSURE, page
+from churnwatch.outcomes import OutcomeReport, Row, outcomes
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -69,3 +70,20 @@ def test_the_check_sees_a_broken_page(tmp_path: Path) -> None:
     dom, console, _ = browse(broken, tmp_path / "profile")
     assert 'data-rendered="3"' not in dom
     assert any("undefinedFunction" in line for line in console)
+
+
+def test_a_comparison_without_enough_alerts_is_drawn_grey_and_verdicts_come_first(
+        ) -> None:
+    """Before, a "not enough data" signal got coloured bars like a result (issue 38)."""
+    few, many = Group(), Group()
+    for n in range(40):
+        many.add(n % 2 == 0, 10.0, cluster=f"c{n}")
+    few.add(True, 10.0, cluster="c1")
+    rows = [Row("gone_quiet", "all", "all", many, many, True, uplift(many, many)),
+            Row("unfollowed", "all", "all", many, few, False, None)]
+    html = page(OutcomeReport(rows, [], [], closed=81, attribution_days=30, min_group=30))
+    chart = html.split('data-chart="winback"', 1)[1].split("</svg>", 1)[0]
+    bars = re.findall(r'<rect class="mark"[^>]*fill="(#[0-9a-f]+)"', chart)
+    assert bars == [TREATED, HELD, UNSURE, UNSURE]
+    assert html.index("<h2>What to do</h2>") < html.index("<h2>Win-back rate")
+    assert "<b>not enough data</b>" in html and "unfollowed <code>unfollowed</code>" in html

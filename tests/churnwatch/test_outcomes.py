@@ -18,7 +18,8 @@ from churnwatch.campaign import EFFECTS, run_campaign
 from churnwatch.cli import main
 from churnwatch.config import Settings
 from churnwatch.generate import generate
-from churnwatch.outcomes import OutcomeReport, outcomes, p_value
+from churnwatch.models.uplift import Group, Uplift
+from churnwatch.outcomes import OutcomeReport, Row, outcomes, p_value, render, verdicts
 
 SETTINGS = Settings.build(loop={"holdout_share": 0.5})
 
@@ -127,3 +128,33 @@ def test_a_tiny_p_value_reads_as_below_the_shown_precision() -> None:
     """Before: "p 0.000", which reads as impossible (issue 38)."""
     assert [p_value(p) for p in (0.0001, 0.0005, 0.0123, 0.5)] == [
         "< 0.001", "0.001", "0.012", "0.500"]
+
+
+def _row(signal: str, difference: tuple[float, float, float] | None,
+         revenue: tuple[float, float, float] = (10.0, 1.0, 20.0)) -> Row:
+    u = None if difference is None else Uplift(
+        difference[0], (difference[1], difference[2]), 0.01, revenue[0], (revenue[1], revenue[2]))
+    return Row(signal, "all", "all", Group(), Group(), u is not None, u)
+
+
+def test_verdicts_are_never_stronger_than_the_intervals() -> None:
+    """A manager's summary (issue 38): keep only when win-back and revenue per alert are
+    both above zero at 95 %, stop when either is below; otherwise say what is missing."""
+    rows = [_row("gone_quiet", (0.24, 0.10, 0.38), (75.0, 12.0, 140.0)),
+            _row("basket_drop", (0.05, 0.01, 0.09), (8.0, -3.0, 19.0)),
+            _row("segment_at_risk", (0.01, -0.05, 0.07), (-206.0, -751.0, 339.0)),
+            _row("unfollowed", (-0.08, -0.15, -0.01)),
+            _row("skipped_promotions", None)]
+    report = OutcomeReport(rows, [], [], closed=500, attribution_days=30, min_group=30)
+    decided = {v.signal: (v.decision, v.why) for v in verdicts(report)}
+    assert {s: d for s, (d, _) in decided.items()} == {
+        "gone_quiet": "keep", "basket_drop": "keep if it pays",
+        "segment_at_risk": "no effect shown", "unfollowed": "stop",
+        "skipped_promotions": "not enough data"}
+    assert decided["gone_quiet"][1].startswith(
+        "+24.0 points won back (+10.0 to +38.0), +75.00 revenue per alert (+12.00 to +140.00)")
+    assert "30 of each are needed" in decided["skipped_promotions"][1]
+    text = render(report)
+    assert text.startswith("What to do") and "segment_at_risk      no effect shown" in text
+    assert [v["decision"] for v in report.to_json()["verdicts"]] == [
+        "keep", "keep if it pays", "no effect shown", "stop", "not enough data"]
