@@ -46,6 +46,8 @@ show no rate.</p>
 <h2>Win-back rate per signal, treated vs held out (95 % intervals)</h2>
 {_winback(rows)}
 <h2>Response time to treated alerts against each tier's window</h2>
+<p class="note">Late: answered after the tier's window. (Overdue, in the text report and
+the <code>follow_up_overdue</code> alert: still unanswered when the window passed.)</p>
 {_responses(report)}
 <h2>Incremental revenue of treated alerts, cumulative by month</h2>
 {_saved(report)}
@@ -173,7 +175,8 @@ def _table(rows: list[Row]) -> str:
         else:
             u = r.uplift
             cells += [f"{u.difference:+.1%}", f"{u.interval[0]:+.1%} to {u.interval[1]:+.1%}",
-                      p_value(u.p_value), f"{u.revenue_per_alert:+,.2f}"]
+                      p_value(u.p_value), f"{u.revenue_per_alert:+,.2f} "
+                      f"({u.revenue_interval[0]:+,.2f} to {u.revenue_interval[1]:+,.2f})"]
         body.append("<tr>" + "".join(f"<td>{escape(c)}</td>" for c in cells) + "</tr>")
     return f"<table>{head}{''.join(body)}</table>"
 

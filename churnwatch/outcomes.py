@@ -245,7 +245,7 @@ def render(r: OutcomeReport) -> str:
     lines += ["", f"Outcomes of {r.closed:,} alerts whose {r.attribution_days:g}-day attribution "
              "window closed (won back = bought again within it; treated vs held out)", "",
              f"{'signal':<20} {'tier':<9} {'action':<13} {'treated':>17} {'held out':>17} "
-             f"{'uplift [95% interval]':>27} {'p':>7} {'+rev/alert':>10}"]
+             f"{'uplift [95% interval]':>27} {'p':>7} {'+rev/alert':>10} [95% interval]"]
     for row in r.rows:
         t, h = row.treated, row.held_out
         head = f"{row.signal:<20} {row.tier:<9} {row.action[:13]:<13} "
@@ -256,8 +256,10 @@ def render(r: OutcomeReport) -> str:
         u = row.uplift
         lines.append(head + groups + f"{u.difference:+7.1%} [{u.interval[0]:+6.1%}, "
                      f"{u.interval[1]:+6.1%}] {p_value(u.p_value):>7} "
-                     f"{u.revenue_per_alert:10.2f}")
-    lines += ["", "Response to treated alerts (event time from alert to first action):"]
+                     f"{u.revenue_per_alert:10.2f} [{u.revenue_interval[0]:+.2f}, "
+                     f"{u.revenue_interval[1]:+.2f}]")
+    lines += ["", "Response to treated alerts (event time from alert to first action; late: "
+              "answered after the tier's window, overdue: no answer when it passed):"]
     for tr in r.responses:
         if not tr.answered and not tr.overdue:
             continue
