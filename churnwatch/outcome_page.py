@@ -50,6 +50,10 @@ show no rate.</p>
 the <code>follow_up_overdue</code> alert: still unanswered when the window passed.)</p>
 {_responses(report)}
 <h2>Incremental revenue of treated alerts, cumulative by month</h2>
+<p class="note">Each month, the treated alerts times the difference in revenue per alert
+between treated and held-out ones. Below zero, the treated brought in less so far than the
+held-out baseline: chance while the groups are small, or a play that does not pay. Each
+signal's revenue per alert with its 95 % interval is in the table below.</p>
 {_saved(report)}
 <h2>All comparisons</h2>
 {_table(report.rows)}
@@ -154,12 +158,24 @@ def _saved(report: OutcomeReport) -> str:
              'stroke-width="2"/>',
              f'<text x="{left - 6}" y="{y(hi) + 4:.1f}" text-anchor="end">{hi:,.0f}</text>',
              f'<text x="{left - 6}" y="{y(lo) + 4:.1f}" text-anchor="end">{lo:,.0f}</text>']
-    step = max(1, len(months) // 8)
+    if lo < 0 < hi:  # the line the curve is read against
+        parts.append(f'<text x="{left - 6}" y="{y(0) + 4:.1f}" text-anchor="end">0</text>')
     parts += [f'<text x="{x(i):.1f}" y="{height - 8}" text-anchor="'
-              f'{"end" if i == len(months) - 1 else "middle"}">{m}</text>'
-              for i, (m, _) in enumerate(months)
-              if i % step == 0 or (i == len(months) - 1 and i % step > step // 2)]
+              f'{"end" if i == len(months) - 1 else "middle"}">{months[i][0]}</text>'
+              for i in month_ticks(len(months))]
     return _svg("saved", height, parts)
+
+
+def month_ticks(count: int, most: int = 8) -> list[int]:
+    """Which of ``count`` months get a label: evenly spaced, the last always, and never
+    two closer than the spacing (the last used to overlap the one before)."""
+    step = max(1, -(-count // most))  # ceiling: at most ``most`` + 1 labels
+    ticks = list(range(0, count, step))
+    if ticks[-1] != count - 1:
+        if count - 1 - ticks[-1] < step and len(ticks) > 1:
+            ticks.pop()
+        ticks.append(count - 1)
+    return ticks
 
 
 def _table(rows: list[Row]) -> str:

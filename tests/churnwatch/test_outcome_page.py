@@ -7,13 +7,14 @@ import shutil
 import struct
 import subprocess
 from datetime import UTC, datetime
+from itertools import pairwise
 from pathlib import Path
 
 from churnwatch.campaign import run_campaign
 from churnwatch.config import Settings
 from churnwatch.generate import generate
 from churnwatch.models.uplift import Group, uplift
-from churnwatch.outcome_page import HELD, TREATED, UNSURE, page
+from churnwatch.outcome_page import HELD, TREATED, UNSURE, month_ticks, page
 from churnwatch.outcomes import OutcomeReport, Row, outcomes
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -87,3 +88,13 @@ def test_a_comparison_without_enough_alerts_is_drawn_grey_and_verdicts_come_firs
     assert bars == [TREATED, HELD, UNSURE, UNSURE]
     assert html.index("<h2>What to do</h2>") < html.index("<h2>Win-back rate")
     assert "<b>not enough data</b>" in html and "unfollowed <code>unfollowed</code>" in html
+
+
+def test_month_labels_never_crowd_the_last_one() -> None:
+    """Before: 27 months labelled 0, 3, ..., 24 and 26, the last two overlapping."""
+    for count in range(1, 60):
+        ticks = month_ticks(count)
+        step = max(1, -(-count // 8))
+        assert ticks[0] == 0 and ticks[-1] == count - 1
+        assert all(b - a >= step for a, b in pairwise(ticks)), count
+        assert len(ticks) <= 9
