@@ -100,11 +100,14 @@ POLL_FRESH = 2.0
 the fetch response that brought it (an idle partition is fetched every half second)."""
 
 
-def _guarded(task: str, body: Callable[[], Awaitable[None]],
-             metrics: Metrics) -> Callable[[], Awaitable[None]]:
+def _guarded(task: str, body: Callable[[], Awaitable[None]], metrics: Metrics,
+             closing: Callable[[], bool]) -> Callable[[], Awaitable[None]]:
     """An exception escaping a Faust timer crashes the whole worker: count and log it
-    instead, and let the timer run again next period."""
+    instead, and let the timer run again next period. Once the worker is ``closing`` the
+    body no longer runs: Faust stops timers last, after the producer."""
     async def run() -> None:
+        if closing():
+            return
         try:
             await body()
         except Exception as exc:
@@ -189,14 +192,16 @@ class Runtime:
         self.acker = Acker(lambda: self._assignment, _put, self._batch_done)
         self._last_flush = time.monotonic()
         self._agents(raw)
+        self._closing = False
         for every, task, body in ((rt.tick_interval, "churnwatch.tick", self.tick),
                                   (rt.flush_every_seconds, "churnwatch.flush", self.flush_idle),
                                   (5.0, "churnwatch.measure", self.measure),
                                   (1.0, "churnwatch.heartbeat", self.heartbeat),
                                   (PROBE_EVERY, "churnwatch.probe", self.probe_broker)):
-            app.timer(every, name=task)(_guarded(task, body, metrics))
+            app.timer(every, name=task)(_guarded(task, body, metrics, lambda: self._closing))
         app.on_partitions_revoked.connect(self.on_revoked)
         app.on_partitions_assigned.connect(self.on_assigned)
+        app.on_before_shutdown.connect(self.on_shutdown)
         self._assigned = False
 
     def _agents(self, raw: dict[str, Any]) -> None:
@@ -228,6 +233,8 @@ class Runtime:
 
     async def ingest(self, stream: faust.StreamT[bytes]) -> None:
         async for event in stream.events():
+            if self._closing:  # the consumer is stopped: nothing taken now is committed
+                continue
             msg = event.message
             checked = self._checked(msg, time.monotonic(), self.progress)
             if isinstance(checked, dict):
@@ -313,6 +320,8 @@ class Runtime:
 
     async def detect(self, stream: faust.StreamT[bytes]) -> None:
         async for event in cast(Stream[bytes], stream).noack().events():
+            if self._closing:
+                continue  # unacked: read again by the next owner
             msg = event.message
             detector = self.detectors.get(msg.partition) or self._adopt(msg)
             if detector is None:
@@ -423,6 +432,8 @@ class Runtime:
         unacked events again, can send it again."""
         async with self._flushing:  # the detect agent's and the timer's
             await self.acker.room()
+            if self._closing:
+                return
             # from here to the hand-over no await: the batch is whole, no item half in it
             self._last_flush = time.monotonic()
             if not self._unacked:
@@ -541,6 +552,17 @@ class Runtime:
     async def on_assigned(self, sender: Any, /, *args: Any, signal: BaseSignalT[Any],
                           **kwargs: Any) -> None:
         self._assigned = True
+
+    async def on_shutdown(self, sender: Any, /, *args: Any, signal: BaseSignalT[Any],
+                          **kwargs: Any) -> None:
+        """Faust stops the consumer, sends this, flushes and stops the producer, and only
+        then its agents and timers: whatever they sent after this went to a closed
+        producer and crashed its buffer (``ProducerSendError: ProducerClosed``, a demo
+        stopped by SIGTERM, 1 run in 2). From here nothing new is sent, and no batch is
+        acked (the consumer that would commit it is gone): the next owner reads its
+        events again, as after a revocation."""
+        self._closing = True
+        self._assignment += 1
 
     # --- health ------------------------------------------------------------------------
 

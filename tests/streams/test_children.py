@@ -95,6 +95,9 @@ def test_the_demo_stops_everything(command: str, how: signal.Signals, target: st
         assert left == [], f"still listening on {left} after {signal.Signals(how).name}"
         said = out.read_text(errors="replace")
         assert "stopping ..." in said and "Error" not in said, said[-2000:]
+        # the worker stopped cleanly too (issue 38: a SIGTERM left a producer crash there)
+        worker = (tmp_path / "work" / "worker.log").read_text(errors="replace")
+        assert not re.search(r"\[(ERROR|CRITICAL)\]|[Cc]rash", worker), worker[-3000:]
     finally:
         if demo.poll() is None:
             os.killpg(demo.pid, signal.SIGKILL)

@@ -94,10 +94,15 @@ def test_a_failing_periodic_task_is_counted_not_fatal() -> None:
     async def broken() -> None:
         raise KeyError("no customer id reaches the log")
 
-    task = _guarded("churnwatch.measure", broken, metrics)
+    closing = False
+    task = _guarded("churnwatch.measure", broken, metrics, lambda: closing)
     asyncio.run(task())
     asyncio.run(task())
     assert task.__name__ == "churnwatch.measure"
+    assert metrics.registry.get_sample_value(
+        "churnwatch_errors_total", {"task": "churnwatch.measure"}) == 2
+    closing = True  # the worker is stopping: Faust runs timers after the producer closed
+    asyncio.run(task())
     assert metrics.registry.get_sample_value(
         "churnwatch_errors_total", {"task": "churnwatch.measure"}) == 2
 
