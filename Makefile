@@ -71,10 +71,11 @@ $(PEERS)/.installed: bench/peers/requirements.txt
 peers: $(PEERS)/.installed
 
 # Replay throughput on seven chosen and three drawn log shapes (decode floor, pure Python,
-# compiled), then the worker against a no-op Faust agent and the peer engines on the
-# embedded broker. (--broker kafka exists; its no-op agent does not finish yet.)
+# compiled), then the worker against a no-op Faust agent and the peer engines, on a
+# one-node Apache Kafka and on the embedded broker.
 bench: install compiled peers
 	$(BIN)/python bench/replay_matrix.py --random 3 --compiled $(COMPILED)/site
+	$(BIN)/python bench/stream_bench.py --broker kafka --peers $(PEERS)/bin/python
 	$(BIN)/python bench/stream_bench.py --broker tansu --peers $(PEERS)/bin/python
 
 # The full CDNOW master log (23,570 customers) from the lifetimes wheel, hash-checked.
