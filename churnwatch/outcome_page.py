@@ -68,9 +68,14 @@ window.addEventListener("load", () => {{
 """
 
 
+def _words(signal: str) -> str:
+    """A signal's name for people; its identifier stays beside it where it is a key."""
+    return signal.replace("_", " ")
+
+
 def _verdicts(report: OutcomeReport) -> str:
     """Per signal: keep, stop, or why neither can be said (95 % intervals in parentheses)."""
-    body = "".join(f"<tr><td>{escape(v.signal.replace('_', ' '))} <code>{escape(v.signal)}"
+    body = "".join(f"<tr><td>{escape(_words(v.signal))} <code>{escape(v.signal)}"
                    f"</code></td><td><b>{escape(v.decision)}</b></td><td>{escape(v.why)}"
                    "</td></tr>" for v in verdicts(report))
     return (f"<table class=\"verdicts\"><tr><th>signal</th><th>decision</th>"
@@ -86,7 +91,7 @@ def _winback(rows: list[Row]) -> str:
     for n, row in enumerate(rows):
         y = 20 + n * line
         parts.append(f'<text x="{left - 8}" y="{y + 9}" text-anchor="end">'
-                     f'{escape(row.signal)}</text>')
+                     f'{escape(_words(row.signal))}</text>')
         # a comparison without enough alerts is drawn grey: its bars are no result
         colours = (TREATED, HELD) if row.uplift is not None else (UNSURE, UNSURE)
         for offset, group, colour in ((0, row.treated, colours[0]),
@@ -184,7 +189,8 @@ def _table(rows: list[Row]) -> str:
             "<th>revenue / alert</th></tr>")
     body = []
     for r in rows:
-        cells = [r.signal, r.tier, r.action, f"{r.treated.won}/{r.treated.n}",
+        cells = [f"{_words(r.signal)} ({r.signal})", r.tier, r.action,
+                 f"{r.treated.won}/{r.treated.n}",
                  f"{r.held_out.won}/{r.held_out.n}"]
         if r.uplift is None:
             cells += ["not enough data", "", "", ""]

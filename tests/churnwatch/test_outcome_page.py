@@ -88,6 +88,7 @@ def test_a_comparison_without_enough_alerts_is_drawn_grey_and_verdicts_come_firs
     assert bars == [TREATED, HELD, UNSURE, UNSURE]
     assert html.index("<h2>What to do</h2>") < html.index("<h2>Win-back rate")
     assert "<b>not enough data</b>" in html and "unfollowed <code>unfollowed</code>" in html
+    assert ">gone quiet</text>" in chart and "<td>gone quiet (gone_quiet)</td>" in html
 
 
 def test_month_labels_never_crowd_the_last_one() -> None:
