@@ -297,6 +297,9 @@ class LoopSettings(_Section):
         default_factory=dict, description="per-signal shares overriding holdout_share")
     holdout_salt: str = Field("churnwatch", min_length=1, description="a new salt draws a new "
                               "holdout group")
+    currency: str = Field("", pattern=r"^([A-Z]{3})?$", description="ISO 4217 code the "
+                          "outcome report names revenue in (display only: order amounts are "
+                          "summed as sent)")
     follow_up: bool = Field(False, description="send follow_up_overdue when an alert's "
                             "response window passes without an action reported for it; on "
                             "only where marketing reports actions")

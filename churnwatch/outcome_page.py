@@ -49,14 +49,15 @@ show no rate.</p>
 <p class="note">Late: answered after the tier's window. (Overdue, in the text report and
 the <code>follow_up_overdue</code> alert: still unanswered when the window passed.)</p>
 {_responses(report)}
-<h2>Incremental revenue of treated alerts, cumulative by month</h2>
+<h2>Incremental revenue of treated alerts, cumulative by month{
+    f" ({escape(report.currency)})" if report.currency else ""}</h2>
 <p class="note">Each month, the treated alerts times the difference in revenue per alert
 between treated and held-out ones. Below zero, the treated brought in less so far than the
 held-out baseline: chance while the groups are small, or a play that does not pay. Each
 signal's revenue per alert with its 95 % interval is in the table below.</p>
 {_saved(report)}
 <h2>All comparisons</h2>
-{_table(report.rows)}
+{_table(report.rows, report.currency)}
 <script>
 window.addEventListener("load", () => {{
   const drawn = [...document.querySelectorAll("svg.chart")].filter(
@@ -183,10 +184,10 @@ def month_ticks(count: int, most: int = 8) -> list[int]:
     return ticks
 
 
-def _table(rows: list[Row]) -> str:
+def _table(rows: list[Row], currency: str) -> str:
     head = ("<tr><th>signal</th><th>tier</th><th>action</th><th>treated</th>"
             "<th>held out</th><th>uplift</th><th>95 % interval</th><th>p</th>"
-            "<th>revenue / alert</th></tr>")
+            f"<th>revenue / alert{f' ({currency})' if currency else ''}</th></tr>")
     body = []
     for r in rows:
         cells = [f"{_words(r.signal)} ({r.signal})", r.tier, r.action,

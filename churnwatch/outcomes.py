@@ -105,6 +105,11 @@ class OutcomeReport:
     closed: int
     attribution_days: float
     min_group: int
+    currency: str = ""  # loop.currency: what revenue figures are named in
+
+    def money(self, value: float) -> str:
+        """A signed amount with the currency, if one is set."""
+        return f"{value:+,.2f}" + (f" {self.currency}" if self.currency else "")
 
     def row(self, signal: str, tier: str = ALL, action: str = ALL) -> Row:
         for row in self.rows:
@@ -114,6 +119,7 @@ class OutcomeReport:
 
     def to_json(self) -> dict[str, Any]:
         return {"attribution_days": self.attribution_days, "min_group": self.min_group,
+                "currency": self.currency or None,
                 "closed_alerts": self.closed,
                 "verdicts": [v.to_json() for v in verdicts(self)],
                 "rows": [r.to_json() for r in self.rows],
@@ -139,7 +145,8 @@ def report(result: ReplayResult, settings: Settings) -> OutcomeReport:
     return OutcomeReport(rows=_rows(result.outcomes, loop.min_group),
                          responses=_responses(result.responses, overdue),
                          saved_by_month=_saved(result.outcomes), closed=len(result.outcomes),
-                         attribution_days=loop.attribution_days, min_group=loop.min_group)
+                         attribution_days=loop.attribution_days, min_group=loop.min_group,
+                         currency=loop.currency)
 
 
 def _rows(closed: Iterable[AlertOutcome], min_group: int) -> list[Row]:
@@ -224,8 +231,8 @@ def verdicts(r: OutcomeReport) -> list[Verdict]:
             continue
         (low, high), (rlow, rhigh) = u.interval, u.revenue_interval
         figures = (f"{u.difference * 100:+.1f} points won back ({low * 100:+.1f} to "
-                   f"{high * 100:+.1f}), {u.revenue_per_alert:+,.2f} revenue per alert "
-                   f"({rlow:+,.2f} to {rhigh:+,.2f})")
+                   f"{high * 100:+.1f}), {r.money(u.revenue_per_alert)} revenue per alert "
+                   f"({r.money(rlow)} to {r.money(rhigh)})")
         if low > 0 and rlow > 0:
             decision = "keep"
         elif high < 0 or rhigh < 0:
@@ -245,7 +252,8 @@ def render(r: OutcomeReport) -> str:
     lines += ["", f"Outcomes of {r.closed:,} alerts whose {r.attribution_days:g}-day attribution "
              "window closed (won back = bought again within it; treated vs held out)", "",
              f"{'signal':<20} {'tier':<9} {'action':<13} {'treated':>17} {'held out':>17} "
-             f"{'uplift [95% interval]':>27} {'p':>7} {'+rev/alert':>10} [95% interval]"]
+             f"{'uplift [95% interval]':>27} {'p':>7} {'+rev/alert':>10} [95% interval]"
+             + (f" ({r.currency})" if r.currency else "")]
     for row in r.rows:
         t, h = row.treated, row.held_out
         head = f"{row.signal:<20} {row.tier:<9} {row.action[:13]:<13} "
@@ -269,7 +277,7 @@ def render(r: OutcomeReport) -> str:
     saved = sum(v for _, v in r.saved_by_month)
     held = sum(row.held_out.n for row in r.rows)
     lines += ["", "Incremental revenue of treated alerts (vs held out): "
-              + (f"{saved:,.2f}" if held else "not measurable, no alert was held out")]
+              + (r.money(saved) if held else "not measurable, no alert was held out")]
     return "\n".join(lines)
 
 

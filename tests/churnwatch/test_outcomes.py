@@ -154,6 +154,10 @@ def test_verdicts_are_never_stronger_than_the_intervals() -> None:
     assert decided["gone_quiet"][1].startswith(
         "+24.0 points won back (+10.0 to +38.0), +75.00 revenue per alert (+12.00 to +140.00)")
     assert "30 of each are needed" in decided["skipped_promotions"][1]
+    euro = OutcomeReport(rows, [], [], closed=500, attribution_days=30, min_group=30,
+                         currency="EUR")
+    assert "+75.00 EUR revenue per alert (+12.00 EUR to +140.00 EUR)" in render(euro)
+    assert euro.to_json()["currency"] == "EUR" and report.to_json()["currency"] is None
     text = render(report)
     assert text.startswith("What to do") and "segment_at_risk      no effect shown" in text
     assert [v["decision"] for v in report.to_json()["verdicts"]] == [
