@@ -174,18 +174,15 @@ def document(settings: Settings | None = None) -> dict[str, Any]:
             "address": f"{rt.app_id}-{table}-changelog", "title": f"{table} table",
             "description": f"{internal} The changelog a restarted worker recovers from.",
             "messages": {"state": {"$ref": "#/components/messages/state"}}}
-    operations["forwardEvents"] = {
-        "action": "send", "channel": {"$ref": "#/channels/events"},
-        "summary": "two hops: the ingest agent forwards valid events, and ticks every second"}
-    operations["detectEvents"] = {
-        "action": "receive", "channel": {"$ref": "#/channels/events"},
-        "summary": "two hops: the detect agent"}
-    operations["sendTicks"] = {
-        "action": "send", "channel": {"$ref": "#/channels/ticks"},
-        "summary": "one hop: every worker ticks every second"}
-    operations["detectTicks"] = {
-        "action": "receive", "channel": {"$ref": "#/channels/ticks"},
-        "summary": "one hop: the detect agent, beside the source topics"}
+    for name, action, channel, summary in (
+            ("forwardEvents", "send", "events",
+             "two hops: the ingest agent forwards valid events, and ticks every second"),
+            ("detectEvents", "receive", "events", "two hops: the detect agent"),
+            ("sendTicks", "send", "ticks", "one hop: every worker ticks every second"),
+            ("detectTicks", "receive", "ticks",
+             "one hop: the detect agent, beside the source topics")):
+        operations[name] = {"action": action, "channel": {"$ref": f"#/channels/{channel}"},
+                            "summary": summary}
     for table in ("customers", "populations", "clocks"):
         operations[f"write{table.title()}"] = {
             "action": "send", "channel": {"$ref": f"#/channels/{table}Changelog"}}
