@@ -479,7 +479,11 @@ class Runtime:
         customers from a table half recovered, and their next states would be written
         without their history (seen once under load: a customer's last changelog state
         with 0 of its 11 orders after a takeover). The record is left unacked: the seek to
-        the committed offsets that ends recovery reads it again, or its new owner does."""
+        the committed offsets that ends recovery reads it again, or its new owner does.
+        Faust sets its event a few loop turns after that seek; a record fetched from the
+        new position within those turns would be left too and, never acked, wait for the
+        next rebalance or restart (nothing committed past it, so nothing lost; not seen,
+        and ``churnwatch_messages_deferred_total`` counts every deferral)."""
         if not self._recovered.is_set() or msg.tp not in self.app.consumer.assignment():
             self.metrics.deferred.inc()
             return None
