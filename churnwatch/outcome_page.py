@@ -134,7 +134,10 @@ def _responses(report: OutcomeReport) -> str:
             f'y2="{y + 16}" stroke="{TREATED}" stroke-width="3"/>',
             f'<line x1="{x(t.window_hours):.1f}" x2="{x(t.window_hours):.1f}" y1="{y - 3}" '
             f'y2="{y + 19}" stroke="#d62728" stroke-width="2"/>',
-            f'<text x="{x(t.window_hours) + 4:.1f}" y="{y - 2}" class="note">'
+            # near the right edge the note ends at the window line instead of starting there
+            f'<text x="{x(t.window_hours) + (-4 if x(t.window_hours) > right - 130 else 4):.1f}"'
+            f' y="{y - 2}" class="note" text-anchor='
+            f'"{"end" if x(t.window_hours) > right - 130 else "start"}">'
             f'window {t.window_hours} h, {t.late} late</text>']
     if not tiers:
         parts.append(f'<text x="{left}" y="30">no action was reported</text>')
