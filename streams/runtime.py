@@ -193,16 +193,24 @@ class Runtime:
         self._last_flush = time.monotonic()
         self._agents(raw)
         self._closing = False
+        self._recovered = False  # the current assignment's tables are read (on_rebalance_complete)
+        self._hook_into(app)
+        self._assigned = False
+
+    def _hook_into(self, app: faust.App) -> None:
+        """The timers, and the handlers of Faust's rebalance and shutdown signals."""
+        rt = self.settings.runtime
         for every, task, body in ((rt.tick_interval, "churnwatch.tick", self.tick),
                                   (rt.flush_every_seconds, "churnwatch.flush", self.flush_idle),
                                   (5.0, "churnwatch.measure", self.measure),
                                   (1.0, "churnwatch.heartbeat", self.heartbeat),
                                   (PROBE_EVERY, "churnwatch.probe", self.probe_broker)):
-            app.timer(every, name=task)(_guarded(task, body, metrics, lambda: self._closing))
+            app.timer(every, name=task)(
+                _guarded(task, body, self.metrics, lambda: self._closing))
         app.on_partitions_revoked.connect(self.on_revoked)
         app.on_partitions_assigned.connect(self.on_assigned)
+        app.on_rebalance_complete.connect(self.on_rebalance_complete)
         app.on_before_shutdown.connect(self.on_shutdown)
-        self._assigned = False
 
     def _agents(self, raw: dict[str, Any]) -> None:
         """Two hops: ingest repartitions the source topics, detect reads the events topic.
@@ -479,21 +487,24 @@ class Runtime:
         customers from a table half recovered, and their next states would be written
         without their history (seen once under load: a customer's last changelog state
         with 0 of its 11 orders after a takeover). The record is left unacked: the seek to
-        the committed offsets that ends recovery reads it again, or its new owner does.
-        Faust sets its event a few loop turns after that seek; a record fetched from the
-        new position within those turns would be left too and, never acked, wait for the
-        next rebalance or restart (nothing committed past it, so nothing lost; not seen,
-        and ``churnwatch_messages_deferred_total`` counts every deferral)."""
-        if not self._recovered.is_set() or msg.tp not in self.app.consumer.assignment():
+        the committed offsets that ends recovery, which comes after ``_recovered`` is set,
+        reads it again; or its new owner does. (Keying this on Faust's own "completed"
+        event, set a few loop turns after that seek, left records fetched in those turns
+        to wait for the next rebalance: a restarted worker lost the ticks it re-read.)"""
+        if not self._recovered or msg.tp not in self.app.consumer.assignment():
             self.metrics.deferred.inc()
             return None
         return self._load(msg.partition)
 
-    @property
-    def _recovered(self) -> Any:
-        """Faust's event for "recovery done and stream partitions seeked", set at the end
-        of every rebalance's recovery; cleared here on revocation (Faust never clears it)."""
-        return cast(Any, self.app.tables).recovery.completed
+    async def on_rebalance_complete(self, sender: Any, /, *args: Any,
+                                    signal: BaseSignalT[Any], **kwargs: Any) -> None:
+        """Faust signals this once the changelogs of the current assignment are read into
+        the tables, before it resumes the stream partitions and seeks them to their
+        committed offsets. A recovery overtaken by a newer rebalance signals it too
+        (mode's wait_first starts it before it sees the newer one): not if one is pending."""
+        recovery = cast(Any, self.app.tables).recovery
+        if not recovery.signal_recovery_start.is_set():
+            self._recovered = True
 
     def _load(self, partition: int) -> Detector:
         """Adopt a partition: rebuild its customers and their deadlines from the table."""
@@ -541,7 +552,7 @@ class Runtime:
         waiting for the broker meanwhile must not ack: its states are among the forgotten,
         and the new owner would skip events whose effect was never stored."""
         self._assignment += 1
-        self._recovered.clear()
+        self._recovered = False
         self.detectors.clear()
         self.clocks.clear()
         self.local.clear()
@@ -556,6 +567,7 @@ class Runtime:
     async def on_assigned(self, sender: Any, /, *args: Any, signal: BaseSignalT[Any],
                           **kwargs: Any) -> None:
         self._assigned = True
+        self._recovered = False  # this assignment's tables are recovered next
 
     async def on_shutdown(self, sender: Any, /, *args: Any, signal: BaseSignalT[Any],
                           **kwargs: Any) -> None:

@@ -33,14 +33,18 @@ def test_a_partition_is_adopted_after_recovery_ends_and_only_while_assigned(
         events = runtime.events_topic
         assigned = {TP(events, 0)}
         monkeypatch.setattr(runtime.app.consumer, "assignment", lambda: assigned)
-        recovered = runtime.app.tables.recovery.completed
+        app, recovery = runtime.app, runtime.app.tables.recovery
 
         def record(partition: int) -> SimpleNamespace:
             return SimpleNamespace(tp=TP(events, partition), partition=partition)
 
         seen: list[Any] = [runtime._adopt(record(0))]  # recovery has not ended
         runtime.table.data[customer.encode()] = CustomerState(seq=41).to_bytes()  # recovered
-        recovered.set()
+        recovery.signal_recovery_start.set()  # a newer rebalance is pending: not this one
+        await app.on_rebalance_complete.send()
+        seen.append(runtime._adopt(record(0)))
+        recovery.signal_recovery_start.clear()
+        await app.on_rebalance_complete.send()  # the tables of this assignment are read
         seen.append(runtime._adopt(record(1)))  # another worker's partition
         adopted = runtime._adopt(record(0))
         seen.append(adopted is not None and adopted.states.get(customer).seq)
@@ -49,7 +53,7 @@ def test_a_partition_is_adopted_after_recovery_ends_and_only_while_assigned(
         seen.append(runtime.metrics.deferred._value.get())
         return seen
 
-    assert asyncio.run(run()) == [None, None, 41, None, 3]
+    assert asyncio.run(run()) == [None, None, None, 41, None, 4]
 
 
 def test_once_faust_begins_to_shut_down_nothing_more_is_sent_or_acked(
