@@ -41,6 +41,7 @@ import orjson
 from churnwatch.config import Settings
 from churnwatch.engine import Detector, replay, valid_events
 from churnwatch.errors import UserError
+from churnwatch.labels import CAMPAIGN
 from churnwatch.models.alert import Alert, rfc3339
 from churnwatch.models.events import Order, parse_event
 from churnwatch.models.holdout import Holdout
@@ -141,7 +142,7 @@ def run_campaign(log: Path, labels: Path, settings: Settings, seed: int,
             for e in events]
     _write(log, base, kept)
     with labels.open("ab") as out:
-        out.write(orjson.dumps({"campaign": {
+        out.write(orjson.dumps({CAMPAIGN: {
             "holdout_share": loop.holdout_share, "holdout_salt": loop.holdout_salt,
             "attribution_days": loop.attribution_days, "act_rate": ACT_RATE,
             "plays": {s: list(p) for s, p in PLAYS.items()}, "passes": passes,

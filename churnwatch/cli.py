@@ -151,8 +151,9 @@ def generate(out: Path, labels: Path | None, customers: int, days: int, seed: in
              noise: bool, actions: bool, holdout_share: float | None) -> None:
     """Write a seeded synthetic event log and its ground-truth labels."""
     from churnwatch.generate import generate as run
+    from churnwatch.labels import labels_beside
 
-    labels = labels or _labels_of(out)
+    labels = labels or labels_beside(out)
     t0 = _time(start)
     assert t0 is not None
     result = run(out, labels, customers=customers, days=days, seed=seed,
@@ -169,27 +170,6 @@ def generate(out: Path, labels: Path | None, customers: int, days: int, seed: in
                    f"{done.win_backs} customers won back, "
                    f"{settings.loop.holdout_share:.0%} held out (salt "
                    f"{settings.loop.holdout_salt!r}); truth in {labels}", err=True)
-
-
-def _labels_of(log: Path) -> Path:
-    """Where ``generate`` puts a log's labels by default."""
-    return log.with_name(log.name.removesuffix(".jsonl") + ".labels.jsonl")
-
-
-def _recorded_holdout(log: Path) -> tuple[float, str, Path] | None:
-    """(share, salt, labels file) of the campaign ``generate --actions`` simulated on
-    ``log``, from the labels beside it; None if there are none."""
-    import orjson
-
-    labels = _labels_of(log)
-    if str(log) == "-" or not labels.is_file():
-        return None
-    with labels.open("rb") as lines:
-        for line in lines:
-            if line.startswith(b'{"campaign"'):
-                campaign = orjson.loads(line)["campaign"]
-                return campaign["holdout_share"], campaign["holdout_salt"], labels
-    return None
 
 
 def _with_holdout(settings: Settings, share: float | None, default: float | None = None
@@ -224,13 +204,15 @@ def outcomes(log: Path, as_of: str | None, holdout_share: float | None,
     import orjson
 
     from churnwatch.engine import replay
+    from churnwatch.labels import labels_beside, recorded_campaign
     from churnwatch.outcomes import render, report
 
     settings = _with_holdout(_settings(DETECTION), holdout_share)
-    recorded = None if holdout_share is not None or settings.loop.holdout_share else (
-        _recorded_holdout(log))
+    labels = labels_beside(log)
+    recorded = None if holdout_share is not None or settings.loop.holdout_share or (
+        str(log) == "-") else recorded_campaign(labels)
     if recorded is not None:  # the share the alerts were made with, not a guess of 0
-        share, salt, labels = recorded
+        share, salt = recorded["holdout_share"], recorded["holdout_salt"]
         settings = settings.changed("loop", holdout_share=share, holdout_salt=salt)
         click.echo(f"holdout: {share:.0%} of customers (salt {salt!r}), as recorded in "
                    f"{labels}", err=True)

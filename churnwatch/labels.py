@@ -20,6 +20,28 @@ CAMPAIGN = "campaign"
 """The key of the line ``generate --actions`` adds: the simulated campaign's truth."""
 
 
+def labels_beside(log: Path) -> Path:
+    """Where ``generate`` writes a log's labels unless told otherwise."""
+    return log.with_name(log.name.removesuffix(".jsonl") + ".labels.jsonl")
+
+
+def recorded_campaign(labels: Path) -> dict[str, Any] | None:
+    """The line ``generate --actions`` added to ``labels`` (holdout share and salt, the
+    truth per signal), or None if there is no such file or line."""
+    if not labels.is_file():
+        return None
+    with labels.open("rb") as lines:
+        for line in lines:
+            try:
+                row = orjson.loads(line)
+            except orjson.JSONDecodeError:
+                continue  # not ours to judge here: ``check`` says what is wrong with it
+            if isinstance(row, dict) and CAMPAIGN in row:
+                campaign: dict[str, Any] = row[CAMPAIGN]
+                return campaign
+    return None
+
+
 @dataclass(frozen=True)
 class SignalCheck:
     signal: str
