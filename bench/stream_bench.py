@@ -219,8 +219,7 @@ def throughput(customers: int, group_sizes: str, hops: list[int], tmp: Path, url
                     seed=3, start=datetime(2024, 1, 1, tzinfo=UTC), noise=False)
     settings = Settings()
     create_with_retention(settings)
-    ensure_topics(settings)
-    produce(read_lines(log), settings)
+    produce(read_lines(log), settings)  # which creates the other topics
     n = made.events
     print(f"{n:,} events in the source topics ({settings.topics.partitions} partitions "
           "each)", flush=True)

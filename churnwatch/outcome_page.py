@@ -125,6 +125,9 @@ def _responses(report: OutcomeReport) -> str:
     for n, t in enumerate(tiers):
         y = 20 + n * line
         p10, p50, p90 = t.percentile(0.1) or 0.0, t.median_hours or 0.0, t.percentile(0.9) or 0.0
+        window = x(t.window_hours)
+        # near the right edge the note ends at the window line instead of starting there
+        near_edge = window > right - 130
         parts += [
             f'<text x="{left - 8}" y="{y + 12}" text-anchor="end">{t.tier} '
             f'({t.answered})</text>',
@@ -132,12 +135,10 @@ def _responses(report: OutcomeReport) -> str:
             f'width="{max(1.0, x(p90) - x(p10)):.1f}" fill="{TREATED}" opacity="0.4"/>',
             f'<line class="mark" x1="{x(p50):.1f}" x2="{x(p50):.1f}" y1="{y}" '
             f'y2="{y + 16}" stroke="{TREATED}" stroke-width="3"/>',
-            f'<line x1="{x(t.window_hours):.1f}" x2="{x(t.window_hours):.1f}" y1="{y - 3}" '
+            f'<line x1="{window:.1f}" x2="{window:.1f}" y1="{y - 3}" '
             f'y2="{y + 19}" stroke="#d62728" stroke-width="2"/>',
-            # near the right edge the note ends at the window line instead of starting there
-            f'<text x="{x(t.window_hours) + (-4 if x(t.window_hours) > right - 130 else 4):.1f}"'
-            f' y="{y - 2}" class="note" text-anchor='
-            f'"{"end" if x(t.window_hours) > right - 130 else "start"}">'
+            f'<text x="{window + (-4 if near_edge else 4):.1f}" y="{y - 2}" class="note" '
+            f'text-anchor="{"end" if near_edge else "start"}">'
             f'window {t.window_hours} h, {t.late} late</text>']
     if not tiers:
         parts.append(f'<text x="{left}" y="30">no action was reported</text>')

@@ -275,7 +275,7 @@ def render(r: OutcomeReport) -> str:
                      f"median {tr.median_hours} h, p90 {tr.percentile(0.9)} h, {tr.late} late, "
                      f"{tr.overdue} overdue")
     saved = sum(v for _, v in r.saved_by_month)
-    held = sum(row.held_out.n for row in r.rows)
+    held = any(row.held_out.n for row in r.rows)
     lines += ["", "Incremental revenue of treated alerts (vs held out): "
               + (r.money(saved) if held else "not measurable, no alert was held out")]
     return "\n".join(lines)
