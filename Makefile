@@ -40,6 +40,7 @@ demo: install
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports --no-cache
 
 test: install system-deps asyncapi-deps lint
 	tests/run_suite.sh $(BIN)

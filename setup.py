@@ -8,36 +8,25 @@ bytes (tests/engine/test_compiled.py); BENCHMARKS.md says what the compiled one 
 """
 
 import os
+import shutil
+from pathlib import Path
 
 from setuptools import setup
 
-COMPILED = [
-    "churnwatch/engine/detector.py",
-    "churnwatch/engine/eventtime.py",
-    "churnwatch/engine/scoring.py",
-    "churnwatch/engine/alerting.py",
-    "churnwatch/engine/replayer.py",
-    "churnwatch/engine/deadletter.py",
-    "churnwatch/models/state.py",
-    "churnwatch/models/states.py",
-    "churnwatch/models/rfm.py",
-    "churnwatch/models/population.py",
-    "churnwatch/models/clv.py",
-    "churnwatch/models/risk.py",
-    "churnwatch/signals/__init__.py",
-    "churnwatch/signals/base.py",
-    "churnwatch/signals/actions.py",
-    "churnwatch/signals/governance.py",
-    "churnwatch/signals/basket_drop.py",
-    "churnwatch/signals/complaint_escalated.py",
-    "churnwatch/signals/engagement_drop.py",
-    "churnwatch/signals/gone_quiet.py",
-    "churnwatch/signals/nps_detractor.py",
-    "churnwatch/signals/promotion_skipped.py",
-    "churnwatch/signals/recovered.py",
-    "churnwatch/signals/segment_at_risk.py",
-    "churnwatch/signals/unfollowed.py",
-]
+COMPILED = sorted(
+    # the detection core: the engine, the replayer that drives it, every signal, and the
+    # parts of the domain it runs on per event; not the pydantic classes (settings, schemas)
+    [str(p) for part in ("engine", "replayer", "signals")
+     for p in Path("churnwatch", part).glob("*.py") if p.name != "detection.py"]
+    + [f"churnwatch/models/{name}.py" for name in (
+        "state", "state_cache", "rfm", "population", "clv", "risk", "vocabulary")]
+)
+
+# setuptools reuses build/lib.*: a module moved, renamed or no longer compiled would ship
+# its old extension from there, and the old one wins over the new source (a wheel built
+# after a move crashed on import). Every build starts from the source alone.
+for stale in Path("build").glob("lib*"):
+    shutil.rmtree(stale)
 
 ext_modules = []
 if os.environ.get("CHURNWATCH_MYPYC") == "1":

@@ -32,9 +32,9 @@ import faust
 from faust.types import TP
 from peers.faust_app import bench_app
 
-from churnwatch.config import Settings
 from churnwatch.engine import Detector, Scorer
 from churnwatch.models.events import InvalidEvent, parse_event
+from churnwatch.settings import Settings
 from churnwatch.streams import cloudevents
 from churnwatch.streams.worker import faust_worker
 

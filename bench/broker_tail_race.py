@@ -24,7 +24,7 @@ from pathlib import Path
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.admin import KafkaAdminClient, NewTopic
 
-from churnwatch.streams.broker import running_broker
+from churnwatch.tools.broker import running_broker
 
 TOPIC = TopicPartition("probe", 0)
 

@@ -26,8 +26,8 @@ from typing import Any
 import orjson
 from kafka import KafkaConsumer
 
-from churnwatch.config import Settings
 from churnwatch.models.events import parse_rfc3339
+from churnwatch.settings import Settings
 from churnwatch.streams.admin import client_options
 
 

@@ -19,9 +19,9 @@ from pathlib import Path
 import orjson
 
 import churnwatch
-from churnwatch.config import Settings
-from churnwatch.fit import fit_log
-from churnwatch.generate import generate
+from churnwatch.analysis.fit import fit_log
+from churnwatch.settings import Settings
+from churnwatch.simulate.generate import generate
 
 
 def main() -> None:

@@ -1,7 +1,7 @@
 """How often the outcome report's 95 % intervals hold the simulated campaign's true uplift.
 
-For each seed: generate a log, play the simulated campaign on it (churnwatch/campaign.py),
-report outcomes (churnwatch/outcomes.py), and compare each signal's interval (all tiers)
+For each seed: generate a log, play the simulated campaign on it (churnwatch/simulate/campaign.py),
+report outcomes (churnwatch/analysis/outcomes.py), and compare each signal's interval (all tiers)
 with the true uplift in the labels. With ``--placebo`` every action has no effect, so the
 true uplift is 0 everywhere and every interval that excludes 0 is a false finding.
 
@@ -18,10 +18,10 @@ from pathlib import Path
 
 import orjson
 
-from churnwatch.campaign import EFFECTS, run_campaign
-from churnwatch.config import Settings
-from churnwatch.generate import generate
-from churnwatch.outcomes import outcomes
+from churnwatch.analysis.outcomes import outcomes
+from churnwatch.settings import Settings
+from churnwatch.simulate.campaign import EFFECTS, run_campaign
+from churnwatch.simulate.generate import generate
 
 
 def seeds(text: str) -> list[int]:

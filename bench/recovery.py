@@ -27,10 +27,10 @@ from kafka.admin import KafkaAdminClient, NewTopic
 from state_memory import rss_bytes, template_states
 from stream_bench import metric
 
-from churnwatch.config import Settings
+from churnwatch.settings import Settings
 from churnwatch.streams.admin import client_options, ensure_topics
-from churnwatch.streams.broker import free_port, running_broker
 from churnwatch.streams.store import partition_of
+from churnwatch.tools.broker import free_port, running_broker
 
 ROOT = Path(__file__).parents[1]
 

@@ -15,9 +15,10 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from churnwatch.config import Settings
-from churnwatch.engine import Detector, replay_files, valid_events
-from churnwatch.generate import generate
+from churnwatch.engine import Detector
+from churnwatch.replayer import replay_files, valid_events
+from churnwatch.settings import Settings
+from churnwatch.simulate.generate import generate
 
 
 def main() -> None:

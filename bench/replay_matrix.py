@@ -32,9 +32,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from churnwatch.config import Settings
-from churnwatch.engine import detector, replay_files, valid_events
-from churnwatch.generate import generate
+from churnwatch.engine import detector
+from churnwatch.replayer import replay_files, valid_events
+from churnwatch.settings import Settings
+from churnwatch.simulate.generate import generate
 
 
 @dataclass(frozen=True)

@@ -21,8 +21,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from churnwatch.config import Settings
-from churnwatch.engine import replay_files
+from churnwatch.replayer import replay_files
+from churnwatch.settings import Settings
 
 
 def rss_bytes() -> int:

@@ -16,9 +16,9 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-from churnwatch.evaluate import auc
+from churnwatch.analysis.evaluate import auc
 from churnwatch.models.clv import History, expected_purchases, p_no_purchase
-from churnwatch.models.fitting import Histories, fit_mbgnbd
+from churnwatch.models.estimation import Histories, fit_mbgnbd
 from churnwatch.models.risk import train
 
 Array = npt.NDArray[np.float64]

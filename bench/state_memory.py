@@ -5,7 +5,7 @@
 A worker in memory mode holds every customer twice: the serialized state in the Faust
 table (bytes, what the changelog carries) and its state in the detector, decoded for the
 ``--live-limit`` most recently used customers (``runtime.live_customers``) and encoded
-for the rest (models/states.py). This replays a generated log (2,000 customers, one
+for the rest (models/state_cache.py). This replays a generated log (2,000 customers, one
 year) for realistic states, then adopts ``--customers`` of them under new ids the way a
 restarted worker does (``Detector.restore``, which decodes each for its deadlines), then
 reads as many as the limit allows (a worker's steady state), and reports the resident
@@ -24,9 +24,10 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from churnwatch.config import Settings
-from churnwatch.engine import Detector, valid_events
-from churnwatch.generate import generate
+from churnwatch.engine import Detector
+from churnwatch.replayer import valid_events
+from churnwatch.settings import Settings
+from churnwatch.simulate.generate import generate
 
 
 def rss_bytes() -> int:

@@ -50,11 +50,11 @@ from kafka import KafkaAdminClient
 from kafka.admin import NewTopic
 from latency import SentEvents, Subscriber, WatermarkOracle
 
-from churnwatch.config import Settings
-from churnwatch.generate import generate
+from churnwatch.settings import Settings
+from churnwatch.simulate.generate import generate
 from churnwatch.streams.admin import ensure_topics, source_topics
-from churnwatch.streams.broker import free_port, running_broker
-from churnwatch.streams.produce import produce, read_lines
+from churnwatch.tools.broker import free_port, running_broker
+from churnwatch.tools.produce import produce, read_lines
 
 ROOT = Path(__file__).parents[1]
 PEERS = ROOT / "bench" / "peers"

@@ -23,11 +23,11 @@ from pathlib import Path
 
 from stream_bench import create_with_retention, detected
 
-from churnwatch.config import Settings
-from churnwatch.generate import generate
+from churnwatch.settings import Settings
+from churnwatch.simulate.generate import generate
 from churnwatch.streams.admin import ensure_topics
-from churnwatch.streams.broker import free_port, running_broker
-from churnwatch.streams.produce import produce, read_lines
+from churnwatch.tools.broker import free_port, running_broker
+from churnwatch.tools.produce import produce, read_lines
 
 
 def main() -> None:

@@ -20,21 +20,21 @@ from importlib import import_module, metadata
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from churnwatch.config import Settings
-    from churnwatch.engine import Counts, DeadLetter, InvalidInput, ReplayResult, replay
     from churnwatch.errors import UserError
     from churnwatch.models.alert import Alert
     from churnwatch.models.events import InvalidEvent, parse_event
     from churnwatch.models.summary import CustomerSummary
+    from churnwatch.replayer import Counts, DeadLetter, InvalidInput, ReplayResult, replay
+    from churnwatch.settings import Settings
     from churnwatch.testing import EventLog
 
 __version__ = metadata.version("churnwatch")
 
 _EXPORTS = {
-    "replay": "churnwatch.engine", "ReplayResult": "churnwatch.engine",
-    "Counts": "churnwatch.engine", "DeadLetter": "churnwatch.engine",
-    "InvalidInput": "churnwatch.engine",
-    "Settings": "churnwatch.config", "UserError": "churnwatch.errors",
+    "replay": "churnwatch.replayer", "ReplayResult": "churnwatch.replayer",
+    "Counts": "churnwatch.replayer", "DeadLetter": "churnwatch.replayer",
+    "InvalidInput": "churnwatch.replayer",
+    "Settings": "churnwatch.settings", "UserError": "churnwatch.errors",
     "Alert": "churnwatch.models.alert", "CustomerSummary": "churnwatch.models.summary",
     "parse_event": "churnwatch.models.events", "InvalidEvent": "churnwatch.models.events",
     "EventLog": "churnwatch.testing",

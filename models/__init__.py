@@ -2,3 +2,7 @@
 
 Nothing here knows about Kafka or Faust.
 """
+
+if __name__ != "churnwatch.models":  # models/ is linked in as churnwatch.models
+    raise ImportError(f"import churnwatch.models, not {__name__}: under a second name every "
+                      "module would load twice, with two copies of each class")

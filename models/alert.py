@@ -12,16 +12,14 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
 
+from churnwatch.models.vocabulary import Severity, SignalName, Tier
+
 SCHEMA_VERSION = "v2"
 """Of what churnwatch writes (alerts, customer lines). v2 over v1: ``as_of`` and
 ``risk_horizon_days`` say what ``risk`` is the probability of, and the scores are null for
 a customer who never bought instead of being made up (CHANGELOG.md, docs/CONTRACT.md)."""
 TYPE_PREFIX = "io.churnwatch"
 
-SignalName = Literal[
-    "promotion_skipped", "basket_drop", "complaint_escalated", "unfollowed", "engagement_drop",
-    "gone_quiet", "segment_at_risk", "nps_detractor", "recovered", "follow_up_overdue",
-]
 def rfc3339(moment: datetime) -> str:
     """UTC with a Z, microseconds only when there are any: how every time is written."""
     return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ").replace(".000000Z", "Z")
@@ -76,11 +74,11 @@ class Trigger(_Frozen):
 
 class AlertData(_Frozen):
     signal: SignalName
-    severity: Literal["low", "medium", "high", "critical"]
+    severity: Severity
     reasons: list[Reason]
     evidence: dict[str, float | int | str | bool | None]
     rfm: Rfm
-    tier: Literal["diamond", "core", "potential", "basic"]
+    tier: Tier
     respond_within: str = Field(description="ISO 8601 duration of the tier's service level")
     respond_by: UtcTime = Field(description="time + respond_within")
     as_of: AsOf

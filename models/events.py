@@ -154,7 +154,7 @@ class Complaint(_Event):
 
 class ActionTaken(_Event):
     """Marketing automation reporting what it did about an alert: closes the loop
-    (signals/follow_up.py, models/outcome.py). An action for an alert churnwatch does not
+    (follow-up and attribution). An action for an alert churnwatch does not
     know is accepted: it may predate a restart of the campaign system, or an upgrade."""
 
     kind: Literal["action"]

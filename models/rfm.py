@@ -8,10 +8,10 @@ course plus the two docs/DOMAIN.md names for the rest.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
 
 from churnwatch.models.population import PopulationView
 from churnwatch.models.state import DAY, CustomerState
+from churnwatch.models.vocabulary import TIERS, Tier
 
 SEGMENTS: dict[tuple[bool, bool, bool], str] = {
     # (R up, F up, M up)
@@ -28,8 +28,6 @@ SEGMENT_CODES = {name: code for code, name in enumerate(SEGMENTS.values())}
 NO_PURCHASE = "prospect"
 """Segment of a customer who has never bought: R is undefined for them."""
 
-Tier = Literal["diamond", "core", "potential", "basic"]
-TIERS: tuple[Tier, ...] = ("diamond", "core", "potential", "basic")
 TIER_RANKS: dict[Tier, int] = {tier: rank for rank, tier in enumerate(TIERS)}
 """0 = diamond: the compact code state keeps (``CustomerState.tier``)."""
 RESPOND_HOURS: dict[Tier, int] = {"diamond": 1, "core": 4, "potential": 24, "basic": 48}

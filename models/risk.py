@@ -29,11 +29,9 @@ from churnwatch.models.clv import (
     expected_purchases,
     expected_spend,
 )
+from churnwatch.models.vocabulary import WARNING_SIGNALS
 
-SIGNAL_FEATURES = (
-    "promotion_skipped", "basket_drop", "complaint_escalated", "unfollowed",
-    "engagement_drop", "gone_quiet", "segment_at_risk", "nps_detractor",
-)
+SIGNAL_FEATURES = WARNING_SIGNALS
 FEATURES = ("forecast", "recency", "frequency", "order_value",
             *(f"signal.{name}" for name in SIGNAL_FEATURES))
 

@@ -105,7 +105,7 @@ class CustomerState:
     # again after a restart or rebalance is recognised however long ago it was applied
     # (recent_ids keeps only the last few). Replay leaves it empty.
     loop: list[list[Any]] = field(default_factory=list)  # the customer's alerts still
-    # awaiting an action or the end of their attribution window (models/outcome.py)
+    # awaiting an action or the end of their attribution window (models/attribution.py)
     pending_ids: set[str] | None = field(default=None, compare=False, repr=False)
     # ids of ``pending``, for O(1) duplicate checks; derived, never serialized; None while
     # nothing is pending, as for most customers most of the time (an empty set is 216 B)

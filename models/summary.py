@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Literal
-
 from pydantic import BaseModel, ConfigDict, Field
 
 from churnwatch.models.alert import AsOf, HorizonDays, Probability, ValueAtRisk
+from churnwatch.models.vocabulary import Tier
 
 
 class CustomerSummary(BaseModel):
@@ -17,7 +16,7 @@ class CustomerSummary(BaseModel):
     frequency: int
     monetary: float
     segment: str
-    tier: Literal["diamond", "core", "potential", "basic"]
+    tier: Tier
     as_of: AsOf  # the end of the log, or --as-of
     risk_horizon_days: HorizonDays
     p_alive: Probability

@@ -16,10 +16,15 @@ Each is a :class:`churnwatch.signals.base.Signal`; governance (cooldown, cap) an
 recommended actions apply to all of them alike and live in ``governance.py`` and ``actions.py``.
 """
 
+if __name__ != "churnwatch.signals":  # signals/ is linked in as churnwatch.signals
+    raise ImportError(f"import churnwatch.signals, not {__name__}: under a second name every "
+                      "module would load twice, with two copies of each class")
+
 from typing import get_args
 
 from churnwatch.models.events import AnyEvent
-from churnwatch.signals.base import CODES, SIGNAL_NAMES, TIME, Context, Finding, Reason, Signal
+from churnwatch.models.vocabulary import SIGNAL_NAMES
+from churnwatch.signals.base import CODES, TIME, Context, Finding, Reason, Signal
 from churnwatch.signals.basket_drop import BasketDrop
 from churnwatch.signals.complaint_escalated import ComplaintEscalated
 from churnwatch.signals.engagement_drop import EngagementDrop

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from churnwatch.models.rfm import Tier
+from churnwatch.models.vocabulary import Tier
 
 
 @dataclass(frozen=True, slots=True)

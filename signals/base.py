@@ -10,22 +10,17 @@ from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass, field
-from typing import ClassVar, Literal
+from typing import ClassVar
 
-from churnwatch.config import DetectionSettings
 from churnwatch.models.events import AnyEvent
 from churnwatch.models.population import PopulationView
-from churnwatch.models.rfm import TIERS, RfmSnapshot, Tier, snapshot
+from churnwatch.models.rfm import RfmSnapshot, snapshot
 from churnwatch.models.state import DAY, CustomerState, Prior
+from churnwatch.models.vocabulary import SEVERITIES, SIGNAL_NAMES, TIERS, Severity, Tier
+from churnwatch.signals.detection import DetectionSettings
 
-SIGNAL_NAMES = (
-    "promotion_skipped", "basket_drop", "complaint_escalated", "unfollowed",
-    "engagement_drop", "gone_quiet", "segment_at_risk", "nps_detractor", "recovered",
-    "follow_up_overdue",
-)
-"""Every alert names one of these (docs/CONTRACT.md); the position is the compact code used in
-state (``fired``, ``open_mask``), so new names may only be appended."""
-CODES = {name: code for code, name in enumerate(SIGNAL_NAMES)}
+CODES: dict[str, int] = {name: code for code, name in enumerate(SIGNAL_NAMES)}
+"""Each signal's compact code in state (``fired``, ``open_mask``): its position."""
 
 
 def known_signal(name: str) -> str:
@@ -37,8 +32,8 @@ def known_signal(name: str) -> str:
     hint = f"did you mean {guess[0]!r}? " if guess else ""
     raise ValueError(f"unknown signal {name!r}: {hint}(signals: {', '.join(SIGNAL_NAMES)})")
 
-Severity = Literal["low", "medium", "high", "critical"]
-SEVERITIES: tuple[Severity, ...] = ("low", "medium", "high", "critical")
+
+
 Evidence = dict[str, float | int | str | bool | None]
 
 

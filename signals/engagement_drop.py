@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import math
 
-from churnwatch.config import DetectionSettings, EngagementDropSettings
 from churnwatch.models.state import DAY, CustomerState
 from churnwatch.signals.base import TIME, Context, Finding, Reason, Signal, days, tiered
+from churnwatch.signals.detection import DetectionSettings, EngagementDropSettings
 
 
 def _dropped(state: CustomerState, now: float, rule: EngagementDropSettings

@@ -4,7 +4,7 @@ docs/DOMAIN.md: every warning is followed up, within the tier's window (1 h diam
 core, 24 h potential, 48 h basic). Unlike the other signals this one is about the team,
 not the customer's behaviour: it is not a :class:`~churnwatch.signals.base.Signal` run on
 items, but raised by the engine when event time passes a treated alert's deadline
-(models/outcome.py keeps the records), only when ``loop.follow_up`` is on. Cooldown and
+(models/attribution.py keeps the records), only when ``loop.follow_up`` is on. Cooldown and
 cap do not apply (each breached alert gets exactly one, and none may crowd out a warning);
 its id derives from the breached alert, so a replay or redelivery gives the same one.
 """
@@ -15,9 +15,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from churnwatch.models.alert import rfc3339
-from churnwatch.models.outcome import ALERT, AT, SIGNAL, TIER
-from churnwatch.models.rfm import RESPOND_HOURS, TIERS
-from churnwatch.signals.base import SIGNAL_NAMES, Finding, Reason
+from churnwatch.models.attribution import ALERT, AT, SIGNAL, TIER
+from churnwatch.models.rfm import RESPOND_HOURS
+from churnwatch.models.vocabulary import SIGNAL_NAMES, TIERS
+from churnwatch.signals.base import Finding, Reason
 
 NAME = "follow_up_overdue"
 

@@ -6,9 +6,9 @@ sends another event. One alert per silence: a new order starts a new one.
 
 from __future__ import annotations
 
-from churnwatch.config import DetectionSettings
 from churnwatch.models.state import DAY, CustomerState
 from churnwatch.signals.base import TIME, Context, Finding, Reason, Signal, days, tiered
+from churnwatch.signals.detection import DetectionSettings
 
 
 def quiet_after(state: CustomerState, settings: DetectionSettings) -> float:

@@ -7,9 +7,9 @@ exempt: it stops campaigns rather than starting them.
 
 from __future__ import annotations
 
-from churnwatch.config import GovernanceSettings
 from churnwatch.models.state import DAY, CustomerState
 from churnwatch.signals.base import CODES, Finding
+from churnwatch.signals.detection import GovernanceSettings
 
 RECOVERED = CODES["recovered"]
 

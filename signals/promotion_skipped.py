@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from churnwatch.config import DetectionSettings
 from churnwatch.models.state import CustomerState
 from churnwatch.signals.base import Context, Finding, Reason, Signal, tiered
+from churnwatch.signals.detection import DetectionSettings
 
 
 class PromotionSkipped(Signal):

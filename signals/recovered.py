@@ -4,7 +4,8 @@ measured (docs/DOMAIN.md: every warning is followed up and recall success is mea
 from __future__ import annotations
 
 from churnwatch.models.events import Order
-from churnwatch.signals.base import SIGNAL_NAMES, Context, Finding, Reason, Signal, days
+from churnwatch.models.vocabulary import SIGNAL_NAMES
+from churnwatch.signals.base import Context, Finding, Reason, Signal, days
 
 
 class Recovered(Signal):

@@ -13,7 +13,8 @@ customer's own rolling spend fell well below its peak in the old tier.
 
 from __future__ import annotations
 
-from churnwatch.models.rfm import SEGMENT_CODES, TIER_RANKS, TIERS
+from churnwatch.models.rfm import SEGMENT_CODES, TIER_RANKS
+from churnwatch.models.vocabulary import TIERS
 from churnwatch.signals.base import Context, Finding, Reason, Signal, tiered
 
 RETAIN = "important-retain"

@@ -16,10 +16,13 @@ from kafka import KafkaAdminClient
 from kafka.admin import NewTopic
 from kafka.errors import TopicAlreadyExistsError
 
-from churnwatch.config import Settings
 from churnwatch.errors import UserError
-from churnwatch.streams.broker import TANSU_CLUSTER_ID
+from churnwatch.settings import Settings
 from churnwatch.streams.probe import require_protocol
+
+TANSU_CLUSTER_ID = "tansu_cluster"
+"""The cluster id Tansu reports by default and the launcher gives it: how a worker
+recognises the embedded broker by its answers (``streams/admin.py``)."""
 
 NO_BROKER = ("no Kafka broker configured: set CHURNWATCH_KAFKA__BROKERS=host:port\n"
              "  (for a local one: `churnwatch broker --port 9092` and "

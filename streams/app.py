@@ -1,4 +1,4 @@
-"""The Faust application and its Kafka settings, all from :class:`churnwatch.config.Settings`."""
+"""The Faust application and its Kafka settings, all from :class:`churnwatch.settings.Settings`."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from faust.types import TP, ConsumerT, ProducerT
 from mode.services import WaitResults
 from mode.utils.queues import FlowControlEvent
 
-from churnwatch.config import Settings
+from churnwatch.settings import Settings
 from churnwatch.streams.admin import ssl_context
 from churnwatch.streams.store import store_url
 

@@ -19,8 +19,8 @@ import os
 from pathlib import Path
 from typing import IO
 
-from churnwatch.config import Settings
 from churnwatch.errors import UserError
+from churnwatch.settings import Settings
 
 log = logging.getLogger(__name__)
 

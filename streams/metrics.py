@@ -19,8 +19,7 @@ from prometheus_client.gc_collector import GCCollector
 from prometheus_client.platform_collector import PlatformCollector
 from prometheus_client.process_collector import ProcessCollector
 
-from churnwatch.models.rfm import TIERS
-from churnwatch.signals.base import SIGNAL_NAMES
+from churnwatch.models.vocabulary import SIGNAL_NAMES, TIERS
 
 # Alert latency spans a second (a live event crossing two agents) to an hour (a deadline
 # reached only when event time moves on): roughly x2 steps across that range.

@@ -20,8 +20,8 @@ import socket
 import ssl
 import struct
 
-from churnwatch.config import Settings
 from churnwatch.errors import UserError
+from churnwatch.settings import Settings
 
 TIMEOUT = 5.0
 """Seconds for the handshake and each answer: a broker in the right protocol answers in

@@ -35,12 +35,11 @@ from faust.streams import Stream
 from faust.types.tuples import FutureMessage
 from mode.types.signals import BaseSignalT
 
-from churnwatch.config import Settings
 from churnwatch.engine import (
     LATE_REASON,
+    Admission,
     Detector,
     EventTimeGuard,
-    Outcome,
     Scorer,
     Stats,
     ahead_reason,
@@ -50,7 +49,8 @@ from churnwatch.errors import UserError
 from churnwatch.models.alert import Alert, rfc3339
 from churnwatch.models.events import AnyEvent, InvalidEvent, parse_event
 from churnwatch.models.population import Population, PopulationView
-from churnwatch.models.rfm import TIERS
+from churnwatch.models.vocabulary import TIERS
+from churnwatch.settings import Settings
 from churnwatch.signals import SIGNAL_NAMES
 from churnwatch.streams import cloudevents
 from churnwatch.streams.acks import Acker, Batch, Write
@@ -406,13 +406,13 @@ class Runtime:
             return
         now = self._clock(msg.partition).event_time()
         outcome = detector.ingest(event, event_time=now)
-        if outcome is Outcome.DUPLICATE:
+        if outcome is Admission.DUPLICATE:
             self.metrics.duplicates.inc()
-        elif outcome is Outcome.LATE:
+        elif outcome is Admission.LATE:
             self.metrics.late.inc()
             self._sent.append(self.dead.send_soon(**self._dead_letter(
                 LATE_REASON, raw, msg.topic, msg.partition, msg.offset)))
-        elif outcome is Outcome.AHEAD:
+        elif outcome is Admission.AHEAD:
             self.metrics.out_of_time.labels(msg.topic).inc()
             self._sent.append(self.dead.send_soon(**self._dead_letter(
                 ahead_reason(event.ts, now, detector.max_held), raw, msg.topic,

@@ -14,7 +14,7 @@ import faust.stores
 from aiokafka.partitioner import murmur2
 from faust.stores.rocksdb import Store as RocksDBStore
 
-from churnwatch.config import Settings
+from churnwatch.settings import Settings
 
 ROCKSDB_SCHEME = "churnwatch-rocksdb"
 

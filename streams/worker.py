@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import faust
 
-from churnwatch.config import Settings
 from churnwatch.errors import UserError
+from churnwatch.settings import Settings
 from churnwatch.streams.admin import embedded_broker, ensure_topics, require_brokers
 from churnwatch.streams.app import create_app
 from churnwatch.streams.datadir import claim

@@ -9,10 +9,10 @@ from typing import Any
 
 import orjson
 
-from churnwatch.config import Settings
 from churnwatch.engine import Detector
 from churnwatch.models.alert import Alert
 from churnwatch.models.events import AnyEvent, parse_event
+from churnwatch.settings import Settings
 
 T0 = datetime(2024, 1, 1, tzinfo=UTC).timestamp()
 DAY = 86_400.0

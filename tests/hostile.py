@@ -10,9 +10,9 @@ from collections.abc import Iterator
 
 import orjson
 
-from churnwatch.config import EventTimeSettings
 from churnwatch.engine import EventTimeGuard
 from churnwatch.models.events import InvalidEvent, parse_event
+from churnwatch.settings import EventTimeSettings
 
 
 def _order(**changes: object) -> bytes:

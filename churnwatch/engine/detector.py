@@ -25,20 +25,20 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from churnwatch.config import Settings
 from churnwatch.engine.alerting import build_alert
 from churnwatch.engine.eventtime import Quorum
 from churnwatch.engine.scoring import Scorer
-from churnwatch.models import outcome
+from churnwatch.models import attribution
 from churnwatch.models.alert import Alert
+from churnwatch.models.attribution import AlertOutcome, Response
 from churnwatch.models.events import ActionTaken, AnyEvent, Order, parse_rfc3339
 from churnwatch.models.holdout import Holdout
-from churnwatch.models.outcome import AlertOutcome, Response
 from churnwatch.models.params import ModelDoc
 from churnwatch.models.population import EMPTY_VIEW, Population, PopulationView
 from churnwatch.models.rfm import SEGMENT_CODES, TIER_RANKS, classify
 from churnwatch.models.state import DAY, N_BUCKETS, CustomerState
-from churnwatch.models.states import CustomerStates
+from churnwatch.models.state_cache import CustomerStates
+from churnwatch.settings import Settings
 from churnwatch.signals import BY_TRIGGER, CODES, TIMED, Context
 from churnwatch.signals.follow_up import NAME as FOLLOW_UP
 from churnwatch.signals.follow_up import overdue_finding
@@ -48,7 +48,7 @@ NOT_FOLLOWED = frozenset({CODES["recovered"], CODES[FOLLOW_UP]})
 """Alerts that ask for no action, so open no loop record."""
 
 
-class Outcome(StrEnum):
+class Admission(StrEnum):
     ACCEPTED = "accepted"
     DUPLICATE = "duplicate"
     LATE = "late"
@@ -97,7 +97,7 @@ class Detector:
     def __init__(self, settings: Settings, scorer: Scorer | None = None,
                  stats: Stats | None = None, live_limit: int | None = None) -> None:
         """``live_limit``: customer states kept decoded between batches (``compact``);
-        ``None`` keeps all (models/states.py)."""
+        ``None`` keeps all (models/state_cache.py)."""
         self.settings = settings.detection
         self.source = settings.source
         self.scorer = scorer or Scorer(settings.risk.doc())
@@ -141,7 +141,7 @@ class Detector:
     def watermark(self) -> float:
         return self.quorum.time - self.lateness
 
-    def ingest(self, event: AnyEvent, event_time: float | None = None) -> Outcome:
+    def ingest(self, event: AnyEvent, event_time: float | None = None) -> Admission:
         """Accept an event into its customer's pending list, or say why not.
         ``event_time``: where event time stands (a worker's clock); None in replay, where
         it is the detector's own quorum."""
@@ -149,24 +149,24 @@ class Detector:
         st = self.states.get(cid)
         if st is not None and st.seen(event.event_id):
             self.stats.duplicates += 1
-            return Outcome.DUPLICATE
+            return Admission.DUPLICATE
         if st is not None and event.ts < st.through:
             self.stats.late += 1
-            return Outcome.LATE
+            return Admission.LATE
         if event_time is None:
             self.quorum.observe(cid, event.ts)
             event_time = self.quorum.time
         if st is not None and len(st.pending) >= self.max_held and \
                 event.ts > event_time > -math.inf:
             self.stats.out_of_time += 1
-            return Outcome.AHEAD
+            return Admission.AHEAD
         if st is None:
             st = self.states[cid] = CustomerState()
         st.hold(event)
         self.stats.accepted += 1
         self.touched.add(cid)
         self._schedule(cid, st)
-        return Outcome.ACCEPTED
+        return Admission.ACCEPTED
 
     def restore(self, stored: Iterable[tuple[str, bytes]]) -> Restored:
         """Adopt customer states recovered from storage (a changelog), with their
@@ -238,7 +238,7 @@ class Detector:
         or a loop record's deadline."""
         due = _item_due(st)
         if st.loop:
-            due = min(due, outcome.due(st, self.attribution) or math.inf)
+            due = min(due, attribution.due(st, self.attribution) or math.inf)
         return due
 
     def _step(self, cid: str, st: CustomerState, due: float, alerts: list[Alert]) -> None:
@@ -278,7 +278,7 @@ class Detector:
         if st.promos:
             st.expire_promotions(now)
         if st.loop and isinstance(trigger, Order) and trigger.status == "placed":
-            outcome.bought(st, trigger, self.attribution)
+            attribution.bought(st, trigger, self.attribution)
         view = self.view
         f, m, rolloff = st.window_and_rolloff(now, self.bucket_seconds)
         window = (f, m)
@@ -316,12 +316,12 @@ class Detector:
         if CODES[signal] in NOT_FOLLOWED:
             return
         due = int(alert.data.respond_by.timestamp()) if self.follow_up and not held else 0
-        outcome.open_record(st, alert.id, CODES[signal], tier, int(now), held, due)
+        attribution.open_record(st, alert.id, CODES[signal], tier, int(now), held, due)
 
     def _answer(self, st: CustomerState, action: ActionTaken) -> None:
         """An action report: it answers its alert's record, if the customer has one."""
         st.remember_id(action)
-        answered = outcome.answer(st, action)
+        answered = attribution.answer(st, action)
         if isinstance(answered, Response):
             self.responses.append(answered)
         self.stats.actions["answered" if isinstance(answered, Response) else
@@ -331,18 +331,18 @@ class Detector:
         """Event time passed a record's deadline: raise what is overdue, close the
         attribution windows that ended. Not an item: no signal runs and the customer's
         classification and event time stay as they were, so alerts never depend on it."""
-        late = outcome.overdue(st, now) if self.follow_up else []
+        late = attribution.overdue(st, now) if self.follow_up else []
         if late:
             f, m = st.window(now, self.bucket_seconds)
             segment, tier = classify(st, now, self.view, (f, m))
             ctx = Context(cid, now, None, st.prior(None), st, self.view, self.settings,
                           (f, m), segment, tier)
             for rec in late:
-                self.breaches.append(rec[outcome.TIER])
+                self.breaches.append(rec[attribution.TIER])
                 finding = overdue_finding(rec)
                 self.stats.alerts[finding.signal] += 1
                 alerts.append(build_alert(finding, ctx, self.source, self.scorer))
-        self.outcomes += outcome.close(cid, st, now, self.attribution)
+        self.outcomes += attribution.close(cid, st, now, self.attribution)
 
     def _next_review(self, st: CustomerState, now: float, rolloff: int) -> int:
         """The earliest deadline after ``now`` (0: none), the window's rolloff included."""

@@ -24,8 +24,8 @@ import math
 from collections.abc import Iterable
 from datetime import UTC, datetime
 
-from churnwatch.config import EventTimeSettings
 from churnwatch.models.alert import rfc3339
+from churnwatch.settings import EventTimeSettings
 
 
 class Quorum:
@@ -109,8 +109,12 @@ class EventTimeGuard:
         return None
 
 
+LATE_REASON = "late: its customer was already evaluated past this event time"
+"""Why the detector refused an event behind its customer (``Admission.LATE``)."""
+
+
 def ahead_reason(ts: float, event_time: float, max_held: int) -> str:
-    """Why the detector refused to hold an event (``Outcome.AHEAD``)."""
+    """Why the detector refused to hold an event (``Admission.AHEAD``)."""
     return (f"occurred_at {_time(ts)} is ahead of event time {_time(event_time)} (the newest "
             f"time a quorum of customers has reached) and its customer already has "
             f"{max_held} events waiting for it")

@@ -13,7 +13,7 @@ from churnwatch.models.clv import History, expected_purchases_if_alive, expected
 from churnwatch.models.params import ModelDoc
 from churnwatch.models.risk import Customer, raw_values
 from churnwatch.models.state import CustomerState
-from churnwatch.signals.base import SIGNAL_NAMES
+from churnwatch.models.vocabulary import SIGNAL_NAMES
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import orjson
 
-from churnwatch.config import Settings
-from churnwatch.streams.asyncapi import document
+from churnwatch.settings import Settings
+from churnwatch.tools.asyncapi import document
 
 ROOT = Path(__file__).parents[2]
 CHECKER = ROOT / "tests" / "asyncapi"

@@ -83,9 +83,9 @@ def test_generator_is_seeded(tmp_path: Path) -> None:
 def test_a_replay_into_a_pipe_says_how_far_it_is(tmp_path: Path,
                                                  capsys: pytest.CaptureFixture[str]) -> None:
     """Standard error is no terminal here (captured): lines, not a bar."""
-    from churnwatch.config import Settings
-    from churnwatch.engine import replay_files
-    from churnwatch.generate import generate
+    from churnwatch.replayer import replay_files
+    from churnwatch.settings import Settings
+    from churnwatch.simulate.generate import generate
 
     log = tmp_path / "log.jsonl"
     generate(log, tmp_path / "labels.jsonl", customers=60, days=200, seed=2,

@@ -3,7 +3,7 @@ from pathlib import Path
 
 import pytest
 
-from churnwatch.config import Settings
+from churnwatch.settings import Settings
 
 EXAMPLE = Path(__file__).parents[2] / "deploy" / "churnwatch.example.toml"
 

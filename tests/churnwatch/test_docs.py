@@ -127,3 +127,28 @@ def test_every_relative_link_and_named_document_exists() -> None:
                 missing.append(f"{doc.name}: {target}")
         missing += [f"{doc.name}: {p}" for p in named if not _shipped(ROOT / p)]
     assert not missing, missing
+
+
+def test_the_readme_layout_names_every_package_and_only_real_files() -> None:
+    """The Layout section is how a newcomer finds things: every folder it names exists,
+    every file it names is in that folder, and every package of the tree is named."""
+    layout = README.split("\n## Layout\n", 1)[1].split("\n## ", 1)[0]
+    entries: dict[str, str] = {}
+    for block in re.findall(r"```\n(.*?)```", layout, re.S):
+        name = ""
+        for line in block.splitlines():
+            text = line
+            if line and not line[0].isspace():
+                name, _, text = line.partition(" ")
+                entries[name] = ""
+            entries[name] += text
+    for name, text in entries.items():
+        assert (ROOT / name).exists(), name
+        if name.endswith("/"):
+            for file in re.findall(r"\b([a-z_]+\.(?:py|json))\b", text):
+                assert (ROOT / name / file).exists(), f"{name}{file}"
+    packages = {f"{p.parent.relative_to(ROOT).as_posix()}/"
+                for p in (ROOT / "churnwatch").glob("*/__init__.py")}
+    linked = {f"{p.name}/" for p in (ROOT / "churnwatch").iterdir() if p.is_symlink()}
+    named = {n for n in entries if n.endswith("/")}
+    assert (packages - {f"churnwatch/{n}" for n in linked}) | linked <= named

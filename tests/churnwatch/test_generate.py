@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from churnwatch import generate as module
-from churnwatch.generate import generate
+from churnwatch.simulate import generate as module
+from churnwatch.simulate.generate import generate
 
 
 def _made(tmp: Path, name: str) -> tuple[bytes, bytes]:

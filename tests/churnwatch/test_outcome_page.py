@@ -10,12 +10,12 @@ from datetime import UTC, datetime
 from itertools import pairwise
 from pathlib import Path
 
-from churnwatch.campaign import run_campaign
-from churnwatch.config import Settings
-from churnwatch.generate import generate
+from churnwatch.analysis.outcome_page import HELD, TREATED, UNSURE, month_ticks, page
+from churnwatch.analysis.outcomes import OutcomeReport, Row, outcomes
 from churnwatch.models.uplift import Group, uplift
-from churnwatch.outcome_page import HELD, TREATED, UNSURE, month_ticks, page
-from churnwatch.outcomes import OutcomeReport, Row, outcomes
+from churnwatch.settings import Settings
+from churnwatch.simulate.campaign import run_campaign
+from churnwatch.simulate.generate import generate
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",

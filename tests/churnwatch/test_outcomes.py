@@ -14,12 +14,12 @@ import orjson
 import pytest
 from click.testing import CliRunner
 
-from churnwatch.campaign import EFFECTS, run_campaign
+from churnwatch.analysis.outcomes import OutcomeReport, Row, outcomes, p_value, render, verdicts
 from churnwatch.cli import main
-from churnwatch.config import Settings
-from churnwatch.generate import generate
 from churnwatch.models.uplift import Group, Uplift
-from churnwatch.outcomes import OutcomeReport, Row, outcomes, p_value, render, verdicts
+from churnwatch.settings import Settings
+from churnwatch.simulate.campaign import EFFECTS, run_campaign
+from churnwatch.simulate.generate import generate
 
 SETTINGS = Settings.build(loop={"holdout_share": 0.5})
 

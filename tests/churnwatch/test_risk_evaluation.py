@@ -11,14 +11,14 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from churnwatch.cdnow import convert
+from churnwatch.analysis.evaluate import auc, evaluate
+from churnwatch.analysis.fit import fit_log
+from churnwatch.analysis.snapshots import snapshots
 from churnwatch.cli import main
-from churnwatch.config import Settings
-from churnwatch.evaluate import auc, evaluate
-from churnwatch.fit import fit_log
-from churnwatch.generate import generate
 from churnwatch.models.params import default, load
-from churnwatch.snapshots import snapshots
+from churnwatch.settings import Settings
+from churnwatch.simulate.cdnow import convert
+from churnwatch.simulate.generate import generate
 
 DATA = Path(__file__).parents[1] / "data" / "cdnow"
 CUTOFF = datetime(1997, 10, 1, tzinfo=UTC).timestamp()  # end of 1997-09-30, week 39

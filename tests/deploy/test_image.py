@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from churnwatch.streams.broker import RunningBroker, free_port
+from churnwatch.tools.broker import RunningBroker, free_port
 from tests.churnwatch.test_packaging import PIP, run, wheel_and_fresh_venv
 from tests.streams.conftest import Cluster
 from tests.streams.test_health import statuses_until

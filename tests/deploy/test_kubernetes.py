@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 import yaml
 
-from churnwatch.config import Settings
-from churnwatch.environment import unknown_variables
+from churnwatch.settings import Settings
+from churnwatch.settings.environment import unknown_variables
 from tests.deploy.test_image import env_of_image, final_stage
 
 ROOT = Path(__file__).parents[2]

@@ -18,9 +18,9 @@ import orjson
 import pytest
 import yaml
 
-from churnwatch.streams.broker import RunningBroker, free_port
-from churnwatch.streams.children import die_with_parent
-from churnwatch.streams.produce import produce
+from churnwatch.tools.broker import RunningBroker, free_port
+from churnwatch.tools.children import die_with_parent
+from churnwatch.tools.produce import produce
 from tests.deploy.test_prometheus_rules import RULES
 from tests.streams.conftest import Cluster, eventually
 

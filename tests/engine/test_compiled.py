@@ -19,7 +19,7 @@ RUN_CASES = """
 import sys
 from pathlib import Path
 import churnwatch.engine.detector, churnwatch.models.state, churnwatch.signals.gone_quiet
-from churnwatch.config import Settings
+from churnwatch.settings import Settings
 from tests.golden.cases import CASES, run_case
 out = Path(sys.argv[1])
 for module in (churnwatch.engine.detector, churnwatch.models.state, churnwatch.signals.gone_quiet):

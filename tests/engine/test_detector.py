@@ -1,18 +1,18 @@
 import gc
 from datetime import timedelta
 
-from churnwatch.config import Settings
-from churnwatch.engine import Detector, Outcome
+from churnwatch.engine import Admission, Detector
+from churnwatch.settings import Settings
 from tests.helpers import DAY, T0, detect, engage, order, regular_orders, signals_of
 
 
 def test_a_repeated_event_id_is_ignored_and_counted() -> None:
     d = Detector(Settings())
     first = engage("unfollow", 0)
-    assert d.ingest(first) is Outcome.ACCEPTED
-    assert d.ingest(first) is Outcome.DUPLICATE  # still pending
+    assert d.ingest(first) is Admission.ACCEPTED
+    assert d.ingest(first) is Admission.DUPLICATE  # still pending
     alerts = d.finish()
-    assert d.ingest(first) is Outcome.DUPLICATE  # already processed
+    assert d.ingest(first) is Admission.DUPLICATE  # already processed
     assert len(alerts) == 1
     assert d.stats.duplicates == 2
 
@@ -45,7 +45,7 @@ def test_an_event_behind_what_its_customer_has_seen_is_late_and_changes_nothing(
     d.ingest(order(10, 50.0))
     d.advance(T0 + 11 * DAY)
     before = d.states["c1"].to_bytes()
-    assert d.ingest(order(5, 999.0)) is Outcome.LATE
+    assert d.ingest(order(5, 999.0)) is Admission.LATE
     assert d.states["c1"].to_bytes() == before
     assert d.stats.late == 1
 

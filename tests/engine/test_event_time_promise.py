@@ -21,9 +21,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import churnwatch
-from churnwatch.config import Settings
-from churnwatch.fit import fit_log
-from churnwatch.generate import generate
+from churnwatch.analysis.fit import fit_log
+from churnwatch.settings import Settings
+from churnwatch.simulate.generate import generate
 from tests.hostile import corpus
 from tests.streams.logs import POPULATION_SIGNALS
 

@@ -10,8 +10,8 @@ import orjson
 import pytest
 
 import churnwatch
-from churnwatch.config import EventTimeSettings
 from churnwatch.engine import EventTimeGuard, Quorum
+from churnwatch.settings import EventTimeSettings
 
 DAY = 86_400.0
 T0 = datetime(2024, 1, 1, tzinfo=UTC).timestamp()

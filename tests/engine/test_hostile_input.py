@@ -14,7 +14,7 @@ import orjson
 import pytest
 
 import churnwatch
-from churnwatch.generate import generate
+from churnwatch.simulate.generate import generate
 from tests.hostile import HOSTILE, corpus, original
 
 

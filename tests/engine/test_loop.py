@@ -8,9 +8,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import churnwatch
-from churnwatch.config import Settings
-from churnwatch.engine import ReplayResult
 from churnwatch.models.holdout import bucket
+from churnwatch.replayer import ReplayResult
+from churnwatch.settings import Settings
 from churnwatch.signals.base import CODES
 from churnwatch.testing import EventLog
 

@@ -14,14 +14,15 @@ from pathlib import Path
 
 import pytest
 
-from churnwatch.config import Settings
-from churnwatch.engine import Detector, valid_events
-from churnwatch.environment import load
+from churnwatch.analysis.fit import fit_log
+from churnwatch.engine import Detector
 from churnwatch.errors import UserError
-from churnwatch.fit import fit_log
-from churnwatch.generate import generate
 from churnwatch.models.events import AnyEvent
 from churnwatch.models.population import Population
+from churnwatch.replayer import valid_events
+from churnwatch.settings import Settings
+from churnwatch.settings.environment import load
+from churnwatch.simulate.generate import generate
 
 PARTITIONS = 4
 

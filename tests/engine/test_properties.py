@@ -9,10 +9,10 @@ import orjson
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from churnwatch.config import Settings
 from churnwatch.engine import Detector, Quorum
 from churnwatch.models.alert import Alert
 from churnwatch.models.events import AnyEvent, parse_event
+from churnwatch.settings import Settings
 
 T0 = datetime(2024, 1, 1, tzinfo=UTC).timestamp()
 LATENESS = 600.0
@@ -91,7 +91,7 @@ def test_any_valid_sequence_runs_and_replays_identically(events: list[AnyEvent])
 @given(logs, st.integers(1, 2))
 def test_keeping_few_states_decoded_changes_no_alert(events: list[AnyEvent],
                                                      live_limit: int) -> None:
-    """A worker keeps most customers encoded between batches (models/states.py); here
+    """A worker keeps most customers encoded between batches (models/state_cache.py); here
     after every event, with at most one or two of the three customers decoded."""
     assert run(events, live_limit) == run(events)
 

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from churnwatch.streams.apache_kafka import KafkaCluster, running_kafka
+from churnwatch.tools.apache_kafka import KafkaCluster, running_kafka
 from tests.conftest import BROKERS_USED
 from tests.streams.conftest import cluster  # noqa: F401 - a fixture, used by name
 

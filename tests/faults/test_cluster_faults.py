@@ -13,8 +13,8 @@ import pytest
 from kafka import KafkaAdminClient
 from kafka.errors import KafkaError
 
-from churnwatch.streams.apache_kafka import KafkaCluster, KafkaNode, running_kafka
-from churnwatch.streams.produce import produce, read_lines
+from churnwatch.tools.apache_kafka import KafkaCluster, KafkaNode, running_kafka
+from churnwatch.tools.produce import produce, read_lines
 from tests.conftest import BROKERS_USED, FAILED
 from tests.faults.test_faults import assert_as_replayed
 from tests.streams.conftest import (

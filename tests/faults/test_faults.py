@@ -21,11 +21,11 @@ from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
 from kafka.admin import ConfigResource, ConfigResourceType
 from prometheus_client.parser import text_string_to_metric_families
 
-from churnwatch.config import Settings
 from churnwatch.models.events import InvalidEvent, parse_event
+from churnwatch.settings import Settings
 from churnwatch.streams.admin import client_options, source_topics
-from churnwatch.streams.apache_kafka import KafkaCluster, KafkaNode
-from churnwatch.streams.produce import produce, read_lines, route
+from churnwatch.tools.apache_kafka import KafkaCluster, KafkaNode
+from churnwatch.tools.produce import produce, read_lines, route
 from tests.faults.conftest import FULL
 from tests.hostile import corpus, is_refused, original
 from tests.streams.conftest import (

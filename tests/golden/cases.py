@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import churnwatch
-from churnwatch.campaign import run_campaign
-from churnwatch.config import Settings
-from churnwatch.generate import generate
+from churnwatch.settings import Settings
+from churnwatch.simulate.campaign import run_campaign
+from churnwatch.simulate.generate import generate
 
 GOLDEN = Path(__file__).parent
 

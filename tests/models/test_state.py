@@ -1,6 +1,6 @@
-from churnwatch.config import Settings
 from churnwatch.engine import Detector
 from churnwatch.models.state import CustomerState
+from churnwatch.settings import Settings
 from tests.helpers import DAY, T0, complaint, engage, offer, order
 
 

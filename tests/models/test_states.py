@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from churnwatch.models.state import CustomerState
-from churnwatch.models.states import CustomerStates
+from churnwatch.models.state_cache import CustomerStates
 
 
 def state(orders: int) -> CustomerState:

@@ -1,5 +1,5 @@
-from churnwatch.config import Settings
 from churnwatch.engine import Detector
+from churnwatch.settings import Settings
 from tests.helpers import complaint, detect, engage, order
 
 

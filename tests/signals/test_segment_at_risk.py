@@ -1,4 +1,4 @@
-from churnwatch.config import Settings
+from churnwatch.settings import Settings
 from tests.helpers import by_time, detect, regular_orders, signals_of
 
 

@@ -25,14 +25,14 @@ from aiokafka import AIOKafkaConsumer
 from kafka import KafkaConsumer
 from prometheus_client.parser import text_string_to_metric_families
 
-from churnwatch.config import Settings
+from churnwatch.analysis.fit import fit_log
 from churnwatch.engine import LATE_REASON
-from churnwatch.fit import fit_log
 from churnwatch.models.state import CustomerState
-from churnwatch.signals.base import SIGNAL_NAMES
+from churnwatch.models.vocabulary import SIGNAL_NAMES
+from churnwatch.settings import Settings
 from churnwatch.streams.admin import client_options, ensure_topics
-from churnwatch.streams.broker import RunningBroker, free_port, running_broker
-from churnwatch.streams.produce import produce, read_lines
+from churnwatch.tools.broker import RunningBroker, free_port, running_broker
+from churnwatch.tools.produce import produce, read_lines
 from tests.conftest import BROKERS_USED, FAILED
 from tests.streams.logs import POPULATION_SIGNALS, replay_states, stable_ids
 

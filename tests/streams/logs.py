@@ -7,11 +7,12 @@ from pathlib import Path
 
 import orjson
 
-from churnwatch.config import EventTimeSettings, Settings
-from churnwatch.engine import Detector, replay_files, valid_events
-from churnwatch.generate import generate
+from churnwatch.engine import Detector
 from churnwatch.models.events import InvalidEvent, parse_event
 from churnwatch.models.state import CustomerState
+from churnwatch.replayer import replay_files, valid_events
+from churnwatch.settings import EventTimeSettings, Settings
+from churnwatch.simulate.generate import generate
 
 POPULATION_SIGNALS = {"segment_at_risk"}
 """Signals decided on population statistics, which streaming merges across partitions

@@ -8,7 +8,7 @@ from typing import Any, cast
 
 from faust.types import TP
 
-from churnwatch.config import Settings
+from churnwatch.settings import Settings
 from churnwatch.streams.app import create_app
 
 

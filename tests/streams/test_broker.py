@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from churnwatch.errors import UserError
-from churnwatch.streams import broker
+from churnwatch.tools import broker
 
 
 def test_missing_local_extra_says_how_to_install_it(monkeypatch: pytest.MonkeyPatch) -> None:

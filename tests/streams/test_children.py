@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from churnwatch.streams.broker import free_port
+from churnwatch.tools.broker import free_port
 from tests.streams.conftest import eventually
 
 ROOT = Path(__file__).parents[2]

@@ -16,7 +16,7 @@ import pytest
 from click.testing import CliRunner
 
 from churnwatch.cli import main
-from churnwatch.streams.broker import RunningBroker
+from churnwatch.tools.broker import RunningBroker
 from tests.golden.cases import GOLDEN
 
 ROOT = Path(__file__).parents[2]

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from churnwatch.config import Settings
 from churnwatch.errors import UserError
+from churnwatch.settings import Settings
 from churnwatch.streams.datadir import SLOTS, claim
 
 
@@ -42,7 +42,7 @@ def test_when_every_directory_is_taken_the_worker_refuses_and_names_the_setting(
 def test_a_killed_worker_leaves_no_lock_behind(tmp_path: Path) -> None:
     """The kernel drops an flock with its process, however the process ended."""
     code = ("import sys, time; from pathlib import Path; "
-            "from churnwatch.config import Settings; "
+            "from churnwatch.settings import Settings; "
             "from churnwatch.streams.datadir import claim; "
             f"h = claim(Settings.build(runtime={{'data_dir': Path({str(tmp_path)!r})}}))[1]; "
             "print('locked', flush=True); time.sleep(600)")

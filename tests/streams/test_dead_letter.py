@@ -9,8 +9,8 @@ import orjson
 from kafka import KafkaProducer
 
 from churnwatch.streams.admin import client_options
-from churnwatch.streams.produce import produce
 from churnwatch.streams.store import partition_of
+from churnwatch.tools.produce import produce
 from tests.streams.conftest import Cluster, collect_until
 from tests.streams.logs import closing_visits
 

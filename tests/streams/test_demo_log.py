@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from churnwatch.config import Settings
-from churnwatch.streams.demo import _start_worker
+from churnwatch.settings import Settings
+from churnwatch.tools.demo import _start_worker
 
 
 def test_each_run_starts_a_fresh_worker_log_and_keeps_the_one_before(tmp_path: Path) -> None:

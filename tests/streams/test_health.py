@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 from prometheus_client import CollectorRegistry
 
-from churnwatch.streams.apache_kafka import KafkaCluster, running_kafka
-from churnwatch.streams.broker import free_port
 from churnwatch.streams.health import STALE_AFTER, Health, serve
+from churnwatch.tools.apache_kafka import KafkaCluster, running_kafka
+from churnwatch.tools.broker import free_port
 from tests.streams.conftest import Cluster, eventually
 
 

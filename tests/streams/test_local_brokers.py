@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from churnwatch.errors import UserError
-from churnwatch.streams.apache_kafka import kafka_classpath
-from churnwatch.streams.broker import free_port
+from churnwatch.tools.apache_kafka import kafka_classpath
+from churnwatch.tools.broker import free_port
 from tests.streams.conftest import ROOT, BrokerAt, Cluster, alerts_after, collect_until, eventually
 from tests.streams.logs import make_log, replay_alerts
 from tests.streams.test_health import status

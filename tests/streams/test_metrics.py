@@ -12,10 +12,10 @@ from pathlib import Path
 import orjson
 from prometheus_client import CollectorRegistry
 
-from churnwatch.streams.broker import free_port
 from churnwatch.streams.metrics import Metrics, memory_limit
-from churnwatch.streams.produce import produce
 from churnwatch.streams.runtime import _guarded
+from churnwatch.tools.broker import free_port
+from churnwatch.tools.produce import produce
 from tests.streams.conftest import Cluster, collect_until, eventually, scrape
 from tests.streams.logs import closing_visits
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from churnwatch.config import Settings
 from churnwatch.errors import UserError
+from churnwatch.settings import Settings
 from churnwatch.streams.admin import source_topics
 from churnwatch.streams.app import create_app
 from churnwatch.streams.metrics import Metrics

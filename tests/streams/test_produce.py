@@ -11,8 +11,8 @@ import orjson
 from hypothesis import given
 from hypothesis import strategies as st
 
-from churnwatch.config import Settings
-from churnwatch.streams.produce import route
+from churnwatch.settings import Settings
+from churnwatch.tools.produce import route
 from tests.hostile import HOSTILE
 from tests.streams.conftest import ROOT, Cluster, collect_until
 

@@ -25,8 +25,8 @@ from cloudevents.core.formats.json import JSONFormat
 from confluent_kafka import Consumer, TopicPartition
 
 from churnwatch.models.alert import SCHEMA_VERSION
-from churnwatch.streams.produce import produce, read_lines
-from churnwatch.streams.tail import RecallReader
+from churnwatch.tools.produce import produce, read_lines
+from churnwatch.tools.tail import RecallReader
 from tests.golden.cases import GOLDEN
 from tests.streams.conftest import ROOT, Cluster, eventually
 from tests.streams.logs import closing_visits, replay_alerts

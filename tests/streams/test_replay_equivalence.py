@@ -23,8 +23,8 @@ from pathlib import Path
 import orjson
 import pytest
 
-from churnwatch.campaign import run_campaign
-from churnwatch.streams.produce import produce, read_lines
+from churnwatch.simulate.campaign import run_campaign
+from churnwatch.tools.produce import produce, read_lines
 from tests.streams.conftest import (
     Cluster,
     alerts_after,

@@ -16,10 +16,10 @@ from pathlib import Path
 
 import pytest
 
-from churnwatch.engine import valid_events
 from churnwatch.models.state import CustomerState
-from churnwatch.streams.broker import free_port
-from churnwatch.streams.produce import produce, read_lines
+from churnwatch.replayer import valid_events
+from churnwatch.tools.broker import free_port
+from churnwatch.tools.produce import produce, read_lines
 from tests.streams.conftest import (
     Cluster,
     alerts_after,

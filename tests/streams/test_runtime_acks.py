@@ -11,8 +11,8 @@ from types import SimpleNamespace
 import msgpack
 import orjson
 
-from churnwatch.config import Settings
 from churnwatch.models.state import CustomerState
+from churnwatch.settings import Settings
 from churnwatch.streams.app import create_app
 from churnwatch.streams.metrics import Metrics
 from churnwatch.streams.runtime import KIND_HEADER, SOURCE_HEADER, Runtime

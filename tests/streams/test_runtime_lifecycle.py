@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 from faust.types import TP
 
-from churnwatch.config import Settings
 from churnwatch.models.state import CustomerState
+from churnwatch.settings import Settings
 from churnwatch.streams.app import create_app
 from churnwatch.streams.metrics import Metrics
 from churnwatch.streams.runtime import Runtime

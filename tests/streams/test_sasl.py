@@ -12,8 +12,8 @@ import pytest
 from click.testing import CliRunner
 
 from churnwatch.cli import main
-from churnwatch.streams.broker import start_tansu
 from churnwatch.streams.probe import scram_final, scram_first_bare
+from churnwatch.tools.broker import start_tansu
 from tests.golden.cases import GOLDEN
 from tests.streams.test_connection_errors import readme_row
 

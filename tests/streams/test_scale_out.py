@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from churnwatch.streams.produce import produce, read_lines
+from churnwatch.tools.produce import produce, read_lines
 from tests.streams.conftest import (
     DISTURBED_TIMEOUT,
     PART_WAY_TIMEOUT,

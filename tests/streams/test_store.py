@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from churnwatch.config import Settings
+from churnwatch.settings import Settings
 from churnwatch.streams.app import create_app
 from churnwatch.streams.metrics import Metrics
 from churnwatch.streams.runtime import Runtime, _put

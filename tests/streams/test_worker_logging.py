@@ -11,7 +11,7 @@ import pytest
 
 CHILD = """
 import logging, sys
-from churnwatch.config import Settings
+from churnwatch.settings import Settings
 from churnwatch.streams.app import create_app
 from churnwatch.streams.worker import faust_worker
 

@@ -19,15 +19,15 @@ from pathlib import Path
 
 import click
 
-from churnwatch.config import Settings
-from churnwatch.generate import generate
-from churnwatch.models.rfm import TIERS
+from churnwatch.models.vocabulary import TIERS
+from churnwatch.settings import Settings
 from churnwatch.signals import SIGNAL_NAMES
+from churnwatch.simulate.generate import generate
 from churnwatch.streams.admin import ensure_topics, own_topic
-from churnwatch.streams.broker import free_port, port_taken, running_broker
-from churnwatch.streams.children import StopRequest, die_with_parent, stop_requested
-from churnwatch.streams.produce import produce, read_lines
-from churnwatch.streams.tail import RecallReader
+from churnwatch.tools.broker import free_port, port_taken, running_broker
+from churnwatch.tools.children import StopRequest, die_with_parent, stop_requested
+from churnwatch.tools.produce import produce, read_lines
+from churnwatch.tools.tail import RecallReader
 
 DEMO_HOLDOUT = 0.1
 """The demo holds out 10 % unless configured otherwise (production: none by default)."""

@@ -2,7 +2,7 @@
 
 Every warning alert's attribution window (``loop.attribution_days`` of event time) closes
 into an outcome: treated or held out, won back or not, the revenue within the window
-(models/outcome.py). Grouped per signal, per signal and tier, and per signal, tier and
+(models/attribution.py). Grouped per signal, per signal and tier, and per signal, tier and
 the action marketing reported, the report compares the treated alerts with the held-out
 ones: each group's win-back rate with its 95 % interval, the uplift with its interval and
 a two-proportion test, and the incremental revenue per alert (models/uplift.py). It is an
@@ -22,12 +22,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from churnwatch.config import Settings
-from churnwatch.engine import AsOf, Events, ReplayResult, replay
-from churnwatch.models.outcome import AlertOutcome, Response
-from churnwatch.models.rfm import RESPOND_HOURS, TIERS
+from churnwatch.models.attribution import AlertOutcome, Response
+from churnwatch.models.rfm import RESPOND_HOURS
 from churnwatch.models.uplift import Group, Uplift, uplift
-from churnwatch.signals.base import SIGNAL_NAMES
+from churnwatch.models.vocabulary import SIGNAL_NAMES, TIERS
+from churnwatch.replayer import AsOf, Events, ReplayResult, replay
+from churnwatch.settings import Settings
 
 ALL = "all"
 
@@ -153,7 +153,7 @@ def _rows(closed: Iterable[AlertOutcome], min_group: int) -> list[Row]:
     groups: dict[tuple[str, str, str], tuple[Group, Group]] = defaultdict(
         lambda: (Group(), Group()))
     for o in closed:
-        signal, tier = SIGNAL_NAMES[o.signal], str(TIERS[o.tier])
+        signal, tier = str(SIGNAL_NAMES[o.signal]), str(TIERS[o.tier])
         keys = [(signal, ALL, ALL), (signal, tier, ALL)]
         if not o.held_out and o.action is not None:
             keys.append((signal, tier, o.action))

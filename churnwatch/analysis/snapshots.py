@@ -11,11 +11,12 @@ from pathlib import Path
 
 import orjson
 
-from churnwatch.config import Settings
-from churnwatch.engine import Detector, customer, valid_events
+from churnwatch.engine import Detector, customer
 from churnwatch.models.events import parse_rfc3339
 from churnwatch.models.population import Population
 from churnwatch.models.risk import Customer
+from churnwatch.replayer import valid_events
+from churnwatch.settings import Settings
 
 
 @dataclass(frozen=True, slots=True)

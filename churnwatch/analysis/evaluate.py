@@ -1,7 +1,7 @@
 """``churnwatch evaluate``: how well the risk predicts "no purchase in the horizon".
 
 Honest by construction: the log is photographed at ``cutoff - training horizon`` and at
-the cutoff, the models are fitted from those photos only (:mod:`churnwatch.fit`), and the
+the cutoff, the models are fitted from those photos only (:mod:`churnwatch.analysis.fit`), and the
 outcome is read from a third photo at ``cutoff + horizon``. Baselines are scored in the
 same run on the same customers: days since the last purchase, and the MBG/NBD forecast.
 """
@@ -16,12 +16,12 @@ import numpy as np
 import numpy.typing as npt
 from scipy.stats import rankdata
 
-from churnwatch.config import Settings
+from churnwatch.analysis.fit import Plan, fit_models
+from churnwatch.analysis.snapshots import snapshots, time_span
 from churnwatch.engine import Scorer
-from churnwatch.fit import Plan, fit_models
 from churnwatch.models.clv import WEEK, expected_purchases, p_no_purchase
 from churnwatch.models.params import ModelDoc
-from churnwatch.snapshots import snapshots, time_span
+from churnwatch.settings import Settings
 
 Array = npt.NDArray[np.float64]
 BOOTSTRAP = 1000

@@ -12,163 +12,25 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import tomllib
 from contextvars import ContextVar
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import (
-    AwareDatetime,
-    BaseModel,
     BeforeValidator,
-    ConfigDict,
     Field,
     SecretStr,
-    TypeAdapter,
     model_validator,
 )
-from pydantic import ValidationError as _ValidationError
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from churnwatch.models.params import ModelDoc, default, load
-
-TierName = Literal["diamond", "core", "potential", "basic"]
-
-_SHORT_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d|w)\s*$")
-_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
-_TIMEDELTA = TypeAdapter(timedelta)
+from churnwatch.models.vocabulary import Tier
+from churnwatch.signals.detection import DetectionSettings, Section
 
 
-def parse_duration(value: Any) -> timedelta:
-    """``10m``, ``2h``, ``30d``, ``1w``, ``45s``, ISO 8601 (``PT10M``) or seconds."""
-    if isinstance(value, timedelta):
-        return value
-    if isinstance(value, str) and (short := _SHORT_DURATION.match(value)):
-        return timedelta(**{_UNITS[short.group(2)]: float(short.group(1))})
-    try:
-        return _TIMEDELTA.validate_python(value)
-    except _ValidationError:
-        raise ValueError("expected a duration such as 10m, 2h, 30d, or ISO 8601 like "
-                         "PT10M") from None
-
-
-Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
-
-
-class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class PromotionSkippedSettings(_Section):
-    consecutive: int = Field(2, ge=1, description="expired offers in a row without redemption")
-
-
-class BasketDropSettings(_Section):
-    ratio: float = Field(0.4, gt=0, lt=1, description="fires below ratio x usual order value")
-    min_orders: int = Field(3, ge=1, description="orders needed before 'usual' means anything")
-
-
-class ComplaintEscalatedSettings(_Section):
-    lookback_days: float = Field(90, gt=0, description="how far back a smaller complaint counts")
-
-
-class EngagementDropSettings(_Section):
-    recent_half_life_days: float = Field(14, gt=0)
-    baseline_half_life_days: float = Field(90, gt=0)
-    ratio: float = Field(0.25, gt=0, lt=1, description="fires when recent rate < ratio x baseline")
-    min_baseline_per_30d: float = Field(
-        4.0, gt=0, description="baseline visits+posts per 30 days needed to judge a drop"
-    )
-    # Visits are bursty (Poisson): at 4 a month a 40-day gap is common. The lull must be
-    # long enough that the baseline predicts this many visits in it; P(none by chance)
-    # is then exp(-min_expected_missing), about 0.03 % at 8.
-    min_expected_missing: float = Field(
-        8.0, gt=0, description="visits the baseline predicts during the silence")
-    min_history_days: float = Field(45, ge=0, description="engagement history needed first")
-
-
-class GoneQuietSettings(_Section):
-    gap_factor: float = Field(3.0, gt=1, description="silent for this many usual gaps")
-    min_orders: int = Field(3, ge=2, description="orders needed to trust the usual gap")
-    floor_days: float = Field(21, gt=0, description="never sooner than this")
-    absolute_days: float = Field(90, gt=0, description="absolute limit (DOMAIN: about 3 months)")
-
-
-class SegmentAtRiskSettings(_Section):
-    valuable_tiers: tuple[TierName, ...] = ("diamond", "core")
-    overdue_factor: float = Field(
-        2.0, ge=1, description="the move into important-retain counts once recency also "
-        "exceeds this many of the customer's own usual gaps")
-    min_spend_drop: float = Field(
-        0.3, gt=0, lt=1, description="a tier drop counts once rolling spend fell this share "
-        "below its peak in the old tier")
-    min_orders: int = Field(3, ge=2, description="orders needed before 'overdue' means anything")
-    min_population: int = Field(50, ge=1, description="buying customers needed to classify")
-
-
-class NpsDetractorSettings(_Section):
-    max_score: int = Field(6, ge=0, le=10)
-
-
-class GovernanceSettings(_Section):
-    cooldown_days: float = Field(30, ge=0, description="per (customer, signal)")
-    cap_per_customer: int = Field(3, ge=1, description="alerts per customer per cap window")
-    cap_window_days: float = Field(30, gt=0)
-
-
-class PopulationSettings(_Section):
-    """Which customers segments, scores and tiers are relative to (README, "Streaming and
-    replay")."""
-
-    mode: Literal["live", "fitted"] = Field(
-        "live", description="live: every customer seen so far, kept current; fitted: the "
-        "customers of the log `churnwatch fit` was run on (risk.params_file), frozen, so "
-        "that streaming and replay classify identically")
-    refresh_every: int = Field(
-        1000, ge=1, description="live: customer updates between recomputing means and "
-        "quantiles")
-
-
-class EventTimeSettings(_Section):
-    """Which event times are believable, and how event time moves (churnwatch/engine/eventtime.py).
-    A refused event goes to the dead-letter output with the reason."""
-
-    earliest: AwareDatetime = Field(datetime(1970, 1, 1, tzinfo=UTC),
-                                    description="events before this are refused")
-    latest: AwareDatetime = Field(datetime(2100, 1, 1, tzinfo=UTC),
-                                  description="events after this are refused")
-    max_held: int = Field(1000, ge=1, description="events one customer may have waiting "
-                          "for event time; more are refused (bounds what a customer with "
-                          "its clock ahead holds, and the size of its stored state)")
-    quorum: int = Field(3, ge=1, description="distinct customers that must reach a time "
-                        "before it is event time: fewer can never move it")
-    max_ahead_of_wall: Duration = Field(timedelta(days=1), description="live workers: "
-                                        "also refuse events this far ahead of the clock")
-
-
-class DetectionSettings(_Section):
-    """Business thresholds. Everything that decides an alert lives here."""
-
-    window_days: float = Field(365, gt=0, description="rolling window of F and M")
-    event_time: EventTimeSettings = EventTimeSettings()
-    allowed_lateness: Duration = Field(
-        timedelta(minutes=10), description="how far behind the newest event time events may arrive"
-    )
-    usual_value_alpha: float = Field(0.3, gt=0, le=1, description="EWMA weight of a new order")
-    promotion_skipped: PromotionSkippedSettings = PromotionSkippedSettings()
-    basket_drop: BasketDropSettings = BasketDropSettings()
-    complaint_escalated: ComplaintEscalatedSettings = ComplaintEscalatedSettings()
-    engagement_drop: EngagementDropSettings = EngagementDropSettings()
-    gone_quiet: GoneQuietSettings = GoneQuietSettings()
-    segment_at_risk: SegmentAtRiskSettings = SegmentAtRiskSettings()
-    nps_detractor: NpsDetractorSettings = NpsDetractorSettings()
-    governance: GovernanceSettings = GovernanceSettings()
-    population: PopulationSettings = PopulationSettings()
-
-
-class TopicSettings(_Section):
+class TopicSettings(Section):
     orders: str = "orders"
     engagement: str = "engagement"
     complaints: str = "complaints"
@@ -198,7 +60,7 @@ def _addresses(value: Any) -> Any:
     return ",".join(addresses)
 
 
-class KafkaSettings(_Section):
+class KafkaSettings(Section):
     """Where the broker is. Empty ``brokers`` means: start the embedded Tansu broker."""
 
     brokers: Annotated[str, BeforeValidator(_addresses)] = ""
@@ -216,15 +78,15 @@ class KafkaSettings(_Section):
         "ACLs before Kafka 3.0 it needs the IdempotentWrite permission")
 
 
-class Route(_Section):
+class Route(Section):
     """Also send matching alerts to ``topic`` (empty lists match everything)."""
 
     topic: str
     signals: tuple[str, ...] = ()
-    tiers: tuple[TierName, ...] = ()
+    tiers: tuple[Tier, ...] = ()
 
 
-class RuntimeSettings(_Section):
+class RuntimeSettings(Section):
     """How the streaming workers run. Defaults suit both the demo and production."""
 
     app_id: str = "churnwatch"
@@ -272,7 +134,7 @@ class RuntimeSettings(_Section):
         "the events by customer_id through <app_id>-events, for any producer")
 
 
-class RiskSettings(_Section):
+class RiskSettings(Section):
     """Which fitted models score customers (``churnwatch fit`` writes the file)."""
 
     params_file: Path | None = Field(
@@ -286,7 +148,7 @@ class RiskSettings(_Section):
         return default() if self.params_file is None else load(self.params_file)
 
 
-class LoopSettings(_Section):
+class LoopSettings(Section):
     """Closing the loop (docs/DOMAIN.md, "Responding"): who is held out, whether follow-ups
     are tracked, and how long an alert may take to win the customer back."""
 

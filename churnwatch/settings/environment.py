@@ -15,8 +15,8 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
-from churnwatch.config import CONFIG_VARIABLE, ConfigFileError, Settings
 from churnwatch.errors import UserError
+from churnwatch.settings.model import CONFIG_VARIABLE, ConfigFileError, Settings
 
 PREFIX = "CHURNWATCH_"
 DEBUG_VARIABLE = "CHURNWATCH_DEBUG"

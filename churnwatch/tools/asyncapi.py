@@ -12,9 +12,9 @@ from __future__ import annotations
 from importlib import metadata
 from typing import Any
 
-from churnwatch.config import Settings
 from churnwatch.models.alert import SCHEMA_VERSION
 from churnwatch.models.events import EVENT_SCHEMA_VERSION
+from churnwatch.settings import Settings
 from churnwatch.streams.admin import own_topic
 
 CUSTOMER_KEY = {"type": "string", "description": "the customer_id (UTF-8)"}

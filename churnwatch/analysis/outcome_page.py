@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 from html import escape
 
-from churnwatch.outcomes import ALL, OutcomeReport, Row, p_value, verdicts
+from churnwatch.analysis.outcomes import ALL, OutcomeReport, Row, p_value, verdicts
 
 TREATED, HELD, UNSURE = "#1f77b4", "#ff7f0e", "#c8c8c8"
 WIDTH = 760

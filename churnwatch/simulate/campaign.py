@@ -38,15 +38,16 @@ from typing import Any
 
 import orjson
 
-from churnwatch.config import Settings
-from churnwatch.engine import Detector, replay, valid_events
+from churnwatch.engine import Detector
 from churnwatch.errors import UserError
-from churnwatch.labels import CAMPAIGN
 from churnwatch.models.alert import Alert, rfc3339
 from churnwatch.models.events import Order, parse_event
 from churnwatch.models.holdout import Holdout
 from churnwatch.models.rfm import RESPOND_HOURS
 from churnwatch.models.state import DAY
+from churnwatch.replayer import replay, valid_events
+from churnwatch.settings import Settings
+from churnwatch.simulate.labels import CAMPAIGN
 
 PLAYS: dict[str, tuple[str, str, float]] = {
     # signal: (action reported, channel, offer cost)

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from churnwatch.errors import UserError
-from churnwatch.streams.children import die_with_parent
+from churnwatch.tools.children import die_with_parent
 
 KAFKA_VERSION = "4.1.1"
 """The Apache Kafka release the tests and benchmarks run on (KRaft only since 4.0)."""

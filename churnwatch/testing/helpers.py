@@ -1,7 +1,7 @@
 """Helpers for testing with churnwatch: build event logs, assert on alerts, golden files.
 
 Plain functions, usable from any test runner; the pytest plugin
-(:mod:`churnwatch.pytest_plugin`) wraps them in fixtures::
+(:mod:`churnwatch.testing.plugin`) wraps them in fixtures::
 
     from churnwatch.testing import EventLog, assert_fired
     from churnwatch import replay
@@ -21,9 +21,9 @@ from typing import Any
 
 import orjson
 
-from churnwatch.engine import ReplayResult
 from churnwatch.models.alert import Alert, rfc3339
 from churnwatch.models.events import InvalidEvent, parse_event, parse_rfc3339
+from churnwatch.replayer import ReplayResult
 
 DAY = 86_400.0
 

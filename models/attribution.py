@@ -17,8 +17,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from churnwatch.models.events import ActionTaken, Order
-from churnwatch.models.rfm import RESPOND_HOURS, TIERS
+from churnwatch.models.rfm import RESPOND_HOURS
 from churnwatch.models.state import CustomerState, cents, id_hash
+from churnwatch.models.vocabulary import TIERS
 
 # positions in a loop record (a list: states are positional msgpack)
 ALERT, SIGNAL, TIER, AT, HELD, DUE, ACTION, WON, REVENUE, COST = range(10)

@@ -20,10 +20,10 @@ from pathlib import Path
 
 import numpy as np
 
-from churnwatch.config import Settings
+from churnwatch.analysis.snapshots import Snapshot, snapshots, time_span
 from churnwatch.models.alert import rfc3339
 from churnwatch.models.clv import WEEK, MbgNbdParams, p_no_purchase
-from churnwatch.models.fitting import Histories, fit_gamma_gamma, fit_mbgnbd
+from churnwatch.models.estimation import Histories, fit_gamma_gamma, fit_mbgnbd
 from churnwatch.models.params import (
     GammaGammaDoc,
     MbgNbdDoc,
@@ -34,7 +34,7 @@ from churnwatch.models.params import (
 )
 from churnwatch.models.population import Population
 from churnwatch.models.risk import raw_values, train
-from churnwatch.snapshots import Snapshot, snapshots, time_span
+from churnwatch.settings import Settings
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from churnwatch.models.fitting import (
+from churnwatch.models.estimation import (
     Histories,
     fit_bgnbd,
     fit_gamma_gamma,

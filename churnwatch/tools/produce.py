@@ -13,7 +13,7 @@ from typing import Any
 import orjson
 from kafka import KafkaProducer
 
-from churnwatch.config import Settings
+from churnwatch.settings import Settings
 from churnwatch.streams.admin import client_options, ensure_topics, source_topics
 
 

@@ -16,7 +16,7 @@ from typing import Any
 import orjson
 from kafka import KafkaConsumer, TopicPartition
 
-from churnwatch.config import Settings
+from churnwatch.settings import Settings
 from churnwatch.streams.admin import client_options
 from churnwatch.streams.cloudevents import envelope
 
