@@ -51,7 +51,7 @@ faults: install
 
 # Regenerate the golden replay outputs after an intended, reviewed behaviour change.
 golden: install
-	$(BIN)/pytest -q tests/engine/test_replay_golden.py --churnwatch-update-golden
+	$(BIN)/pytest -q tests/replayer/test_replay_golden.py --churnwatch-update-golden
 
 # The compiled core (setup.py: mypyc), as a wheel and unpacked for the benchmarks; the
 # editable install stays pure Python.

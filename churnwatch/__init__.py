@@ -6,10 +6,10 @@ The public Python API (see README, "Using churnwatch from Python")::
     result = churnwatch.replay("events.jsonl", as_of="2025-06-30T00:00:00Z")
     for alert in result.alerts: ...
 
-Layout: the detection engine (event-time detector, replay) is ``churnwatch.engine``;
-settings, the CLI and the other tools that use it live here; pure domain logic in
-``churnwatch.models`` and ``churnwatch.signals`` (the repository folders ``models/`` and
-``signals/``); Faust glue in ``churnwatch.streams``.
+Layout (README, "Layout"): a package per job, dependencies one way: ``cli`` over
+``tools``, ``analysis``, ``simulate`` and ``testing``, over ``replayer`` and ``streams``
+(the two ways to drive the engine), over ``engine``, ``settings``, ``signals`` and
+``models`` (the repository folders ``models/``, ``signals/`` and ``streams/``).
 Names are loaded on first use, so ``import churnwatch`` stays cheap (the pytest plugin
 imports it in every test session).
 """
@@ -20,6 +20,7 @@ from importlib import import_module, metadata
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from churnwatch.analysis.outcomes import outcomes
     from churnwatch.errors import UserError
     from churnwatch.models.alert import Alert
     from churnwatch.models.events import InvalidEvent, parse_event
@@ -37,12 +38,12 @@ _EXPORTS = {
     "Settings": "churnwatch.settings", "UserError": "churnwatch.errors",
     "Alert": "churnwatch.models.alert", "CustomerSummary": "churnwatch.models.summary",
     "parse_event": "churnwatch.models.events", "InvalidEvent": "churnwatch.models.events",
-    "EventLog": "churnwatch.testing",
+    "EventLog": "churnwatch.testing", "outcomes": "churnwatch.analysis.outcomes",
 }
 
 __all__ = ["Alert", "Counts", "CustomerSummary", "DeadLetter", "EventLog", "InvalidEvent",
            "InvalidInput", "ReplayResult", "Settings", "UserError", "__version__",
-           "parse_event", "replay"]
+           "outcomes", "parse_event", "replay"]
 
 
 def __getattr__(name: str) -> Any:

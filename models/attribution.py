@@ -55,9 +55,9 @@ class Response:
 
 
 def open_record(state: CustomerState, alert_id: str, signal: int, tier: int, at: int,
-                held: bool, due: int) -> None:
+                held_out: bool, due: int) -> None:
     """``due``: the response deadline to watch (0: none)."""
-    state.loop.append([id_hash(alert_id), signal, tier, at, int(held), due, "", 0, 0, 0])
+    state.loop.append([id_hash(alert_id), signal, tier, at, int(held_out), due, "", 0, 0, 0])
 
 
 def answer(state: CustomerState, action: ActionTaken) -> Response | bool:

@@ -211,7 +211,7 @@ def describe(exc: ValidationError) -> str:
         msg = err["msg"].removeprefix("Value error, ")
         if err["type"] == "union_tag_not_found":  # pydantic: "Unable to extract tag ..."
             tag = str(err.get("ctx", {}).get("discriminator", "")).strip("'")
-            known = _KINDS if tag == "kind" else _ENGAGEMENTS
+            known = KINDS if tag == "kind" else _ENGAGEMENTS
             msg = f"{tag}: missing (one of {', '.join(known)})"
         parts.append(f"{loc}: {msg}" if loc else msg)
     return "; ".join(parts)
@@ -223,14 +223,15 @@ def _tags(field: str, *models: type[_Event]) -> tuple[str, ...]:
                  for tag in get_args(model.model_fields[field].annotation))
 
 
-_KINDS = _tags("kind", Order, _Engagement, Complaint, ActionTaken)
+KINDS = _tags("kind", Order, _Engagement, Complaint, ActionTaken)
+"""Every event kind, in the order of the contract (docs/CONTRACT.md)."""
 _ENGAGEMENTS = _tags("action", Visit, CommunityPost, ChannelChange, PromotionOffered, Survey)
 
 
 def _without_tags(loc: tuple[int | str, ...]) -> tuple[int | str, ...]:
     """The field path without the union tags pydantic puts first: the kind, then for an
     engagement its action (a field named ``action`` further in stays)."""
-    if loc and loc[0] in _KINDS:
+    if loc and loc[0] in KINDS:
         kind, loc = loc[0], loc[1:]
         if kind == "engagement" and loc and loc[0] in _ENGAGEMENTS:
             loc = loc[1:]

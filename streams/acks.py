@@ -1,20 +1,7 @@
 """Acking a batch of events once what they caused is on the broker, while the detect agent
-goes on with the next batch.
-
-The order within a batch is the recovery contract of ``detect`` (streams/runtime.py):
-first its alerts and dead letters are confirmed, then the customer states it touched are
-written and confirmed, and only then are its events acked. A restart skips an event its
-customer's state already holds, so a state on the broker before its alert would lose the
-alert in a crash; an offset committed before its state would lose the state.
-
-Waiting for the broker used to stop the agent: it waited for a flush's round trips
-(seconds with the embedded broker's one record per produce request) with nothing else
-to do. Here a batch's states are snapshot as bytes when the batch ends, and the waiting
-and writing run in a task of their own. One batch waits at a time: the agent takes the
-next batch meanwhile and, at its end, waits for the previous one to be acked before
-handing its own over. That keeps batches acked in order, the states of one batch written
-after those of the batch before (a newer state never overwritten by an older one), and
-what waits for the broker bounded to one batch.
+goes on with the next batch: alerts and dead letters confirmed, then the touched states
+written and confirmed, then the events acked, one batch waiting at a time. Why this order
+and this overlap: RELIABILITY.md, "A batch acked only after what it caused is stored".
 """
 
 from __future__ import annotations

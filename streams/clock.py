@@ -1,24 +1,9 @@
 """Event time across partitions: the watermark the streaming detector advances to.
 
 Ingest workers tell, in ticks, how far event time has got on each source partition they
-read: the newest event time seen there, and the customers with the newest times (a
-:class:`~churnwatch.engine.eventtime.Quorum`). The watermark is the *slowest* source partition
-minus the allowed lateness, so a lagging partition holds time back instead of having its
-events arrive late; and never past the newest time a quorum of customers has reached
-across all source partitions, so no single customer moves it (replay's rule). Every
-partition of every source topic must have been reported before time moves at all: with
-several workers each tick covers only the reporter's share, and a share not yet heard
-from may still hold the oldest events. A source partition that has sent nothing for
-``idle_after`` wall-clock seconds stops holding time back (live mode only; replay needs
-no ticks) - but only once it is caught up: a partition waiting its turn in the consumer's
-fetch loop is behind, not idle. When a partition changes owner, the new owner's reports
-replace the old one's, except where the new owner has seen no event of it yet: that
-says nothing about the events before its committed offset, so what the old owner
-reported stands. (Replaced by "nothing", the newest event of a partition finished just
-before a crash was forgotten, and event time never reached it again.) The customers a
-clock has heard of are stored with its partition's states (:meth:`SourceClock.heard`) and
-held by the next owner's clock: the ticks that named them are behind the committed offset
-and are never read again.
+read; the watermark is the slowest partition minus the allowed lateness, never past what a
+quorum of customers reached. How idle partitions, owner changes and restored customers are
+handled, and why: RELIABILITY.md, "Event time across partitions".
 """
 
 from __future__ import annotations
@@ -36,11 +21,11 @@ class SourceClock:
     """Collects tick reports; answers with the watermark."""
 
     def __init__(self, lateness: float, expected: Collection[str], quorum: int,
-                 held: Iterable[tuple[str, float]] = (), own: Collection[str] = ()) -> None:
+                 restored: Iterable[tuple[str, float]] = (), own: Collection[str] = ()) -> None:
         """``expected``: the source partitions (``topic/partition``) known at start. Any
         partition a tick mentions later (one added to a topic) is waited for too.
         ``quorum``: distinct customers that must reach a time before it is event time.
-        ``held``: customers' newest event times known when the partition was adopted: those
+        ``restored``: customers' newest event times known when the partition was adopted: those
         of the customers its detector restored, and those the previous owner's clock had
         heard of (:meth:`heard`), all restored from changelogs. When every source is idle
         and caught up, all there is has been seen, that included: a restarted worker with
@@ -55,7 +40,7 @@ class SourceClock:
         self.lateness = lateness
         self._own = frozenset(own)
         self.quorum = quorum
-        self._held = list(held)
+        self._restored = list(restored)
         self._expected = set(expected)
         self._max: dict[str, float | None] = {}  # newest event time seen per source
         self._top: dict[str, list[tuple[str, float]]] = {}  # per source: Quorum.pairs
@@ -95,10 +80,10 @@ class SourceClock:
         return customers.end()  # every source is idle and caught up: all has been seen
 
     def _customers(self) -> Quorum:
-        return Quorum(self.quorum, chain(self._held, *self._top.values()))
+        return Quorum(self.quorum, chain(self._restored, *self._top.values()))
 
     def heard(self) -> bytes:
-        """The customers with the newest times this clock knows of (``held`` and every
+        """The customers with the newest times this clock knows of (``restored`` and every
         report), to store with the partition's states for its next owner
         (:func:`heard_pairs`).
         Stored in the same flush as the states, it vouches for nothing they lack: each
@@ -107,7 +92,7 @@ class SourceClock:
 
 
 def heard_pairs(heard: bytes | None) -> list[tuple[str, float]]:
-    """What :meth:`SourceClock.heard` stored, as ``held`` pairs; none if nothing was."""
+    """What :meth:`SourceClock.heard` stored, as ``restored`` pairs; none if nothing was."""
     return [(c, t) for c, t in orjson.loads(heard)] if heard else []
 
 

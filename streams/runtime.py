@@ -511,7 +511,7 @@ class Runtime:
         live = self.settings.runtime.live_customers
         detector = Detector(self.settings, self.scorer, stats=self.stats,
                             live_limit=None if live is None else max(1, live // self.partitions))
-        detector.view_source = self._population_view
+        detector.view_provider = self._population_view
         restored = detector.restore((key.decode(), value)
                                     for key, value in self.table.data.items()
                                     if partition_of(key, self.partitions) == partition)
@@ -522,7 +522,7 @@ class Runtime:
         own = [f"{topic}/{partition}" for topic in self.kinds] if self.keyed else []
         self.clocks[partition] = SourceClock(
             detection.allowed_lateness.total_seconds(), self.source_partitions,
-            detection.event_time.quorum, held=chain(restored.quorum.pairs(), heard), own=own)
+            detection.event_time.quorum, restored=chain(restored.quorum.pairs(), heard), own=own)
         self.local[partition] = SourceProgress(self.settings.runtime.idle_after,
                                                detection.event_time.quorum,
                                                started=time.monotonic())

@@ -1,7 +1,5 @@
-"""pytester runs the README's pytest-plugin example as a user's test session would.
-
-``FAILED``: whether a test's own body failed, for fixtures that gather evidence at
-teardown (tests/streams/conftest.py asks running workers where they are stuck).
+"""pytester runs the README's pytest-plugin example as a user's test session would; the
+broker fixtures (tests/support/cluster.py) serve every folder that starts workers.
 
 Hypothesis judges its own speed by the wall clock: beside the broker tests on 2 cores
 a strategy failed its "input generation is slow" check (1 input in 1.03 s). The suite
@@ -16,14 +14,12 @@ from collections.abc import Iterator
 import pytest
 from hypothesis import HealthCheck, settings
 
-pytest_plugins = ("pytester",)
+from tests.support.session import BROKERS_USED, FAILED
+
+pytest_plugins = ("pytester", "tests.support.cluster")  # the broker fixtures, for every tier
 
 settings.register_profile("busy", deadline=None, suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile("busy")
-
-FAILED = pytest.StashKey[bool]()
-BROKERS_USED = pytest.StashKey[set[str]]()
-"""Each broker a test of this session ran on, as it describes itself (kind and version)."""
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -106,7 +106,7 @@ class Detector:
         self.states = CustomerStates(live_limit)
         self.population = Population()
         self.view: PopulationView = EMPTY_VIEW
-        self.view_source: Callable[[], PopulationView] = self.population.view
+        self.view_provider: Callable[[], PopulationView] = self.population.view
         """Where classifications get live population statistics; streaming merges
         partitions. Unused when they are fitted (``fitted``)."""
         self.fitted = settings.detection.population.mode == "fitted"
@@ -310,13 +310,13 @@ class Detector:
         """Open the alert's loop record: its attribution window, and its response deadline
         if it is treated and follow-ups are on."""
         signal = alert.data.signal
-        held = self.held_out(alert)
-        if held:
+        held_out = self.held_out(alert)
+        if held_out:
             self.stats.held_out[signal] += 1
         if CODES[signal] in NOT_FOLLOWED:
             return
-        due = int(alert.data.respond_by.timestamp()) if self.follow_up and not held else 0
-        attribution.open_record(st, alert.id, CODES[signal], tier, int(now), held, due)
+        due = int(alert.data.respond_by.timestamp()) if self.follow_up and not held_out else 0
+        attribution.open_record(st, alert.id, CODES[signal], tier, int(now), held_out, due)
 
     def _answer(self, st: CustomerState, action: ActionTaken) -> None:
         """An action report: it answers its alert's record, if the customer has one."""
@@ -368,7 +368,7 @@ class Detector:
 
     def refresh_view(self) -> None:
         if not self.fitted:
-            self.view = self.view_source()
+            self.view = self.view_provider()
         self._since_refresh = 0
 
 

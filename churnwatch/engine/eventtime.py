@@ -1,21 +1,7 @@
-"""Event time that no single customer can move.
-
-Event time is not the newest event seen: one device with its clock months fast, one test
-account with a future date, would then move every customer's time, make everyone else's
-events late and release every silence deadline at once (an alert storm). Instead event
-time is the newest time that at least ``quorum`` distinct customers have reached
-(:class:`Quorum`). A customer ahead of it is not refused: its events wait in its pending
-list until event time gets there, so a legitimate early event loses nothing. Fewer than
-``quorum`` customers can hold time back (never push it), so a quiet period of any length
-is crossed as soon as ``quorum`` customers come back.
-
-Cheap first lines stay in front (:class:`EventTimeGuard`): an event time outside the floor
-and ceiling is refused, and a live worker refuses events too far ahead of the wall clock.
-No refusal may depend on event time itself: a customer whose clock runs *behind* can hold
-the quorum's time back, and a rule like "refuse what is far ahead of event time" would then
-refuse everyone else's events. What one customer can park ahead is bounded per customer
-instead (``max_held`` events), which touches that customer alone. Everything here is driven
-by the input, never the wall clock, except the optional live check against ``wall``.
+"""Event time that no single customer can move: the newest time that ``quorum`` distinct
+customers have reached (:class:`Quorum`), behind cheap refusals of unbelievable times
+(:class:`EventTimeGuard`). Why, and why no refusal may depend on event time itself:
+RELIABILITY.md, "Event time no customer can move".
 """
 
 from __future__ import annotations

@@ -40,7 +40,7 @@ def replay(events: Events, *, settings: Settings | Mapping[str, Any] | None = No
     """
     began = time.perf_counter()
     alerts: list[Alert] = []
-    held: list[Alert] = []
+    held_out: list[Alert] = []
     dead: list[DeadLetter] = []
     detector = detector_for(_settings(settings))
     end = as_of_seconds(as_of)
@@ -49,10 +49,10 @@ def replay(events: Events, *, settings: Settings | Mapping[str, Any] | None = No
             if not isinstance(out, Alert):
                 dead.append(out)
             else:
-                (held if detector.held_out(out) else alerts).append(out)
+                (held_out if detector.held_out(out) else alerts).append(out)
     lines = list(summaries(detector))
     counts = tally(detector.stats, items.lines, items.invalid, len(lines))
-    return ReplayResult(alerts, lines, dead, counts, time.perf_counter() - began, held,
+    return ReplayResult(alerts, lines, dead, counts, time.perf_counter() - began, held_out,
                         detector.outcomes, detector.responses)
 
 

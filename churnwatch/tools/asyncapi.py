@@ -13,7 +13,7 @@ from importlib import metadata
 from typing import Any
 
 from churnwatch.models.alert import SCHEMA_VERSION
-from churnwatch.models.events import EVENT_SCHEMA_VERSION
+from churnwatch.models.events import EVENT_SCHEMA_VERSION, KINDS
 from churnwatch.settings import Settings
 from churnwatch.streams.admin import own_topic
 
@@ -135,7 +135,7 @@ def document(settings: Settings | None = None) -> dict[str, Any]:
         "name": "forwarded-event", "title": "A valid input event, keyed by customer",
         "contentType": "application/json",
         "headers": {"type": "object", "required": ["cw-kind"], "properties": {
-            "cw-kind": {"enum": ["order", "engagement", "complaint", "action"]},
+            "cw-kind": {"enum": list(KINDS)},
             "cw-source": {"type": "string", "description": "topic/partition@offset of the "
                           "input it came from: a re-forwarded event is recognised"}}},
         "payload": _ref(f"event.{EVENT_SCHEMA_VERSION}.json"),

@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shlex
 import shutil
 import signal
 import subprocess
@@ -18,31 +17,24 @@ from pathlib import Path
 import pytest
 
 from churnwatch.tools.broker import RunningBroker, free_port
-from tests.churnwatch.test_packaging import PIP, run, wheel_and_fresh_venv
-from tests.streams.conftest import Cluster
-from tests.streams.test_health import statuses_until
+from tests.support.cluster import Cluster, statuses_until
+from tests.support.packaging import (
+    DOCKERFILE,
+    PIP,
+    env_of_image,
+    final_stage,
+    instructions,
+    run,
+    wheel_and_fresh_venv,
+)
 
 ROOT = Path(__file__).parents[2]
-DOCKERFILE = ROOT / "Dockerfile"
 
 
-def instructions() -> list[tuple[str, str]]:
-    """(INSTRUCTION, arguments) in order, continuation lines joined, comments dropped."""
-    text = re.sub(r"\\\n\s*", " ", DOCKERFILE.read_text())
-    lines = [ln.strip() for ln in text.splitlines()]
-    return [(ln.split(None, 1)[0].upper(), ln.split(None, 1)[1]) for ln in lines
-            if ln and not ln.startswith("#")]
 
 
-def final_stage() -> list[tuple[str, str]]:
-    steps = instructions()
-    start = max(i for i, (op, _) in enumerate(steps) if op == "FROM")
-    return steps[start:]
 
 
-def env_of_image() -> dict[str, str]:
-    return dict(pair.split("=", 1) for op, args in final_stage() if op == "ENV"
-                for pair in shlex.split(args))
 
 
 def test_hadolint_finds_nothing() -> None:
@@ -78,6 +70,9 @@ def test_dockerignore_keeps_the_context_to_what_is_copied() -> None:
                if ln.startswith("!")}
     assert (ROOT / ".dockerignore").read_text().splitlines()[2] == "*"
     assert allowed == copied | {"pyproject.toml"}
+    linked = {Path(os.readlink(p)).name for p in (ROOT / "churnwatch").iterdir() if p.is_symlink()}
+    folders = {c for c in copied if (ROOT / c).is_dir()}
+    assert folders == {"churnwatch"} | linked, "the image copies the package and what it links"
 
 
 @pytest.fixture(scope="module")

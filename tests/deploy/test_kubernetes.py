@@ -14,7 +14,7 @@ import yaml
 
 from churnwatch.settings import Settings
 from churnwatch.settings.environment import unknown_variables
-from tests.deploy.test_image import env_of_image, final_stage
+from tests.support.packaging import env_of_image, final_stage
 
 ROOT = Path(__file__).parents[2]
 MANIFEST = ROOT / "deploy" / "kubernetes.yaml"

@@ -15,9 +15,8 @@ import yaml
 from prometheus_client import CollectorRegistry
 
 from churnwatch.streams.metrics import Metrics
+from tests.support.paths import ROOT, RULES
 
-ROOT = Path(__file__).parents[2]
-RULES = ROOT / "deploy" / "prometheus" / "churnwatch.rules.yml"
 RULE_TESTS = ROOT / "deploy" / "prometheus" / "rules.test.yml"
 DASHBOARD = ROOT / "deploy" / "grafana" / "churnwatch.json"
 # Grafana's own variables, which Prometheus does not know

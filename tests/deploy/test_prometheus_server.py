@@ -21,8 +21,8 @@ import yaml
 from churnwatch.tools.broker import RunningBroker, free_port
 from churnwatch.tools.children import die_with_parent
 from churnwatch.tools.produce import produce
-from tests.deploy.test_prometheus_rules import RULES
-from tests.streams.conftest import Cluster, eventually
+from tests.support.cluster import Cluster, eventually
+from tests.support.paths import RULES
 
 
 class Prometheus:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.golden.cases import CASES, GOLDEN
+from tests.support.golden import CASES, GOLDEN
 
 pytestmark = pytest.mark.builds_package
 
@@ -20,7 +20,7 @@ import sys
 from pathlib import Path
 import churnwatch.engine.detector, churnwatch.models.state, churnwatch.signals.gone_quiet
 from churnwatch.settings import Settings
-from tests.golden.cases import CASES, run_case
+from tests.support.golden import CASES, run_case
 out = Path(sys.argv[1])
 for module in (churnwatch.engine.detector, churnwatch.models.state, churnwatch.signals.gone_quiet):
     print(module.__file__)

@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from churnwatch.engine import dead_letter_record
-from tests.hostile import original
+from tests.support.hostile import original
 
 WHERE = {"topic": "orders", "partition": 3, "offset": 12345}
 

@@ -3,7 +3,7 @@ from datetime import timedelta
 
 from churnwatch.engine import Admission, Detector
 from churnwatch.settings import Settings
-from tests.helpers import DAY, T0, detect, engage, order, regular_orders, signals_of
+from tests.support.events import DAY, T0, detect, engage, order, regular_orders, signals_of
 
 
 def test_a_repeated_event_id_is_ignored_and_counted() -> None:

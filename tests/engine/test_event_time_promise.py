@@ -24,8 +24,8 @@ import churnwatch
 from churnwatch.analysis.fit import fit_log
 from churnwatch.settings import Settings
 from churnwatch.simulate.generate import generate
-from tests.hostile import corpus
-from tests.streams.logs import POPULATION_SIGNALS
+from tests.support.hostile import corpus
+from tests.support.logs import POPULATION_SIGNALS
 
 START = datetime(2024, 1, 1, tzinfo=UTC).timestamp()
 DAY = 86_400.0

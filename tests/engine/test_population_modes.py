@@ -64,13 +64,13 @@ def partitioned(events: list[AnyEvent], s: Settings, restart_at: int | None = No
         return Population().merged([p.population for p in parts]).view()
 
     for p in parts:
-        p.view_source = merged  # type: ignore[assignment]
+        p.view_provider = merged  # type: ignore[assignment]
     out, newest = [], float("-inf")
     for i, e in enumerate(events):
         if i == restart_at:
             parts = [_restarted(p, s) for p in parts]
             for p in parts:
-                p.view_source = merged  # type: ignore[assignment]
+                p.view_provider = merged  # type: ignore[assignment]
                 p.refresh_view()
         part = parts[zlib.crc32(e.customer_id.encode()) % PARTITIONS]
         part.ingest(e)

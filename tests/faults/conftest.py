@@ -5,16 +5,12 @@ module (its tests pause and stall it), and three nodes for the cluster faults
 ``make test`` runs a short version of every scenario; ``make faults`` the full one
 (``CHURNWATCH_FAULTS=full``: 20 kills instead of 1, 200 customers instead of 100)."""
 
-import os
 from collections.abc import Iterator
 
 import pytest
 
 from churnwatch.tools.apache_kafka import KafkaCluster, running_kafka
-from tests.conftest import BROKERS_USED
-from tests.streams.conftest import cluster  # noqa: F401 - a fixture, used by name
-
-FULL = os.environ.get("CHURNWATCH_FAULTS") == "full"
+from tests.support.session import BROKERS_USED
 
 
 @pytest.fixture(scope="module")

@@ -15,17 +15,17 @@ from kafka.errors import KafkaError
 
 from churnwatch.tools.apache_kafka import KafkaCluster, KafkaNode, running_kafka
 from churnwatch.tools.produce import produce, read_lines
-from tests.conftest import BROKERS_USED, FAILED
-from tests.faults.test_faults import assert_as_replayed
-from tests.streams.conftest import (
+from tests.support.cluster import (
     DISTURBED_TIMEOUT,
     PART_WAY_TIMEOUT,
     Cluster,
+    assert_as_replayed,
     collect_until,
     eventually,
     one_worker_part_way,
 )
-from tests.streams.logs import make_log, replay_alerts
+from tests.support.logs import make_log, replay_alerts
+from tests.support.session import BROKERS_USED, FAILED
 
 CUSTOMERS = 100
 pytestmark = pytest.mark.broker  # starts its own brokers: one test at a time (serial)

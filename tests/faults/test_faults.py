@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import os
 import random
 import signal
-import subprocess
 import threading
 from collections import Counter
 from collections.abc import Callable
@@ -26,24 +26,24 @@ from churnwatch.settings import Settings
 from churnwatch.streams.admin import client_options, source_topics
 from churnwatch.tools.apache_kafka import KafkaCluster, KafkaNode
 from churnwatch.tools.produce import produce, read_lines, route
-from tests.faults.conftest import FULL
-from tests.hostile import corpus, is_refused, original
-from tests.streams.conftest import (
+from tests.support.cluster import (
     ALERTS_TIMEOUT,
     DISTURBED_TIMEOUT,
     PART_WAY_TIMEOUT,
     Cluster,
-    alerts_after,
     all_detected,
-    assert_counted_once,
+    assert_as_replayed,
+    assert_equivalent,
     collect_until,
     eventually,
     one_worker_part_way,
     scrape,
 )
-from tests.streams.logs import make_log, replay_alerts
-from tests.streams.test_replay_equivalence import assert_equivalent
+from tests.support.hostile import corpus, is_refused, original
+from tests.support.logs import make_log, replay_alerts
 
+FULL = os.environ.get("CHURNWATCH_FAULTS") == "full"
+"""``make faults``: every scenario in full (tests/faults/conftest.py)."""
 KILLS = 20 if FULL else 1
 CUSTOMERS = 200 if FULL else 100
 HOSTILE_MESSAGES = 100_000 if FULL else 10_000
@@ -208,7 +208,7 @@ def test_duplicated_and_reordered_input_changes_nothing(cluster: Cluster,
 
 @pytest.mark.timeout(ALERTS_TIMEOUT + 900)
 def test_hostile_messages_on_the_source_topics(cluster: Cluster, tmp_path: Path) -> None:
-    """Hostile messages (tests/hostile.py, a few of 1-3 MB, empty and null values, odd
+    """Hostile messages (tests/support/hostile.py, a few of 1-3 MB, empty and null values, odd
     keys) mixed into a clean log on the source topics: the worker never dies, every one
     is in the dead-letter topic with its bytes, the valid events give the clean log's
     alerts, and the worker's memory stays bounded."""
@@ -286,16 +286,6 @@ def _peak_rss(pid: int) -> int:
     raise AssertionError("no VmHWM")
 
 
-def assert_as_replayed(cluster: Cluster, log: Path, expected: list[dict],
-                        recall: KafkaConsumer, worker: subprocess.Popen[bytes],
-                        before: list[bytes] | None = None) -> None:
-    """What an undisturbed run gives: replay's alerts, every one byte for byte (fitted
-    statistics), from ``worker``, the one left running, and every customer's purchase
-    history of replay of ``log``."""
-    got = alerts_after(recall, expected, before=before, alive=lambda: worker.poll() is None,
-                       progress=cluster.progress, exact=True)
-    assert_equivalent(expected, got, exact=True)
-    assert_counted_once(cluster, log)
 
 
 def _messy(log: Path, out: Path, duplicated: float, within: float) -> Path:

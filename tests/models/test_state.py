@@ -1,7 +1,7 @@
 from churnwatch.engine import Detector
 from churnwatch.models.state import CustomerState
 from churnwatch.settings import Settings
-from tests.helpers import DAY, T0, complaint, engage, offer, order
+from tests.support.events import DAY, T0, complaint, engage, offer, order
 
 
 def busy_customer() -> CustomerState:

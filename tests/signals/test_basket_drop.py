@@ -1,4 +1,4 @@
-from tests.helpers import detect, order, signals_of
+from tests.support.events import detect, order, signals_of
 
 
 def history() -> list:

@@ -1,4 +1,4 @@
-from tests.helpers import complaint, detect, signals_of
+from tests.support.events import complaint, detect, signals_of
 
 
 def test_same_ticket_escalating_to_refund_fires() -> None:

@@ -9,7 +9,7 @@ import pytest
 import churnwatch
 from churnwatch.signals import ALL_SIGNALS, BY_TRIGGER
 from churnwatch.signals.base import Signal
-from tests.golden.cases import CASES, Case, run_case
+from tests.support.golden import CASES, Case, run_case
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)

@@ -1,4 +1,4 @@
-from tests.helpers import detect, engage, signals_of
+from tests.support.events import detect, engage, signals_of
 
 
 def visits(first: float, last: float, every: float) -> list:

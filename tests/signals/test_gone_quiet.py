@@ -1,4 +1,4 @@
-from tests.helpers import DAY, T0, detect, order, regular_orders, signals_of
+from tests.support.events import DAY, T0, detect, order, regular_orders, signals_of
 
 
 def test_silence_beyond_three_usual_gaps_fires_from_event_time_alone() -> None:

@@ -1,6 +1,6 @@
 from churnwatch.engine import Detector
 from churnwatch.settings import Settings
-from tests.helpers import complaint, detect, engage, order
+from tests.support.events import complaint, detect, engage, order
 
 
 def history() -> list:

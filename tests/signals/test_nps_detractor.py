@@ -1,6 +1,6 @@
 import pytest
 
-from tests.helpers import detect, engage, signals_of
+from tests.support.events import detect, engage, signals_of
 
 
 @pytest.mark.parametrize(("score", "severity"), [(0, "high"), (3, "high"), (6, "medium")])

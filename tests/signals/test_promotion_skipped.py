@@ -1,4 +1,4 @@
-from tests.helpers import DAY, T0, detect, engage, offer, order, signals_of
+from tests.support.events import DAY, T0, detect, engage, offer, order, signals_of
 
 
 def test_two_unredeemed_offers_fire_when_the_second_expires_without_more_events() -> None:

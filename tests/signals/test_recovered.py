@@ -1,4 +1,4 @@
-from tests.helpers import detect, order, regular_orders, signals_of
+from tests.support.events import detect, order, regular_orders, signals_of
 
 
 def test_buying_again_after_an_alert_reports_recovery() -> None:

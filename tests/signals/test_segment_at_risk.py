@@ -1,5 +1,5 @@
 from churnwatch.settings import Settings
-from tests.helpers import by_time, detect, regular_orders, signals_of
+from tests.support.events import by_time, detect, regular_orders, signals_of
 
 
 def population(n: int = 60, last: float = 200, every: float = 15, amount: float = 40.0

@@ -1,7 +1,7 @@
 import pytest
 
 from churnwatch.models.params import default
-from tests.helpers import detect, engage, signals_of
+from tests.support.events import detect, engage, signals_of
 
 
 @pytest.mark.parametrize("action", ["unfollow", "unsubscribe"])

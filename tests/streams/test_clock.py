@@ -84,7 +84,7 @@ def test_a_restarted_owner_with_nothing_new_releases_what_its_detector_holds() -
     forgetful.report(tick(**idle))
     assert forgetful.watermark() == -math.inf
     clock = SourceClock(lateness=1, expected=ALL, quorum=3,
-                        held=[("a", 900), ("b", 900), ("c", 900)])
+                        restored=[("a", 900), ("b", 900), ("c", 900)])
     clock.report(tick(**idle))
     assert clock.watermark() == 899
     clock.report(tick(orders_0=(950, True)))
@@ -106,10 +106,10 @@ def test_a_new_owner_reaches_what_the_old_clock_had_heard_of() -> None:
     old.report(tick(**idle))
     assert old.watermark() == 899
     own = [("a", 500), ("b", 500), ("c", 500)]
-    forgetful = SourceClock(lateness=1, expected=ALL, quorum=3, held=own)
+    forgetful = SourceClock(lateness=1, expected=ALL, quorum=3, restored=own)
     forgetful.report(tick(**idle))
     assert forgetful.watermark() == 499
-    new = SourceClock(lateness=1, expected=ALL, quorum=3, held=own + heard_pairs(old.heard()))
+    new = SourceClock(lateness=1, expected=ALL, quorum=3, restored=own + heard_pairs(old.heard()))
     new.report(tick(**idle))
     assert new.watermark() == 899
     assert heard_pairs(None) == []

@@ -1,9 +1,8 @@
-"""A worker or client that cannot talk to its broker says so within seconds, naming the
-setting to check (README, "When something is wrong"); and so does a busy metrics port."""
+"""A client that cannot talk to its broker says so within seconds, naming the setting to
+check (README, "When something is wrong"); and so does a busy metrics port."""
 
 from __future__ import annotations
 
-import re
 import socket
 import ssl
 import subprocess
@@ -16,10 +15,9 @@ import pytest
 from click.testing import CliRunner
 
 from churnwatch.cli import main
-from churnwatch.tools.broker import RunningBroker
-from tests.golden.cases import GOLDEN
+from tests.support.golden import GOLDEN
+from tests.support.readme import promised_seconds, readme_row
 
-ROOT = Path(__file__).parents[2]
 SAMPLE = str(GOLDEN / "sample.jsonl")
 
 
@@ -27,31 +25,6 @@ def run(args: list[str], env: dict[str, str]) -> tuple[int, str, float]:
     began = time.monotonic()
     result = CliRunner().invoke(main, args, env=env)
     return result.exit_code, result.stderr, time.monotonic() - began
-
-
-def readme_row(what: str) -> str:
-    rows = [r for r in (ROOT / "README.md").read_text().splitlines()
-            if r.startswith(f"| {what} |")]
-    assert rows, f"README lacks a row for: {what}"
-    return rows[0]
-
-
-def promised_seconds(what: str) -> float:
-    """The bound the README's row states ("within N s")."""
-    said = re.search(r"within (\d+) s", readme_row(what))
-    assert said, f"README's row for {what} states no time"
-    return float(said.group(1))
-
-
-def test_tls_against_a_plaintext_broker_is_named_within_seconds(broker: RunningBroker) -> None:
-    code, err, took = run(["produce", SAMPLE], {"CHURNWATCH_KAFKA__BROKERS": broker.url,
-                                                "CHURNWATCH_KAFKA__SECURITY_PROTOCOL": "SSL"})
-    # the command runs in this process: the README's bound includes Python's start (~1 s)
-    assert code == 1 and took < promised_seconds(
-        "a TLS setting against a plaintext broker") - 1, (code, took, err)
-    assert f"TLS handshake with {broker.url} failed" in err
-    assert "CHURNWATCH_KAFKA__SECURITY_PROTOCOL=SSL" in err
-    assert "TLS handshake with" in readme_row("a TLS setting against a plaintext broker")
 
 
 @pytest.fixture

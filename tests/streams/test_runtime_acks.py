@@ -16,7 +16,7 @@ from churnwatch.settings import Settings
 from churnwatch.streams.app import create_app
 from churnwatch.streams.metrics import Metrics
 from churnwatch.streams.runtime import KIND_HEADER, SOURCE_HEADER, Runtime
-from tests.helpers import DAY, T0, at
+from tests.support.events import DAY, T0, at
 
 
 def _order(n: int, day: float) -> SimpleNamespace:

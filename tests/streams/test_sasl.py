@@ -14,8 +14,8 @@ from click.testing import CliRunner
 from churnwatch.cli import main
 from churnwatch.streams.probe import scram_final, scram_first_bare
 from churnwatch.tools.broker import start_tansu
-from tests.golden.cases import GOLDEN
-from tests.streams.test_connection_errors import readme_row
+from tests.support.golden import GOLDEN
+from tests.support.readme import readme_row
 
 
 @pytest.fixture

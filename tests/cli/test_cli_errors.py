@@ -14,7 +14,7 @@ import pytest
 from click.testing import CliRunner
 
 from churnwatch.cli import main
-from tests.golden.cases import GOLDEN
+from tests.support.golden import GOLDEN
 
 ROOT = Path(__file__).parents[2]
 SAMPLE = str(GOLDEN / "sample.jsonl")

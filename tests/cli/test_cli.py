@@ -8,7 +8,7 @@ from click.testing import CliRunner
 from churnwatch.cli import main
 from churnwatch.models.alert import Alert
 from churnwatch.models.schema import EARLIER
-from tests.golden.cases import GOLDEN
+from tests.support.golden import GOLDEN
 
 ROOT = Path(__file__).parents[2]
 

@@ -20,15 +20,15 @@ from churnwatch.models.state import CustomerState
 from churnwatch.replayer import valid_events
 from churnwatch.tools.broker import free_port
 from churnwatch.tools.produce import produce, read_lines
-from tests.streams.conftest import (
+from tests.support.cluster import (
     Cluster,
     alerts_after,
     all_detected,
+    assert_equivalent,
     changelog_states,
     eventually,
 )
-from tests.streams.logs import closing_visits, make_log, replay_alerts, replay_states, visit
-from tests.streams.test_replay_equivalence import assert_equivalent
+from tests.support.logs import closing_visits, make_log, replay_alerts, replay_states, visit
 
 DAY = 86_400.0
 

@@ -5,7 +5,6 @@ it answers, not by who started it."""
 from __future__ import annotations
 
 import signal
-import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -13,13 +12,18 @@ from pathlib import Path
 
 import pytest
 
-from churnwatch.errors import UserError
-from churnwatch.tools.apache_kafka import kafka_classpath
 from churnwatch.tools.broker import free_port
-from tests.streams.conftest import ROOT, BrokerAt, Cluster, alerts_after, collect_until, eventually
-from tests.streams.logs import make_log, replay_alerts
-from tests.streams.test_health import status
-from tests.streams.test_replay_equivalence import assert_equivalent
+from tests.support.cluster import (
+    ROOT,
+    BrokerAt,
+    Cluster,
+    alerts_after,
+    assert_equivalent,
+    collect_until,
+    eventually,
+    status,
+)
+from tests.support.logs import make_log, replay_alerts
 
 
 def broker_command(tmp_path: Path, *args: str) -> Iterator[str]:
@@ -124,28 +128,3 @@ def test_two_workers_on_churnwatch_broker_by_address_join_and_leave(
     logs = worker_logs(tmp_path)
     assert "ConsistencyError" not in logs and "Traceback" not in logs, logs
     assert logs.count("the embedded one (Tansu), with its workarounds") == 2, logs
-
-
-def test_churnwatch_broker_refuses_a_port_in_use() -> None:
-    with socket.socket() as taken:
-        taken.bind(("127.0.0.1", 0))
-        taken.listen()
-        port = taken.getsockname()[1]
-        run = subprocess.run([sys.executable, "-m", "churnwatch.cli", "broker", "--port",
-                              str(port)], capture_output=True, timeout=60, check=False)
-    assert run.returncode != 0
-    assert f"port {port} is already in use" in run.stderr.decode()
-
-
-def test_three_embedded_nodes_are_refused_with_the_way_to_get_three() -> None:
-    run = subprocess.run([sys.executable, "-m", "churnwatch.cli", "broker", "--port",
-                          str(free_port()), "--nodes", "3"], capture_output=True, timeout=60,
-                         check=False)
-    assert run.returncode != 0 and "--kind kafka" in run.stderr.decode()
-
-
-def test_without_java_or_maven_the_message_names_what_to_install(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("PATH", str(tmp_path))  # neither java nor mvn on it
-    with pytest.raises(UserError, match=r"java and mvn.*apt-get install openjdk-17"):
-        kafka_classpath(tmp_path / "cache")

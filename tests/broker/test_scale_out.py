@@ -9,18 +9,18 @@ from pathlib import Path
 import pytest
 
 from churnwatch.tools.produce import produce, read_lines
-from tests.streams.conftest import (
+from tests.support.cluster import (
     DISTURBED_TIMEOUT,
     PART_WAY_TIMEOUT,
     Cluster,
     alerts_after,
+    assert_equivalent,
     eventually,
     late_refusals,
     metric_values,
     one_worker_part_way,
 )
-from tests.streams.logs import make_log, replay_alerts, replay_late
-from tests.streams.test_replay_equivalence import assert_equivalent
+from tests.support.logs import make_log, replay_alerts, replay_late
 
 
 @pytest.mark.timeout(DISTURBED_TIMEOUT)

@@ -7,32 +7,21 @@ virtual environment (pip's cache makes that quick after ``make install``).
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import textwrap
 from pathlib import Path
 
 import pytest
 
+from tests.support.packaging import PIP, run, wheel_and_fresh_venv
+
 pytestmark = pytest.mark.builds_package
 ROOT = Path(__file__).parents[2]
 
 
-PIP = [sys.executable, "-m", "pip"]
 
 
-def wheel_and_fresh_venv(tmp: Path) -> tuple[Path, Path]:
-    """This checkout's wheel (without dependencies) and the python of a new venv."""
-    run([*PIP, "wheel", "--no-deps", "--quiet", "--wheel-dir", str(tmp / "dist"), str(ROOT)])
-    run([sys.executable, "-m", "venv", "--without-pip", str(tmp / "venv")])
-    return next((tmp / "dist").glob("churnwatch-*.whl")), tmp / "venv" / "bin" / "python"
 
 
-def run(cmd: list[str], cwd: Path | None = None, env: dict[str, str] | None = None) -> str:
-    done = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True,
-                          timeout=900, check=False)
-    assert done.returncode == 0, f"{cmd}\n{done.stdout}\n{done.stderr}"
-    return done.stdout
 
 
 @pytest.fixture(scope="module")

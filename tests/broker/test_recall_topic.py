@@ -27,9 +27,9 @@ from confluent_kafka import Consumer, TopicPartition
 from churnwatch.models.alert import SCHEMA_VERSION
 from churnwatch.tools.produce import produce, read_lines
 from churnwatch.tools.tail import RecallReader
-from tests.golden.cases import GOLDEN
-from tests.streams.conftest import ROOT, Cluster, eventually
-from tests.streams.logs import closing_visits, replay_alerts
+from tests.support.cluster import ROOT, Cluster, eventually
+from tests.support.golden import GOLDEN
+from tests.support.logs import closing_visits, replay_alerts
 
 
 def sample_with_filler(tmp: Path) -> Path:

@@ -13,6 +13,7 @@ import sys
 import time
 import urllib.request
 import uuid
+from collections import defaultdict
 from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -33,10 +34,10 @@ from churnwatch.settings import Settings
 from churnwatch.streams.admin import client_options, ensure_topics
 from churnwatch.tools.broker import RunningBroker, free_port, running_broker
 from churnwatch.tools.produce import produce, read_lines
-from tests.conftest import BROKERS_USED, FAILED
-from tests.streams.logs import POPULATION_SIGNALS, replay_states, stable_ids
+from tests.support.logs import POPULATION_SIGNALS, replay_states, stable_ids
+from tests.support.paths import ROOT
+from tests.support.session import BROKERS_USED, FAILED
 
-ROOT = Path(__file__).parents[2]
 T = TypeVar("T")
 
 
@@ -420,3 +421,75 @@ def assert_counted_once(cluster: Cluster, log: Path) -> None:
         assert (state.orders, state.spend, state.counts, state.amounts, state.first_order,
                 state.last_order) == (want.orders, want.spend, want.counts, want.amounts,
                                       want.first_order, want.last_order), cid
+
+
+def assert_equivalent(expected: list[dict], got: list[dict], *, exact: bool = False) -> None:
+    """Streaming's alerts are replay's: all of them, byte for byte, when ``exact`` (fitted
+    statistics); else up to the documented difference."""
+    if exact:
+        assert _by_id(got) == _by_id(expected), _diff(_by_id(expected), _by_id(got))
+        return
+    want, have = by_customer(expected), by_customer(got)
+    differing = {c for c in want.keys() | have.keys() if want.get(c) != have.get(c)}
+    unexplained = [c for c in differing
+                   if not any(s in POPULATION_SIGNALS for _, s in want.get(c, set())
+                              | have.get(c, set()))]
+    assert not unexplained, {c: (want.get(c), have.get(c)) for c in unexplained[:5]}
+    assert len(differing) <= 0.25 * len(want), (len(differing), len(want))
+
+
+def _by_id(alerts: list[dict]) -> dict[str, dict]:
+    return {a["id"]: a for a in alerts}
+
+
+def _diff(want: dict[str, dict], have: dict[str, dict]) -> str:
+    only_replay, only_stream = want.keys() - have.keys(), have.keys() - want.keys()
+    changed = [i for i in want.keys() & have.keys() if want[i] != have[i]]
+    return (f"{len(only_replay)} only in replay, {len(only_stream)} only streamed, "
+            f"{len(changed)} changed, of {len(want)}; first: "
+            f"{[want.get(i) or have.get(i) for i in sorted(only_replay | only_stream)][:2]}"
+            f"{[(want[i], have[i]) for i in changed[:1]]}")
+
+
+def status(port: int, path: str) -> int | None:
+    """The HTTP status, or None while nothing listens."""
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=5) as r:
+            return int(r.status)
+    except urllib.error.HTTPError as e:
+        return e.code
+    except OSError:
+        return None
+
+
+def statuses_until(port: int, path: str, wanted: int, timeout: float,
+                   alive: Callable[[], bool]) -> list[int | None]:
+    """Poll ``path`` until it answers ``wanted``; every answer seen, in order."""
+    seen: list[int | None] = []
+
+    def answered() -> bool:
+        assert alive(), "the worker died"
+        seen.append(status(port, path))
+        return seen[-1] == wanted
+
+    assert eventually(answered, timeout), f"{path} never answered {wanted}: {seen[-5:]}"
+    return seen
+
+
+def assert_as_replayed(cluster: Cluster, log: Path, expected: list[dict],
+                        recall: KafkaConsumer, worker: subprocess.Popen[bytes],
+                        before: list[bytes] | None = None) -> None:
+    """What an undisturbed run gives: replay's alerts, every one byte for byte (fitted
+    statistics), from ``worker``, the one left running, and every customer's purchase
+    history of replay of ``log``."""
+    got = alerts_after(recall, expected, before=before, alive=lambda: worker.poll() is None,
+                       progress=cluster.progress, exact=True)
+    assert_equivalent(expected, got, exact=True)
+    assert_counted_once(cluster, log)
+
+
+def by_customer(alerts: list[dict]) -> dict[str, set[tuple[str, str]]]:
+    out: dict[str, set[tuple[str, str]]] = defaultdict(set)
+    for a in alerts:
+        out[a["subject"]].add((a["id"], a["data"]["signal"]))
+    return out

@@ -12,7 +12,7 @@ import orjson
 import pytest
 
 import churnwatch
-from tests.golden.cases import CASES, GOLDEN, Case, run_case
+from tests.support.golden import CASES, GOLDEN, Case, run_case
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)

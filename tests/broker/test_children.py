@@ -1,5 +1,5 @@
-"""`churnwatch broker`, `churnwatch demo` and `make demo`, stopped the way ops, CI and a
-terminal stop things, leave nothing listening."""
+"""`churnwatch demo` and `make demo`, stopped the way ops, CI and a terminal stop things,
+leave nothing listening."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from churnwatch.tools.broker import free_port
-from tests.streams.conftest import eventually
+from tests.support.cluster import eventually
 
 ROOT = Path(__file__).parents[2]
 
@@ -22,32 +22,6 @@ ROOT = Path(__file__).parents[2]
 def _listening(port: int) -> bool:
     with socket.socket() as s:
         return s.connect_ex(("127.0.0.1", port)) == 0
-
-
-def _as_in_a_terminal() -> None:
-    """Ctrl-C reaches a terminal's foreground process. A shell script's background job
-    (`make test &`) inherits SIGINT ignored, Python keeps it so, and this test hung on a
-    signal that could never arrive: start the command the way a terminal would."""
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
-
-
-@pytest.mark.parametrize("how", [signal.SIGTERM, signal.SIGINT, signal.SIGKILL],
-                         ids=lambda s: signal.Signals(s).name)
-def test_the_embedded_broker_stops_with_churnwatch(how: signal.Signals) -> None:
-    port = free_port()
-    cli = subprocess.Popen([sys.executable, "-m", "churnwatch.cli", "broker", "--port",
-                            str(port)], stderr=subprocess.DEVNULL,
-                           preexec_fn=_as_in_a_terminal)  # noqa: PLW1509 - no locks taken
-    try:
-        assert eventually(lambda: _listening(port), 20, every=0.05), "the broker never listened"
-        cli.send_signal(how)
-        cli.wait(timeout=20)
-        assert eventually(lambda: not _listening(port), 10, every=0.05), \
-            f"Tansu still listens on {port} after {signal.Signals(how).name}"
-    finally:
-        if cli.poll() is None:
-            cli.kill()
-            cli.wait()
 
 
 def _ports_announced(out: Path, timeout: float) -> tuple[int, int]:

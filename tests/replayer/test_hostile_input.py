@@ -15,7 +15,7 @@ import pytest
 
 import churnwatch
 from churnwatch.simulate.generate import generate
-from tests.hostile import HOSTILE, corpus, original
+from tests.support.hostile import HOSTILE, corpus, original
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,7 @@ from click.testing import CliRunner
 import churnwatch
 from churnwatch.cli import main
 from churnwatch.testing import EventLog
-from tests.golden.cases import GOLDEN
+from tests.support.golden import GOLDEN
 
 SAMPLE = GOLDEN / "sample.jsonl"
 AS_OF = "2025-06-30T00:00:00Z"

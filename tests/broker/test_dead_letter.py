@@ -11,8 +11,8 @@ from kafka import KafkaProducer
 from churnwatch.streams.admin import client_options
 from churnwatch.streams.store import partition_of
 from churnwatch.tools.produce import produce
-from tests.streams.conftest import Cluster, collect_until
-from tests.streams.logs import closing_visits
+from tests.support.cluster import Cluster, collect_until
+from tests.support.logs import closing_visits
 
 INVALID = [
     b'{"kind":"order","event_id":"x1","customer_id":"c1","occurred_at":"2025-01-01T00:00:00",'

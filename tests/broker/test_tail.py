@@ -16,7 +16,7 @@ import pytest
 from kafka import KafkaProducer
 
 from churnwatch.streams.admin import client_options, ensure_topics
-from tests.streams.conftest import ROOT, Cluster
+from tests.support.cluster import ROOT, Cluster
 
 OLD, NEW = 1437, 25
 ON_EACH_BROKER = pytest.mark.parametrize(

@@ -11,7 +11,8 @@ from churnwatch.settings import Settings
 from churnwatch.simulate.campaign import run_campaign
 from churnwatch.simulate.generate import generate
 
-GOLDEN = Path(__file__).parent
+GOLDEN = Path(__file__).parents[1] / "golden"
+"""The golden outputs; ``make golden`` rewrites them after a reviewed change."""
 
 
 @dataclass(frozen=True)

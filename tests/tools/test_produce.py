@@ -1,11 +1,7 @@
 """Routing a log line to its source topic never fails, whatever the line holds: a
-producer that raises on a hostile line would stop the rest of the log. And ``produce``
-works on a cluster that creates no topic on first use, before any worker ran."""
+producer that raises on a hostile line would stop the rest of the log."""
 
 from __future__ import annotations
-
-import subprocess
-import sys
 
 import orjson
 from hypothesis import given
@@ -13,8 +9,7 @@ from hypothesis import strategies as st
 
 from churnwatch.settings import Settings
 from churnwatch.tools.produce import route
-from tests.hostile import HOSTILE
-from tests.streams.conftest import ROOT, Cluster, collect_until
+from tests.support.hostile import HOSTILE
 
 SETTINGS = Settings.build()
 SOURCES = {SETTINGS.topics.orders, SETTINGS.topics.engagement, SETTINGS.topics.complaints}
@@ -50,18 +45,3 @@ def test_a_valid_event_is_routed_by_kind_and_keyed_by_customer() -> None:
     line = (b'{"kind":"complaint","event_id":"e","customer_id":"c7","occurred_at":'
             b'"2024-03-01T00:00:00Z","ticket_id":"t","severity":"minor"}')
     assert route(line, SETTINGS) == (SETTINGS.topics.complaints, b"c7")
-
-
-def test_produce_creates_the_topics_a_cluster_does_not_create_itself(cluster: Cluster) -> None:
-    """The test Kafka has ``auto.create.topics.enable=false``, as many production clusters:
-    before, ``churnwatch produce`` ahead of any worker timed out on metadata."""
-    lines = [orjson.dumps({"kind": "order", "event_id": f"e{n}", "customer_id": f"c{n}",
-                           "occurred_at": "2024-03-01T00:00:00Z", "order_id": f"o{n}",
-                           "amount": 10.0}) for n in range(5)]
-    done = subprocess.run([sys.executable, "-m", "churnwatch.cli", "produce", "-"],
-                          input=b"\n".join(lines), env=cluster.process_env(), cwd=ROOT,
-                          capture_output=True, timeout=120, check=False)
-    assert done.returncode == 0, done.stderr.decode()
-    got = collect_until(cluster.consumer(cluster.settings.topics.orders),
-                        lambda r: len(r) >= len(lines), timeout=30)
-    assert sorted(got) == sorted(lines)

@@ -16,7 +16,6 @@ partitions are days of event time apart when statistics merge; live traffic is n
 
 from __future__ import annotations
 
-from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -25,57 +24,21 @@ import pytest
 
 from churnwatch.simulate.campaign import run_campaign
 from churnwatch.tools.produce import produce, read_lines
-from tests.streams.conftest import (
+from tests.support.cluster import (
     Cluster,
     alerts_after,
+    assert_equivalent,
     collect_until,
     eventually,
     late_refusals,
     metric_values,
 )
-from tests.streams.logs import (
-    POPULATION_SIGNALS,
+from tests.support.logs import (
     make_log,
     replay_alerts,
     replay_held_out,
     replay_late,
 )
-
-
-def by_customer(alerts: list[dict]) -> dict[str, set[tuple[str, str]]]:
-    out: dict[str, set[tuple[str, str]]] = defaultdict(set)
-    for a in alerts:
-        out[a["subject"]].add((a["id"], a["data"]["signal"]))
-    return out
-
-
-def assert_equivalent(expected: list[dict], got: list[dict], *, exact: bool = False) -> None:
-    """Streaming's alerts are replay's: all of them, byte for byte, when ``exact`` (fitted
-    statistics); else up to the documented difference."""
-    if exact:
-        assert _by_id(got) == _by_id(expected), _diff(_by_id(expected), _by_id(got))
-        return
-    want, have = by_customer(expected), by_customer(got)
-    differing = {c for c in want.keys() | have.keys() if want.get(c) != have.get(c)}
-    unexplained = [c for c in differing
-                   if not any(s in POPULATION_SIGNALS for _, s in want.get(c, set())
-                              | have.get(c, set()))]
-    assert not unexplained, {c: (want.get(c), have.get(c)) for c in unexplained[:5]}
-    assert len(differing) <= 0.25 * len(want), (len(differing), len(want))
-
-
-def _by_id(alerts: list[dict]) -> dict[str, dict]:
-    return {a["id"]: a for a in alerts}
-
-
-def _diff(want: dict[str, dict], have: dict[str, dict]) -> str:
-    only_replay, only_stream = want.keys() - have.keys(), have.keys() - want.keys()
-    changed = [i for i in want.keys() & have.keys() if want[i] != have[i]]
-    return (f"{len(only_replay)} only in replay, {len(only_stream)} only streamed, "
-            f"{len(changed)} changed, of {len(want)}; first: "
-            f"{[want.get(i) or have.get(i) for i in sorted(only_replay | only_stream)][:2]}"
-            f"{[(want[i], have[i]) for i in changed[:1]]}")
-
 
 BAD_ACTIONS = [
     b'{"kind":"action","event_id":"bad-a1","customer_id":"c1",'
