@@ -51,10 +51,11 @@ the <code>follow_up_overdue</code> alert: still unanswered when the window passe
 {_responses(report)}
 <h2>Incremental revenue of treated alerts, cumulative by month{
     f" ({escape(report.currency)})" if report.currency else ""}</h2>
-<p class="note">Each month, the treated alerts times the difference in revenue per alert
-between treated and held-out ones. Below zero, the treated brought in less so far than the
-held-out baseline: chance while the groups are small, or a play that does not pay. Each
-signal's revenue per alert with its 95 % interval is in the table below.</p>
+<p class="note">Up to each month: per signal, its treated alerts so far times the difference
+in revenue per alert between treated and held-out alerts so far; shaded, its 95 % interval.
+Below zero, the treated brought in less so far than the held-out baseline: chance while the
+groups are small (the band then reaches across zero), or a play that does not pay (the band
+stays below). Each signal's revenue per alert with its interval is in the table below.</p>
 {_saved(report)}
 <h2>All comparisons</h2>
 {_table(report.rows, report.currency)}
@@ -151,27 +152,28 @@ def _saved(report: OutcomeReport) -> str:
     height, top, bottom = 220, 15, 190
     left, right = 90, WIDTH - 20
     months = report.saved_by_month
-    totals, running = [], 0.0
-    for _, value in months:
-        running += value
-        totals.append(running)
-    if not totals:
+    if not months:
         return _svg("saved", 60, ['<text x="90" y="30">no attribution window has closed'
                                   '</text>'])
-    lo, hi = min(0.0, *totals), max(0.0, *totals)
+    lows, highs = [s.interval[0] for s in months], [s.interval[1] for s in months]
+    lo, hi = min(0.0, *lows), max(0.0, *highs)
     y = _Scale(lo, hi if hi > lo else lo + 1, bottom, top)
-    x = _Scale(0, max(1, len(totals) - 1), left, right)
-    points = " ".join(f"{x(i):.1f},{y(v):.1f}" for i, v in enumerate(totals))
-    parts = [f'<line x1="{left}" x2="{right}" y1="{y(0):.1f}" y2="{y(0):.1f}" '
+    x = _Scale(0, max(1, len(months) - 1), left, right)
+    curve = " ".join(f"{x(i):.1f},{y(s.cumulative):.1f}" for i, s in enumerate(months))
+    band = " ".join([f"{x(i):.1f},{y(v):.1f}" for i, v in enumerate(highs)]
+                    + [f"{x(i):.1f},{y(v):.1f}" for i, v in reversed(list(enumerate(lows)))])
+    parts = [f'<polygon class="band" points="{band}" fill="{TREATED}" fill-opacity="0.18" '
+             'stroke="none"/>',
+             f'<line x1="{left}" x2="{right}" y1="{y(0):.1f}" y2="{y(0):.1f}" '
              'stroke="#999"/>',
-             f'<polyline class="mark" points="{points}" fill="none" stroke="{TREATED}" '
+             f'<polyline class="mark" points="{curve}" fill="none" stroke="{TREATED}" '
              'stroke-width="2"/>',
              f'<text x="{left - 6}" y="{y(hi) + 4:.1f}" text-anchor="end">{hi:,.0f}</text>',
              f'<text x="{left - 6}" y="{y(lo) + 4:.1f}" text-anchor="end">{lo:,.0f}</text>']
     if lo < 0 < hi:  # the line the curve is read against
         parts.append(f'<text x="{left - 6}" y="{y(0) + 4:.1f}" text-anchor="end">0</text>')
     parts += [f'<text x="{x(i):.1f}" y="{height - 8}" text-anchor="'
-              f'{"end" if i == len(months) - 1 else "middle"}">{months[i][0]}</text>'
+              f'{"end" if i == len(months) - 1 else "middle"}">{months[i].month}</text>'
               for i in month_ticks(len(months))]
     return _svg("saved", height, parts)
 

@@ -24,7 +24,7 @@ from typing import Any
 
 from churnwatch.models.attribution import AlertOutcome, Response
 from churnwatch.models.rfm import RESPOND_HOURS
-from churnwatch.models.uplift import Group, Uplift, uplift
+from churnwatch.models.uplift import Z95, Group, Uplift, uplift
 from churnwatch.models.vocabulary import SIGNAL_NAMES, TIERS
 from churnwatch.replayer import AsOf, Events, ReplayResult, replay
 from churnwatch.settings import Settings
@@ -97,11 +97,31 @@ class TierResponse:
 
 
 @dataclass(frozen=True)
+class Saved:
+    """Incremental revenue of treated alerts against the held-out baseline, by the month of
+    the alerts."""
+
+    month: str
+    revenue: float
+    """that month's alerts alone: per signal, its treated alerts times the difference in
+    mean revenue per alert between the groups (a signal with no held-out alert that month
+    counts nothing)"""
+    cumulative: float
+    """every alert up to this month, pooled the same way: what the cumulative plot shows"""
+    interval: tuple[float, float]
+    """95 % interval of ``cumulative``, customers as clusters as everywhere in the report"""
+
+    def to_json(self) -> dict[str, Any]:
+        return {"month": self.month, "incremental_revenue": _r(self.revenue),
+                "cumulative_revenue": _r(self.cumulative),
+                "cumulative_interval": [_r(self.interval[0]), _r(self.interval[1])]}
+
+
+@dataclass(frozen=True)
 class OutcomeReport:
     rows: list[Row]
     responses: list[TierResponse]
-    saved_by_month: list[tuple[str, float]]
-    """(month the windows closed, incremental revenue of its treated alerts)"""
+    saved_by_month: list[Saved]
     closed: int
     attribution_days: float
     min_group: int
@@ -124,8 +144,7 @@ class OutcomeReport:
                 "verdicts": [v.to_json() for v in verdicts(self)],
                 "rows": [r.to_json() for r in self.rows],
                 "responses": [t.to_json() for t in self.responses],
-                "saved_by_month": [{"month": m, "incremental_revenue": _r(v)}
-                                   for m, v in self.saved_by_month]}
+                "saved_by_month": [s.to_json() for s in self.saved_by_month]}
 
 
 def outcomes(events: Events, *, settings: Settings | Mapping[str, Any] | None = None,
@@ -191,18 +210,40 @@ def _responses(responses: Iterable[Response], overdue: Mapping[str, int]
     return out
 
 
-def _saved(closed: Iterable[AlertOutcome]) -> list[tuple[str, float]]:
-    """Per month the windows closed: for each signal, its treated alerts times the
-    difference in mean revenue per alert between the groups that month (months where a
-    signal has no held-out alert count nothing for it)."""
-    by: dict[str, dict[int, tuple[Group, Group]]] = defaultdict(
-        lambda: defaultdict(lambda: (Group(), Group())))
+_Pair = tuple[Group, Group]
+"""(treated, held out)"""
+
+
+def _saved(closed: Iterable[AlertOutcome]) -> list[Saved]:
+    """Month by month: that month's incremental revenue, and every month's so far pooled
+    with its interval."""
+    by: dict[str, dict[int, list[AlertOutcome]]] = defaultdict(lambda: defaultdict(list))
     for o in closed:
-        month = datetime.fromtimestamp(o.alerted_at, UTC).strftime("%Y-%m")
-        by[month][o.signal][1 if o.held_out else 0].add(o.won, o.revenue, cluster=o.customer)
-    return [(month, sum(t.n * (t.revenue_mean - h.revenue_mean)
-                        for t, h in signals.values() if t.n and h.n))
-            for month, signals in sorted(by.items())]
+        by[datetime.fromtimestamp(o.alerted_at, UTC).strftime("%Y-%m")][o.signal].append(o)
+    so_far: dict[int, _Pair] = defaultdict(lambda: (Group(), Group()))
+    out = []
+    for month, signals in sorted(by.items()):
+        alone: dict[int, _Pair] = defaultdict(lambda: (Group(), Group()))
+        for signal, closed_then in signals.items():
+            for o in closed_then:
+                for groups in (alone[signal], so_far[signal]):
+                    groups[1 if o.held_out else 0].add(o.won, o.revenue, cluster=o.customer)
+        total, var = _incremental(so_far.values())
+        half = Z95 * var ** 0.5
+        out.append(Saved(month, _incremental(alone.values())[0], total,
+                         (total - half, total + half)))
+    return out
+
+
+def _incremental(groups: Iterable[_Pair]) -> tuple[float, float]:
+    """(treated alerts times the difference in mean revenue per alert, summed over the
+    signals with alerts in both groups; its variance)."""
+    total = var = 0.0
+    for treated, held in groups:
+        if treated.n and held.n:
+            total += treated.n * (treated.revenue_mean - held.revenue_mean)
+            var += treated.n ** 2 * (treated.revenue_mean_var() + held.revenue_mean_var())
+    return total, var
 
 
 @dataclass(frozen=True)
@@ -274,10 +315,12 @@ def render(r: OutcomeReport) -> str:
         lines.append(f"  {tr.tier:<9} window {tr.window_hours:>2} h: {tr.answered} answered, "
                      f"median {tr.median_hours} h, p90 {tr.percentile(0.9)} h, {tr.late} late, "
                      f"{tr.overdue} overdue")
-    saved = sum(v for _, v in r.saved_by_month)
     held = any(row.held_out.n for row in r.rows)
-    lines += ["", "Incremental revenue of treated alerts (vs held out): "
-              + (r.money(saved) if held else "not measurable, no alert was held out")]
+    last = r.saved_by_month[-1] if r.saved_by_month else None
+    lines += ["", "Incremental revenue of treated alerts (vs held out): " + (
+        f"{r.money(last.cumulative)} (95 % interval {r.money(last.interval[0])} to "
+        f"{r.money(last.interval[1])})" if held and last
+        else "not measurable, no alert was held out")]
     return "\n".join(lines)
 
 

@@ -11,7 +11,7 @@ from itertools import pairwise
 from pathlib import Path
 
 from churnwatch.analysis.outcome_page import HELD, TREATED, UNSURE, month_ticks, page
-from churnwatch.analysis.outcomes import OutcomeReport, Row, outcomes
+from churnwatch.analysis.outcomes import OutcomeReport, Row, Saved, outcomes
 from churnwatch.models.uplift import Group, uplift
 from churnwatch.settings import Settings
 from churnwatch.simulate.campaign import run_campaign
@@ -99,3 +99,22 @@ def test_month_labels_never_crowd_the_last_one() -> None:
         assert ticks[0] == 0 and ticks[-1] == count - 1
         assert all(b - a >= step for a, b in pairwise(ticks)), count
         assert len(ticks) <= 9
+
+
+def test_the_cumulative_revenue_is_drawn_inside_its_interval() -> None:
+    """Before, the cumulative revenue was a bare line: a dip below zero looked like a
+    loss whether or not chance explained it (issue 38)."""
+    saved = [Saved(f"2025-{m:02d}", 0.0, value, (value - width, value + width))
+             for m, (value, width) in enumerate([(-50.0, 80.0), (20.0, 90.0), (140.0, 60.0)], 1)]
+    html = page(OutcomeReport([], [], saved, closed=3, attribution_days=30, min_group=30))
+    chart = html.split('data-chart="saved"', 1)[1].split("</svg>", 1)[0]
+    band = re.search(r'<polygon class="band" points="([^"]+)"', chart)
+    curve = re.search(r'<polyline class="mark" points="([^"]+)"', chart)
+    assert band and curve
+    edge = [tuple(map(float, p.split(","))) for p in band.group(1).split()]
+    upper, lower = edge[:3], edge[3:][::-1]
+    for (x, y), (ux, uy), (lx, ly) in zip(
+            [tuple(map(float, p.split(","))) for p in curve.group(1).split()], upper, lower,
+            strict=True):
+        assert x == ux == lx and uy < y < ly  # SVG y grows downwards
+    assert '>0</text>' in chart  # the zero line is labelled: the band crosses it

@@ -15,9 +15,10 @@ import pytest
 from click.testing import CliRunner
 
 import churnwatch
-from churnwatch.analysis.outcomes import OutcomeReport, Row, p_value, render, verdicts
+from churnwatch.analysis.outcomes import OutcomeReport, Row, _saved, p_value, render, verdicts
 from churnwatch.cli import main
-from churnwatch.models.uplift import Group, Uplift
+from churnwatch.models.attribution import AlertOutcome
+from churnwatch.models.uplift import Z95, Group, Uplift
 from churnwatch.settings import Settings
 from churnwatch.simulate.campaign import EFFECTS, run_campaign
 from churnwatch.simulate.generate import generate
@@ -163,3 +164,47 @@ def test_verdicts_are_never_stronger_than_the_intervals() -> None:
     assert text.startswith("What to do") and "segment_at_risk      no effect shown" in text
     assert [v["decision"] for v in report.to_json()["verdicts"]] == [
         "keep", "keep if it pays", "no effect shown", "stop", "not enough data"]
+
+
+def _closed(customer: str, held_out: bool, revenue: float, month: int) -> AlertOutcome:
+    at = int(datetime(2025, month, 15, tzinfo=UTC).timestamp())
+    return AlertOutcome(customer=customer, signal=5, tier=2, held_out=held_out, action=None,
+                        won=revenue > 0, revenue=revenue, cost=0.0, alerted_at=at)
+
+
+def test_cumulative_revenue_pools_the_months_with_an_interval_from_the_customers() -> None:
+    """Before, the page summed each month's estimate and drew no interval: a negative
+    stretch could not be told from chance."""
+    closed = ([_closed(f"t{i}", False, 30.0 * (i % 3), 1) for i in range(30)]
+              + [_closed(f"h{i}", True, 10.0 * (i % 2), 1) for i in range(30)]
+              + [_closed(f"t{i}", False, 60.0, 2) for i in range(10)]
+              + [_closed(f"h{i}", True, 0.0, 2) for i in range(10)])
+    january, february = _saved(closed)
+    assert (january.month, february.month) == ("2025-01", "2025-02")
+    treated = Group()
+    held = Group()
+    for o in closed:
+        (held if o.held_out else treated).add(o.won, o.revenue, cluster=o.customer)
+    pooled = treated.n * (treated.revenue_mean - held.revenue_mean)
+    assert february.cumulative == pytest.approx(pooled)
+    assert february.revenue == pytest.approx(10 * 60.0)  # that month alone
+    low, high = february.interval
+    assert low < february.cumulative < high
+    assert high - february.cumulative == pytest.approx(february.cumulative - low)
+    assert (high - low) / 2 == pytest.approx(
+        Z95 * treated.n * (treated.revenue_mean_var() + held.revenue_mean_var()) ** 0.5)
+    assert february.to_json()["cumulative_interval"] == [round(low, 6), round(high, 6)]
+
+
+def test_the_text_report_gives_the_total_with_its_interval(tmp_path: Path) -> None:
+    saved = _saved([_closed(f"t{i}", False, 20.0 * (i % 2), 1) for i in range(40)]
+                   + [_closed(f"h{i}", True, 0.0, 1) for i in range(40)])
+    held = Group()
+    held.add(False, 0.0)
+    report = OutcomeReport(rows=[Row("gone_quiet", "all", "all", held, held, True, None)],
+                           responses=[], saved_by_month=saved, closed=80,
+                           attribution_days=30, min_group=30, currency="EUR")
+    text = render(report)
+    low, high = saved[-1].interval
+    assert (f"Incremental revenue of treated alerts (vs held out): +400.00 EUR (95 % interval "
+            f"{low:+,.2f} EUR to {high:+,.2f} EUR)") in text
