@@ -2,9 +2,11 @@
 
 One class per signal, named after its module (``GoneQuietSettings`` for ``gone_quiet.py``),
 then what all signals share: governance, the population view, event time, the rolling
-window. They are here rather than in each signal's module because the signals are compiled
-(setup.py) and pydantic classes are not: a compiled signal holding one crashed the
-interpreter.
+window. They are here rather than in each signal's module: the signals are compiled
+(setup.py) and read these classes at run time, so a signal module declaring its own would
+import this one and be imported by it; tried with type-only imports, the compiled wheel
+crashed on import (that build also carried stale extensions, so the cause is not pinned
+down). This module stays pure Python.
 """
 
 from __future__ import annotations
