@@ -30,15 +30,21 @@ def test_metrics_count_events_invalid_and_alerts_without_customer_ids(
     collect_until(cluster.consumer(cluster.settings.topics.dead_letter),
                   lambda r: len(r) >= 1, timeout=30)
 
+    s = cluster.settings
+    read = {s.topics.orders, s.topics.engagement, s.topics.complaints, s.topics.actions,
+            f"{s.runtime.app_id}-events"}
+
     def settled() -> str | None:
         text = scrape(port)
         return text if ('churnwatch_alerts_total{signal="unfollowed",tier="basic"} 2.0' in text
                         and 'churnwatch_alert_latency_seconds_count{since="received"} 2.0'
-                        in text and "churnwatch_consumer_lag_messages{" in text) else None
+                        in text and all(f'churnwatch_consumer_lag_messages{{partition="{n}",'
+                                        f'topic="{topic}"}}' in text for topic in read
+                                        for n in range(s.topics.partitions))) else None
 
-    # counters move right after the sends: poll briefly, then check the last page
-    text = eventually(settled, 15, every=0.1) or scrape(port)
-    s = cluster.settings
+    # counters move right after the sends, the lag with the next measurement (every 5 s,
+    # for each partition once its high-water mark is known): poll, then check the last page
+    text = eventually(settled, 30, every=0.1) or scrape(port)
     assert 'churnwatch_events_total{kind="engagement"} 7.0' in text
     assert 'churnwatch_events_total{kind="order"} 0.0' in text  # declared at start
     assert f'churnwatch_events_invalid_total{{topic="{s.topics.orders}"}} 1.0' in text
@@ -55,9 +61,7 @@ def test_metrics_count_events_invalid_and_alerts_without_customer_ids(
     assert f'churnwatch_assigned_partitions{{topic="{s.topics.engagement}"}} 4.0' in text
     lagged = {line.split('topic="')[1].split('"')[0] for line in text.splitlines()
               if line.startswith("churnwatch_consumer_lag_messages{")}
-    assert lagged == {s.topics.orders, s.topics.engagement, s.topics.complaints,
-                      s.topics.actions, f"{s.runtime.app_id}-events"}, (
-        "lag only for the topics it reads")
+    assert lagged == read, "lag for the topics it reads, and only those"
     for series in ("process_resident_memory_bytes", "process_open_fds", "python_info",
                    "python_gc_collections_total", "churnwatch_build_info{"):
         assert series in text
