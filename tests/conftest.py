@@ -5,12 +5,11 @@ Hypothesis judges its own speed by the wall clock: beside the broker tests on 2 
 a strategy failed its "input generation is slow" check (1 input in 1.03 s). The suite
 runs on busy machines by design, so timing checks are off; every property still runs.
 
-``make test`` runs the ``serial`` tests in one lane and the rest, then the fault tier, in
-another beside it (tests/run_suite.sh): the broker and fault tests thus run beside a busy
-core, as they must hold up on a busy machine."""
+``make test`` runs the ``serial`` tests in one session and the rest in another beside it
+(tests/run_suite.sh): the broker tests thus run beside a busy core, as they must hold up
+on a busy machine."""
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -22,21 +21,16 @@ pytest_plugins = ("pytester", "tests.support.cluster")  # the broker fixtures, f
 settings.register_profile("busy", deadline=None, suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile("busy")
 
-FAULTS = Path(__file__).parent / "faults"
-
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Mark ``serial`` what tests/run_suite.sh runs one at a time: tests that start a
-    broker (and its workers), and those that build the package in the source tree
-    (setuptools' ``build/`` is shared). Mark ``faults`` the fault tier (tests/faults/): the
-    script runs it in the other lane, after the tests that are not serial."""
+    """Mark ``serial`` what tests/run_suite.sh runs one at a time: tests that start the
+    embedded broker (and its workers), and those that build the package in the source
+    tree (setuptools' ``build/`` is shared)."""
     brokers = {"broker", "embedded_broker", "cluster"}
     for item in items:
         if (brokers & set(getattr(item, "fixturenames", ())) or item.get_closest_marker("broker")
                 or item.get_closest_marker("builds_package")):
             item.add_marker(pytest.mark.serial)
-        if item.path.is_relative_to(FAULTS):
-            item.add_marker(pytest.mark.faults)
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
