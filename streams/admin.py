@@ -113,11 +113,14 @@ def own_topic(settings: Settings) -> str:
 def ensure_topics(settings: Settings) -> frozenset[str]:
     """Create missing topics; return every source partition (``topic/partition``) as the
     cluster has them now, which is what the event-time watermark waits to hear from.
-    The events topic of two hops is Faust's to create (an agent's internal topic)."""
+    The worker's own topic is created here on both paths, and waited for: left to Faust
+    (an agent's internal topic, two hops), two workers starting together could join the
+    group before it was in the cluster's metadata, and the consumer assigned none of its
+    partitions ("Ignoring missing topic"): no event was detected for minutes (seen
+    2026-12-07, 1 start in 5 under load)."""
     t = settings.topics
     names = [*source_topics(settings), t.recall, t.holdout, t.dead_letter,
-             *(route.topic for route in settings.runtime.routes),
-             *([own_topic(settings)] if settings.runtime.keyed_sources else [])]
+             *(route.topic for route in settings.runtime.routes), own_topic(settings)]
     admin = KafkaAdminClient(**client_options(settings), client_id="churnwatch-admin")
     try:
         existing = set(admin.list_topics())
@@ -126,6 +129,7 @@ def ensure_topics(settings: Settings) -> frozenset[str]:
         if new:
             with contextlib.suppress(TopicAlreadyExistsError):  # another worker was first
                 admin.create_topics(new)
+        _source_partitions(admin, [own_topic(settings)])
         return _source_partitions(admin, list(source_topics(settings)))
     finally:
         admin.close()
