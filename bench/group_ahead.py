@@ -32,12 +32,15 @@ import orjson
 
 import churnwatch
 from churnwatch.analysis.fit import fit_log
+from churnwatch.engine import Census
 from churnwatch.models.alert import Alert
 from churnwatch.models.events import InvalidEvent, parse_rfc3339
 from churnwatch.replayer.driver import detector_for, run
 from churnwatch.replayer.inputs import Parsed, open_items
 from churnwatch.settings import Settings
 from churnwatch.simulate.generate import generate
+from churnwatch.streams.runtime import CENSUS_MARGIN
+from churnwatch.streams.store import partition_of
 
 
 def shifted(lines: list[bytes], who: set[str], by: timedelta) -> list[bytes]:
@@ -155,6 +158,25 @@ def main() -> None:
           f"{q(lines_after, n=100)[98]:.0f}; event time newest-seen minus alert time, days: "
           f"p50 {q(days_after, n=100)[49]:.2f} p99 {q(days_after, n=100)[98]:.2f}; "
           f"first alert out after line {first:,}")
+    print(census_sizes(clean, settings))
+    workdir.cleanup()
+
+
+def census_sizes(lines: list[bytes], settings: Settings, partitions: int = 4) -> str:
+    """What a worker's tick carries per detect partition at the end of the log: each
+    partition's census from an hour before its own answer (``CENSUS_MARGIN``), as JSON."""
+    rule = settings.detection.event_time
+    parts = [Census(rule.share, rule.quorum, rule.active_days) for _ in range(partitions)]
+    for line in lines:
+        customer = _customer(line)
+        if isinstance(customer, str):
+            ts = parse_rfc3339(orjson.loads(line)["occurred_at"]).timestamp()
+            parts[partition_of(customer.encode(), partitions)].observe(customer, ts)
+    summaries = [p.summary(p.time - CENSUS_MARGIN) for p in parts]
+    sizes = [len(orjson.dumps(s.to_json())) for s in summaries]
+    listed = [len(s.top) for s in summaries]
+    return (f"census per partition ({partitions}) at the end: {min(listed)}-{max(listed)} "
+            f"times listed, {min(sizes):,}-{max(sizes):,} bytes of JSON")
 
 
 if __name__ == "__main__":

@@ -129,7 +129,13 @@ class EventTimeSettings(Section):
                           "for event time; more are refused (bounds what a customer with "
                           "its clock ahead holds, and the size of its stored state)")
     quorum: int = Field(3, ge=1, description="distinct customers that must reach a time "
-                        "before it is event time: fewer can never move it")
+                        "before it is event time, at the least: fewer can never move it")
+    share: float = Field(0.1, ge=0, le=1, description="and the share of the customers "
+                         "active recently that must reach it: a smaller group can never "
+                         "move event time, whatever times it sends")
+    active_days: int = Field(30, ge=0, description="customers are active recently at a "
+                             "time when their newest event is on or after the day this "
+                             "many days before it")
     max_ahead_of_wall: Duration = Field(timedelta(days=1), description="live workers: "
                                         "also refuse events this far ahead of the clock")
 

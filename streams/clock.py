@@ -1,63 +1,119 @@
 """Event time across partitions: the watermark the streaming detector advances to.
 
-Ingest workers tell, in ticks, how far event time has got on each source partition they
-read; the watermark is the slowest partition minus the allowed lateness, never past what a
-quorum of customers reached. How idle partitions, owner changes and restored customers are
-handled, and why: RELIABILITY.md, "Event time across partitions".
+Workers tell, in ticks, how far event time has got on each source partition they read
+(replay's rule over the customers seen there), and what each detect partition's census
+holds (the customers' newest times: replay's rule, merged across partitions). The
+watermark is the slowest source partition minus the allowed lateness, never past what the
+merged census allows. How idle
+partitions, owner changes and restored customers are handled, and why: RELIABILITY.md,
+"Event time across partitions".
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Collection, Iterable
-from itertools import chain
+import zlib
+from collections.abc import Collection
+from dataclasses import dataclass
+from typing import Any
 
 import orjson
 
-from churnwatch.engine import Quorum
+from churnwatch.engine.eventtime import Census as CustomerTimes
+from churnwatch.engine.eventtime import Merged, Summary, merged
+from churnwatch.settings import EventTimeSettings
+
+
+@dataclass(frozen=True)
+class Census:
+    """A detect partition's census as reported. ``settled``: taken when its worker's
+    clock had every source idle and caught up (:meth:`SourceClock.settled`), so nothing
+    more was on its way to it; the mark of where the sources then stood, so that a clock
+    trusts it only while they still stand there."""
+
+    settled: int | None
+    summary: Summary
+
+
+def tick_body(sources: dict[str, list[Any]], censuses: dict[int, Census]) -> bytes:
+    """A tick: each source partition's ``[event time reached, idle, next offset, fetched,
+    resumed]`` (:meth:`SourceProgress.tick`) and the censuses of the detect partitions it
+    owns."""
+    return orjson.dumps({"sources": sources, "censuses": {
+        str(p): [c.settled, c.summary.to_json()] for p, c in censuses.items()}})
 
 
 class SourceClock:
     """Collects tick reports; answers with the watermark."""
 
-    def __init__(self, lateness: float, expected: Collection[str], quorum: int,
-                 restored: Iterable[tuple[str, float]] = (), own: Collection[str] = ()) -> None:
+    def __init__(self, lateness: float, expected: Collection[str], partitions: int,
+                 rule: EventTimeSettings, own: Collection[str] = ()) -> None:
         """``expected``: the source partitions (``topic/partition``) known at start. Any
         partition a tick mentions later (one added to a topic) is waited for too.
-        ``quorum``: distinct customers that must reach a time before it is event time.
-        ``restored``: customers' newest event times known when the partition was adopted: those
-        of the customers its detector restored, and those the previous owner's clock had
-        heard of (:meth:`heard`), all restored from changelogs. When every source is idle
-        and caught up, all there is has been seen, that included: a restarted worker with
-        nothing new to read, whose ticks all say "nothing seen", must still release what
-        the previous owner left pending, and reach the time every customer of the log had
-        reached, not only the partition's own (the reports of the old events may be
-        behind the committed offset, never to be read again).
+        ``partitions``: the detect partitions, whose censuses are all waited for.
         ``own``: sources this clock hears of only from :meth:`report` with ``local`` (one
         hop: the source partitions its own detector reads). A tick on the topic may come
         from their previous owner and vouch for records beyond the committed offset,
         which this owner has not read again yet: trusted, it made them late."""
         self.lateness = lateness
         self._own = frozenset(own)
-        self.quorum = quorum
-        self._restored = list(restored)
+        self._partitions = partitions
+        self._rule = rule
         self._expected = set(expected)
-        self._max: dict[str, float | None] = {}  # newest event time seen per source
-        self._top: dict[str, list[tuple[str, float]]] = {}  # per source: Quorum.pairs
+        self._max: dict[str, float | None] = {}  # event time reached per source
         self._idle: dict[str, bool] = {}
+        self._at: dict[str, int] = {}  # where each source's reader stood
+        self._fetched: dict[str, float | None] = {}  # when its end was last fetched
+        self._resumed: float | None = None  # when a partition last resumed after a pause
+        self._censuses: dict[int, Census] = {}
+        self._local: set[int] = set()  # detect partitions whose census comes from here
+        self._merged: Merged | None = None
         self._watermark: float | None = None  # asked for after every message: cached
 
-    def report(self, tick: bytes, local: bool = False) -> None:
-        """``local``: the report of the detector's own sources, made where it reads them."""
-        for source, (max_time, idle, *top) in orjson.loads(tick).items():
+    def report(self, tick: bytes) -> None:
+        """A tick read from the topic."""
+        body = orjson.loads(tick)
+        self.sources(body.get("sources", {}))
+        for key, (settled, summary) in body.get("censuses", {}).items():
+            partition = int(key)
+            if partition not in self._local:  # ours: fresher straight from the detector
+                self._censuses[partition] = Census(settled, Summary.from_json(summary))
+        self._changed()
+
+    def sources(self, report: dict[str, list[Any]], local: bool = False) -> None:
+        """Source partitions' progress; ``local``: of the detector's own sources, made
+        where it reads them."""
+        for source, (max_time, idle, at, fetched, resumed) in report.items():
             if (source in self._own) != local:
                 continue
             self._expected.add(source)
             if max_time is not None or source not in self._max:
                 self._max[source] = max_time
-                self._top[source] = [(c, t) for c, t in top[0]] if top else []
             self._idle[source] = bool(idle)
+            self._at[source] = at
+            self._fetched[source] = fetched
+            if resumed is not None and (self._resumed is None or resumed > self._resumed):
+                self._resumed = resumed
+        self._changed()
+
+    def _quiet(self, source: str) -> bool:
+        """Idle: read to its end, by a fetch made after the last time any partition
+        resumed. After a pause, a burst of history reaches every partition at about the
+        same moment; one whose fetch predates the burst only seems idle, and letting the
+        others move event time past it made its events late."""
+        fetched = self._fetched.get(source)
+        return self._idle.get(source, False) and (
+            self._resumed is None or (fetched is not None and fetched > self._resumed))
+
+    def census(self, partition: int, census: Census) -> None:
+        """The census of a detect partition this worker owns, straight from its detector."""
+        self._local.add(partition)
+        self._censuses[partition] = census
+        self._changed()
+
+    def _changed(self) -> None:
         self._watermark = None
+        self._merged = None
 
     def watermark(self) -> float:
         if self._watermark is None:
@@ -68,62 +124,79 @@ class SourceClock:
         """Where event time stands: the watermark plus the allowed lateness."""
         return self.watermark() + self.lateness
 
+    def settled(self) -> int | None:
+        """If every source partition is idle and caught up (all of it has been read), a
+        mark of where each stood; else None."""
+        if not self._expected or not all(self._quiet(s) for s in self._expected):
+            return None
+        return zlib.crc32(orjson.dumps(sorted((s, self._at.get(s)) for s in self._expected)))
+
+    def wanted_since(self) -> float:
+        """From which time the censuses must list customers exactly for an exact answer
+        (+inf while the answer is exact, or unknown)."""
+        m = self._census()
+        return math.inf if m is None or m.certain else m.since
+
+    def _census(self) -> Merged | None:
+        if self._merged is None and len(self._censuses) == self._partitions:
+            rule = self._rule
+            self._merged = merged((c.summary for c in self._censuses.values()),
+                                  rule.share, rule.quorum, rule.active_days)
+        return self._merged
+
     def _compute(self) -> float:
         if not self._expected or any(s not in self._max for s in self._expected):
             return -math.inf
-        active = [self._max[s] for s in self._expected if not self._idle[s]]
+        active = [self._max[s] for s in self._expected if not self._quiet(s)]
         if any(t is None for t in active):
             return -math.inf  # a partition that has said nothing yet may hold old events
-        customers = self._customers()
+        census = self._census()
+        if census is None:
+            return -math.inf  # a detect partition not heard from may hold old customers
         if active:
-            return min(*(t for t in active if t is not None), customers.time)
-        return customers.end()  # every source is idle and caught up: all has been seen
-
-    def _customers(self) -> Quorum:
-        return Quorum(self.quorum, chain(self._restored, *self._top.values()))
-
-    def heard(self) -> bytes:
-        """The customers with the newest times this clock knows of (``restored`` and every
-        report), to store with the partition's states for its next owner
-        (:func:`heard_pairs`).
-        Stored in the same flush as the states, it vouches for nothing they lack: each
-        tick follows, on its partition, every event it names."""
-        return orjson.dumps(self._customers().pairs())
-
-
-def heard_pairs(heard: bytes | None) -> list[tuple[str, float]]:
-    """What :meth:`SourceClock.heard` stored, as ``restored`` pairs; none if nothing was."""
-    return [(c, t) for c, t in orjson.loads(heard)] if heard else []
+            return min(*(t for t in active if t is not None), census.time)
+        mark = self.settled()
+        agreed = census.certain and all(c.settled == mark for c in self._censuses.values())
+        return census.end if agreed else census.time  # all read: the end, once all agree
 
 
 class SourceProgress:
-    """Ingest side: how far each source partition has got, in event and wall time."""
+    """Ingest side: how far each source partition has got, in event and wall time (epoch
+    seconds: clocks compare them across workers)."""
 
-    def __init__(self, idle_after: float, quorum: int, started: float) -> None:
-        """``started``: when the partitions began to be read (monotonic): a partition
-        that never delivered a message counts as quiet from then."""
+    def __init__(self, idle_after: float, started: float, rule: EventTimeSettings) -> None:
+        """``started``: when the partitions began to be read: a partition that never
+        delivered a message counts as quiet from then."""
         self.idle_after = idle_after
-        self.quorum = quorum
         self.started = started
-        self._max: dict[str, float] = {}
-        self._top: dict[str, Quorum] = {}
+        self._rule = rule
+        self._customers: dict[str, CustomerTimes] = {}
         self._last_wall: dict[str, float] = {}
         self._next_offset: dict[str, int] = {}
+        self._resumed: dict[str, float] = {}
 
     def observe(self, source: str, event_time: float, customer: str) -> None:
-        self._max[source] = max(self._max.get(source, event_time), event_time)
-        top = self._top.get(source)
-        if top is None:
-            top = self._top[source] = Quorum(self.quorum)
-        top.observe(customer, event_time)
+        times = self._customers.get(source)
+        if times is None:
+            rule = self._rule
+            times = self._customers[source] = CustomerTimes(rule.share, rule.quorum,
+                                                             rule.active_days)
+        times.observe(customer, event_time)
 
     def touch(self, source: str, offset: int, wall: float) -> None:
-        """A message was taken in (valid or not): the partition is alive up to ``offset``."""
+        """A message was taken in (valid or not): the partition is alive up to ``offset``.
+        The first here, or the first after a quiet spell: it *resumed*, and the others
+        may have new messages too (a report that one is idle, made before, is stale: seen
+        when a partition changed owner as the input began, its first records came late)."""
+        last = self._last_wall.get(source)
+        if last is None or wall - last > self.idle_after:
+            self._resumed[source] = wall
         self._last_wall[source] = wall
         self._next_offset[source] = offset + 1
 
     def tick(self, ends: dict[str, int | None], wall: float,
-             committed: dict[str, int | None] | None = None) -> bytes:
+             committed: dict[str, int | None] | None = None,
+             fetched: dict[str, float | None] | None = None) -> dict[str, list[Any]]:
         """``ends``: the high-water mark of each assigned source partition, as of a fetch
         response received moments ago; ``None`` when unknown or stale, and such a partition
         is never caught up (a consumer thread starved on a busy machine keeps reporting the
@@ -132,13 +205,17 @@ class SourceProgress:
         the offset this worker resumed each partition from. After a restart a partition
         with nothing new since then is caught up although no message was taken in;
         without it, event time stalled until every partition received a new message. (Not
-        the consumer's position: that counts prefetched messages not yet processed.)"""
-        report = {}
+        the consumer's position: that counts prefetched messages not yet processed.)
+        ``fetched``: when the fetch response behind each end came: a clock trusts an idle
+        partition only if that was after the last time any partition resumed
+        (:meth:`SourceClock.sources`)."""
+        report: dict[str, list[Any]] = {}
         for source, end in ends.items():
             quiet = wall - self._last_wall.get(source, self.started) > self.idle_after
             at = max(self._next_offset.get(source, 0), (committed or {}).get(source) or 0)
             caught_up = end is not None and at >= end
-            top = self._top.get(source)
-            report[source] = [self._max.get(source), quiet and caught_up,
-                              top.pairs() if top else []]
-        return orjson.dumps(report)
+            times = self._customers.get(source)
+            reached = None if times is None else times.end()
+            report[source] = [None if reached == -math.inf else reached, quiet and caught_up,
+                              at, (fetched or {}).get(source), self._resumed.get(source)]
+        return report

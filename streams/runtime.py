@@ -27,7 +27,6 @@ import zlib
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from functools import partial
-from itertools import chain
 from typing import Any, cast
 
 import faust
@@ -55,7 +54,7 @@ from churnwatch.signals import SIGNAL_NAMES
 from churnwatch.streams import cloudevents
 from churnwatch.streams.acks import Acker, Batch, Write
 from churnwatch.streams.admin import own_topic, source_topics
-from churnwatch.streams.clock import SourceClock, SourceProgress, heard_pairs
+from churnwatch.streams.clock import Census, SourceClock, SourceProgress, tick_body
 from churnwatch.streams.health import Health
 from churnwatch.streams.metrics import Metrics
 from churnwatch.streams.sensor import MetricsSensor
@@ -98,6 +97,10 @@ PROBE_EVERY = 5.0  # seconds between broker probes; also the probe's timeout
 POLL_FRESH = 2.0
 """A source partition's high-water mark counts as current only this many seconds after
 the fetch response that brought it (an idle partition is fetched every half second)."""
+CENSUS_MARGIN = 3600.0
+"""Seconds of event time before a detect partition's own answer from which its census
+lists customers for the others: the merged answer is seldom that far below one
+partition's, and a clock that needs more says so (``SourceClock.wanted_since``)."""
 
 
 def _guarded(task: str, body: Callable[[], Awaitable[None]], metrics: Metrics,
@@ -147,8 +150,8 @@ class Runtime:
         if self.keyed:
             _require_copartitioned(sources, self.kinds, self.partitions)
         self.sources = app.topic(*self.kinds, **raw)
-        # the detect agent's own topic: forwarded events and ticks (two hops), or only
-        # ticks (one hop, created by ensure_topics), read with the source topics
+        # the detect agent's own topic (created by ensure_topics): forwarded events and
+        # ticks (two hops), or only ticks (one hop), read with the source topics
         self.events = app.topic(own_topic(settings), partitions=self.partitions,
                                 internal=not self.keyed, **raw)
         self.events_topic = self.events.get_topic_name()
@@ -165,11 +168,8 @@ class Runtime:
                                use_partitioner=True, **typed)
         self.populations = app.GlobalTable("populations", partitions=self.partitions,
                                            use_partitioner=True, **typed)
-        # what each partition's clock has heard of, for its next owner (streams/clock.py)
-        self.heard_table = app.GlobalTable("clocks", partitions=self.partitions,
-                                           use_partitioner=True, **typed)
-        self.progress = SourceProgress(rt.idle_after, settings.detection.event_time.quorum,
-                                       started=time.monotonic())
+        self.progress = SourceProgress(rt.idle_after, time.time(),
+                                       settings.detection.event_time)
         self.guard = EventTimeGuard(settings.detection.event_time)
         self.clocks: dict[int, SourceClock] = {}
         self.source_partitions = sources
@@ -244,18 +244,24 @@ class Runtime:
             if self._closing:  # the consumer is stopped: nothing taken now is committed
                 continue
             msg = event.message
-            checked = self._checked(msg, time.monotonic(), self.progress)
+            checked = self._checked(msg, time.time(), self.progress)
             if isinstance(checked, dict):
                 await self.dead.send(**checked)
                 continue
+            source = f"{msg.topic}/{msg.partition}"
             await self.events.send(key=checked.customer_id.encode(), value=msg.value, headers={
                 KIND_HEADER: self.kinds[msg.topic].encode(),
-                SOURCE_HEADER: f"{msg.topic}/{msg.partition}@{msg.offset}".encode()})
+                SOURCE_HEADER: f"{source}@{msg.offset}".encode()})
+            # only now may a tick vouch for it: it is ahead of the next tick on its way
+            # (vouched for before, a rebalance could lose it, and the next owner's copy
+            # came late: 2026-12-07, a two-worker start)
+            self.progress.observe(source, checked.ts, checked.customer_id)
 
     def _checked(self, msg: Any, wall: float, *progress: SourceProgress
                  ) -> AnyEvent | dict[str, Any]:
         """A source record validated and counted: its event, or the dead letter it becomes.
-        A valid event moves its source partition's ``progress``, which the ticks report."""
+        Its source partition's ``progress`` knows it was taken in; what event time it
+        reached is the caller's to tell, once the event is where a tick cannot pass it."""
         source = f"{msg.topic}/{msg.partition}"
         for each in progress:
             each.touch(source, msg.offset, wall)
@@ -274,8 +280,6 @@ class Runtime:
             self.metrics.invalid.labels(msg.topic).inc()
             return self._dead_letter(why, raw, msg.topic, msg.partition, msg.offset)
         self.metrics.events_in.labels(kind).inc()
-        for each in progress:
-            each.observe(source, parsed.ts, parsed.customer_id)
         return parsed
 
     def _misplaced(self, key: bytes | None, customer: str, partition: int) -> str | None:
@@ -290,39 +294,57 @@ class Runtime:
         return None
 
     async def tick(self) -> None:
-        """Tell every events partition how far event time got on our source partitions."""
+        """Tell every events partition how far event time got on our source partitions,
+        and what the censuses of our detect partitions hold."""
         consumer = self.app.consumer
         sources = [tp for tp in sorted(consumer.assignment()) if tp.topic in self.kinds]
-        if not sources:
+        if not sources and not self.detectors:
             return
         ends: dict[str, int | None] = {}
         committed: dict[str, int | None] = {}
+        fetched: dict[str, float | None] = {}
+        now = time.time()
         for tp in sources:
             name = f"{tp.topic}/{tp.partition}"
-            fresh = (age := self._poll_age(tp)) is not None and age <= POLL_FRESH
+            fetched[name] = polled = self._polled(tp)
+            fresh = polled is not None and now - polled <= POLL_FRESH
             ends[name] = _known(consumer.highwater(tp)) if fresh else None
             # Faust records the committed offsets it resumed from (0.15.3, pinned)
             committed[name] = _known(getattr(consumer, "_committed_offset", {}).get(tp))
-        now = time.monotonic()
-        body = self.progress.tick(ends, now, committed)
+        report = self.progress.tick(ends, now, committed, fetched)
         for partition, clock in self.clocks.items() if self.keyed else ():
             own = [name for name in ends if name.rpartition("/")[2] == str(partition)]
-            clock.report(self.local[partition].tick(
-                {n: ends[n] for n in own}, now, {n: committed[n] for n in own}), local=True)
+            clock.sources(self.local[partition].tick(
+                {n: ends[n] for n in own}, now, {n: committed[n] for n in own},
+                {n: fetched[n] for n in own}), local=True)
+        censuses = self._censuses()
+        for clock in self.clocks.values():
+            for partition, census in censuses.items():
+                clock.census(partition, census)
+        body = tick_body(report, censuses)
         for partition in range(self.partitions):
             await self.events.send(value=body, partition=partition,
                                    headers={TICK_HEADER: b"1"})
 
-    def _poll_age(self, tp: Any) -> float | None:
-        """Seconds since the consumer last had a fetch response for ``tp`` (aiokafka's
-        ``last_poll_timestamp``, behind Faust 0.15.3's consumer thread, pinned); None if
-        never or unknown."""
+    def _censuses(self) -> dict[int, Census]:
+        """Each detect partition's census, as the clocks of all partitions need it: its
+        customers' newest times from a little before where event time stands (from
+        further back if some clock asks for it to be exact), and its counts per day."""
+        asked = min((c.wanted_since() for c in self.clocks.values()), default=math.inf)
+        return {partition: Census(self.clocks[partition].settled(), detector.census.summary(
+                    min(detector.census.time - CENSUS_MARGIN, asked)))
+                for partition, detector in self.detectors.items()}
+
+    def _polled(self, tp: Any) -> float | None:
+        """When (epoch seconds) the consumer last had a fetch response for ``tp``
+        (aiokafka's ``last_poll_timestamp``, behind Faust 0.15.3's consumer thread,
+        pinned); None if never or unknown."""
         try:
             aio = cast(Any, self.app.consumer)._thread._ensure_consumer()
             polled = aio.last_poll_timestamp(tp)
         except Exception:  # not started, or no longer assigned
             return None
-        return None if polled is None else time.time() - polled / 1000
+        return None if polled is None else polled / 1000
 
     # --- detect: event time, state, alerts ---------------------------------------------
 
@@ -372,10 +394,13 @@ class Runtime:
         """One hop: a source record validated here, as the ingest agent does. Its progress
         goes to the ticks for the other partitions' clocks, and straight to this
         partition's own clock (:meth:`tick`)."""
-        checked = self._checked(msg, time.monotonic(), self.progress, self.local[msg.partition])
+        local = self.local[msg.partition]
+        checked = self._checked(msg, time.time(), self.progress, local)
         if isinstance(checked, dict):
             self._sent.append(self.dead.send_soon(**checked))
             return
+        for progress in (self.progress, local):  # taken in here: no tick can pass it
+            progress.observe(f"{msg.topic}/{msg.partition}", checked.ts, checked.customer_id)
         where = f"{msg.topic}/{msg.partition}".encode()
         self._take(detector, checked, msg, seq=None, source=(zlib.crc32(where), msg.offset))
 
@@ -462,9 +487,8 @@ class Runtime:
                        for cid in detector.touched]
             touched += len(detector.touched)
             detector.touched.clear()
-            key = str(partition).encode()
-            writes += [(self.populations, key, detector.population.to_bytes()),
-                       (self.heard_table, key, self.clocks[partition].heard())]
+            writes.append((self.populations, str(partition).encode(),
+                           detector.population.to_bytes()))
         self.metrics.state_writes.inc(touched)
         return writes
 
@@ -518,14 +542,12 @@ class Runtime:
         detector.refresh_view()
         self.detectors[partition] = detector
         detection = self.settings.detection
-        heard = heard_pairs(self.heard_table.data.get(str(partition).encode()))
         own = [f"{topic}/{partition}" for topic in self.kinds] if self.keyed else []
         self.clocks[partition] = SourceClock(
             detection.allowed_lateness.total_seconds(), self.source_partitions,
-            detection.event_time.quorum, restored=chain(restored.quorum.pairs(), heard), own=own)
-        self.local[partition] = SourceProgress(self.settings.runtime.idle_after,
-                                               detection.event_time.quorum,
-                                               started=time.monotonic())
+            self.partitions, detection.event_time, own=own)
+        self.local[partition] = SourceProgress(self.settings.runtime.idle_after, time.time(),
+                                               detection.event_time)
         log.info("partition %d: %d customers restored, event time through %s, newest "
                  "offset %d, %d events pending", partition, restored.customers,
                  rfc3339(datetime.fromtimestamp(restored.through, UTC)),

@@ -10,8 +10,9 @@ exactly the same alerts, and silence is noticed when event time passes a deadlin
 The due queue is a heap of ``(due time, customer)``: the work per watermark step is
 proportional to the customers that are due, not to all customers.
 
-Event time is the newest time a quorum of customers has reached (churnwatch/engine/eventtime.py),
-so no single customer's clock moves anyone else's: its early events just wait.
+Event time is the newest time a share of the customers active recently has reached
+(churnwatch/engine/eventtime.py), so no small group's clock moves anyone else's: their
+early events just wait.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from churnwatch.engine.alerting import build_alert
-from churnwatch.engine.eventtime import Quorum
+from churnwatch.engine.eventtime import Census
 from churnwatch.engine.scoring import Scorer
 from churnwatch.models import attribution
 from churnwatch.models.alert import Alert
@@ -38,7 +39,7 @@ from churnwatch.models.population import EMPTY_VIEW, Population, PopulationView
 from churnwatch.models.rfm import SEGMENT_CODES, TIER_RANKS, classify
 from churnwatch.models.state import DAY, N_BUCKETS, CustomerState
 from churnwatch.models.state_cache import CustomerStates
-from churnwatch.settings import Settings
+from churnwatch.settings import DetectionSettings, Settings
 from churnwatch.signals import BY_TRIGGER, CODES, TIMED, Context
 from churnwatch.signals.follow_up import NAME as FOLLOW_UP
 from churnwatch.signals.follow_up import overdue_finding
@@ -73,20 +74,16 @@ class Stats:
 
 @dataclass
 class Restored:
-    """What ``Detector.restore`` adopted: counts for the log (no customer ids), and how far
-    a quorum of its customers had got."""
+    """What ``Detector.restore`` adopted: counts for the log (no customer ids)."""
 
-    quorum: Quorum
     customers: int = 0
     through: float = 0.0  # newest event time processed
     newest_offset: int = -1
     pending: int = 0
 
-    def add(self, customer_id: str, state: CustomerState) -> None:
+    def add(self, state: CustomerState) -> None:
         self.customers += 1
         self.through = max(self.through, state.through)
-        self.quorum.observe(customer_id, max(  # pending is sorted: the last is the newest
-            state.through, state.pending[-1].ts if state.pending else -math.inf))
         self.newest_offset = max(self.newest_offset, state.seq)
         self.pending += len(state.pending)
 
@@ -112,8 +109,9 @@ class Detector:
         self.fitted = settings.detection.population.mode == "fitted"
         if self.fitted:
             self.view = fitted_view(self.scorer.doc)
-        self.quorum = Quorum(self.settings.event_time.quorum)
-        """Replay's event time; a worker's comes from its source clock instead."""
+        self.census = census(self.settings)
+        """Each customer's newest event time: replay's event time; a worker's clock
+        merges those of every partition."""
         self.max_held = self.settings.event_time.max_held
         self.end = -math.inf
         """Where ``finish`` stopped event time."""
@@ -139,12 +137,12 @@ class Detector:
 
     @property
     def watermark(self) -> float:
-        return self.quorum.time - self.lateness
+        return self.census.time - self.lateness
 
     def ingest(self, event: AnyEvent, event_time: float | None = None) -> Admission:
         """Accept an event into its customer's pending list, or say why not.
         ``event_time``: where event time stands (a worker's clock); None in replay, where
-        it is the detector's own quorum."""
+        it is the detector's own census's."""
         cid = event.customer_id
         st = self.states.get(cid)
         if st is not None and st.seen(event.event_id):
@@ -153,13 +151,11 @@ class Detector:
         if st is not None and event.ts < st.through:
             self.stats.late += 1
             return Admission.LATE
-        if event_time is None:
-            self.quorum.observe(cid, event.ts)
-            event_time = self.quorum.time
-        if st is not None and len(st.pending) >= self.max_held and \
-                event.ts > event_time > -math.inf:
+        if st is not None and len(st.pending) >= self.max_held and event.ts > (
+                self.census.time if event_time is None else event_time) > -math.inf:
             self.stats.out_of_time += 1
             return Admission.AHEAD
+        self.census.observe(cid, event.ts)  # what the states hold: restored as it was
         if st is None:
             st = self.states[cid] = CustomerState()
         st.hold(event)
@@ -171,13 +167,15 @@ class Detector:
     def restore(self, stored: Iterable[tuple[str, bytes]]) -> Restored:
         """Adopt customer states recovered from storage (a changelog), with their
         deadlines: ``(customer id, CustomerState.to_bytes())`` pairs."""
-        restored = Restored(Quorum(self.quorum.size))
+        restored = Restored()
         with _collector_paused():
             for customer_id, data in stored:
                 state = self.states.adopt(customer_id, data)
                 self.population.replace([], state.contribution)
                 self._schedule(customer_id, state)
-                restored.add(customer_id, state)
+                restored.add(state)
+                self.census.observe(customer_id, max(  # pending is sorted: the last is newest
+                    state.through, state.pending[-1].ts if state.pending else -math.inf))
         return restored
 
     def compact(self) -> int:
@@ -203,10 +201,10 @@ class Detector:
         return alerts
 
     def finish(self, as_of: float | None = None) -> list[Alert]:
-        """End of input: let event time run on to where the quorum stands (or ``as_of``,
+        """End of input: let event time run on to where the census puts it (or ``as_of``,
         if later), then run what customers ahead of it still hold, each on its own: their
         events and reviews up to their last event, without moving anyone else's time."""
-        self.end = max(self.quorum.end(), -math.inf if as_of is None else as_of)
+        self.end = max(self.census.end(), -math.inf if as_of is None else as_of)
         alerts = self.advance(self.end, inclusive=True)
         ahead = [(due, cid) for cid, due in self._scheduled.items()
                  if self.states[cid].pending]
@@ -394,6 +392,12 @@ def _collector_paused() -> Iterator[None]:
 def _item_due(st: CustomerState) -> float:
     """When the customer's next item is due: its earliest pending event or its review."""
     return min(st.pending[0].ts if st.pending else math.inf, st.next_review or math.inf)
+
+
+def census(settings: DetectionSettings) -> Census:
+    """An empty census with the settings' rule."""
+    rule = settings.event_time
+    return Census(rule.share, rule.quorum, rule.active_days)
 
 
 def fitted_view(doc: ModelDoc) -> PopulationView:

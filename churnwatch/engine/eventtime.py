@@ -1,78 +1,245 @@
-"""Event time that no single customer can move: the newest time that ``quorum`` distinct
-customers have reached (:class:`Quorum`), behind cheap refusals of unbelievable times
+"""Event time that no small group of customers can move: the time a share of the
+customers active recently have reached (:class:`Census`, :func:`solve`; merged across
+partitions by :func:`merged`), behind cheap refusals of unbelievable times
 (:class:`EventTimeGuard`). Why, and why no refusal may depend on event time itself:
-RELIABILITY.md, "Event time no customer can move".
+RELIABILITY.md, "Event time no small group can move".
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from bisect import bisect_left
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from fractions import Fraction
+from itertools import accumulate
+from typing import cast
+
+from sortedcontainers import SortedList
 
 from churnwatch.models.alert import rfc3339
 from churnwatch.settings import EventTimeSettings
 
 
-class Quorum:
-    """The newest event time that at least ``size`` distinct customers have reached.
+class Census:
+    """Each customer's newest event time, and event time from them (:func:`solve`).
 
-    Each customer's newest time only grows, so the ``size`` customers with the newest
-    times are enough to know the answer: O(size) memory, whatever the number of customers.
+    "Active recently" at a time t: the customers whose newest time is on or after the
+    day ``window_days`` before t's day (whole UTC days, so that per-day counts, which add
+    up across partitions, answer it exactly: :class:`Summary`).
     """
 
-    __slots__ = ("_top", "size")
+    __slots__ = (
+        "_days",
+        "_newest",
+        "_ratio",
+        "_time",
+        "_times",
+        "floor",
+        "share",
+        "window_days",
+    )
 
-    def __init__(self, size: int, pairs: Iterable[tuple[str, float]] = ()) -> None:
-        self.size = size
-        self._top: list[tuple[str, float]] = []  # (customer, newest time), newest first
+    def __init__(self, share: float, floor: int, window_days: int,
+                 pairs: Iterable[tuple[str, float]] = ()) -> None:
+        self.share = share
+        self.floor = floor
+        self.window_days = window_days
+        self._ratio = ratio(share)
+        self._newest: dict[str, float] = {}
+        self._times: SortedList[float] = SortedList()
+        self._days: dict[int, int] = {}  # whole UTC day -> customers whose newest is then
+        self._time: float | None = None  # cached answer, None after a change
         for customer, ts in pairs:
             self.observe(customer, ts)
 
     def observe(self, customer: str, ts: float) -> None:
-        top = self._top
-        for i, (who, seen) in enumerate(top):
-            if who == customer:
-                if ts > seen:
-                    top[i] = (customer, ts)
-                    top.sort(key=_newest_first)
+        old = self._newest.get(customer)
+        if old is not None:
+            if ts <= old:
                 return
-        if len(top) < self.size:
-            top.append((customer, ts))
-        elif ts > top[-1][1]:
-            top[-1] = (customer, ts)
-        else:
-            return
-        top.sort(key=_newest_first)
+            self._times.remove(old)
+            day = _day(old)
+            if self._days[day] == 1:
+                del self._days[day]
+            else:
+                self._days[day] -= 1
+        self._newest[customer] = ts
+        self._times.add(ts)
+        day = _day(ts)
+        self._days[day] = self._days.get(day, 0) + 1
+        self._time = None
 
-    @property
-    def reached(self) -> bool:
-        """Whether ``size`` distinct customers have been seen at all."""
-        return len(self._top) >= self.size
+    def __len__(self) -> int:
+        return len(self._times)
 
     @property
     def time(self) -> float:
-        """The newest time ``size`` customers have reached; -inf until there are that many."""
-        return self._top[-1][1] if self.reached else -math.inf
+        """Event time: -inf until enough customers have been seen."""
+        if self._time is None:  # solve() on the whole list, written out: once per event
+            times = self._times
+            n = len(times)
+            num, den = self._ratio
+            t = -math.inf
+            active = n
+            while True:
+                need = max(self.floor, -(-num * active // den))
+                if need > n:
+                    t = -math.inf
+                    break
+                reached = times[n - need]
+                if reached <= t:
+                    break
+                t = reached
+                active = n - times.bisect_left((_day(t) - self.window_days) * DAY)
+            self._time = t
+        return self._time
 
     @property
     def newest(self) -> float:
         """The newest time any customer has reached."""
-        return self._top[0][1] if self._top else -math.inf
+        return self._times[-1] if self._times else -math.inf
 
     def end(self) -> float:
-        """Where event time stands once all input has been seen: the quorum's time, or
-        the newest time if fewer customers than the quorum ever sent anything (with so
-        few there is no majority to protect, and a test log of one customer must run)."""
-        return self.time if self.reached else self.newest
+        """Where event time stands once all input has been seen (:func:`end_of`)."""
+        return end_of(self.time, len(self._times), self.floor, self.newest)
 
     def pairs(self) -> list[tuple[str, float]]:
-        """What to merge elsewhere (``Quorum(size, pairs)``) for the same answer."""
-        return list(self._top)
+        """Every customer and its newest time."""
+        return list(self._newest.items())
+
+    def summary(self, since: float) -> Summary:
+        """What a partition's clock needs of this census to merge it with the others:
+        every time from ``since`` on, exactly, and the counts per day."""
+        times = self._times
+        return Summary(list(times.irange(since, reverse=True)), since,
+                       sorted(self._days.items()), len(times))
 
 
-def _newest_first(pair: tuple[str, float]) -> tuple[float, str]:
-    return -pair[1], pair[0]
+@dataclass(frozen=True)
+class Summary:
+    """One partition's census, as its clock needs it from the others: the customers'
+    newest times from ``since`` on (newest first), exactly, and how many customers have
+    their newest time on each day (``days``, sorted; ``total`` in all). Customers are
+    disjoint across partitions, so summaries merge by adding up (:func:`merged`)."""
+
+    top: list[float]
+    since: float
+    days: list[tuple[int, int]]
+    total: int
+
+    def to_json(self) -> list[object]:
+        return [self.top, None if self.since == -math.inf else self.since,
+                self.days, self.total]
+
+    @classmethod
+    def from_json(cls, body: list[object]) -> Summary:
+        top, since, days, total = body
+        return cls(list(cast(list[float], top)),
+                   -math.inf if since is None else float(cast(float, since)),
+                   [(d, c) for d, c in cast(list[list[int]], days)], int(cast(int, total)))
+
+
+@dataclass(frozen=True)
+class Merged:
+    """Event time over several partitions' summaries."""
+
+    time: float
+    end: float
+    certain: bool
+    """False when some partition's list did not reach far enough back to know the answer
+    exactly: ``time`` is then a lower bound, and ``since`` says from where lists are
+    needed."""
+    since: float
+
+
+def merged(summaries: Iterable[Summary], share: float, floor: int,
+           window_days: int) -> Merged:
+    """The rule on the union of partitions' censuses: exactly replay's answer when every
+    list reaches back far enough; else a lower bound (so never ahead of replay's)."""
+    parts = list(summaries)
+    exact_from = max((p.since for p in parts), default=-math.inf)
+    top = sorted((t for p in parts for t in p.top if t >= exact_from), reverse=True)
+    counts: dict[int, int] = {}
+    for p in parts:
+        for day, count in p.days:
+            counts[day] = counts.get(day, 0) + count
+    days = sorted(counts, reverse=True)  # newest first, with running totals
+    running = list(accumulate(counts[d] for d in days))
+    total = running[-1] if running else 0
+    ascending = days[::-1]
+
+    def nth(j: int) -> tuple[float, bool]:
+        if j <= len(top):
+            return top[j - 1], True
+        return days[bisect_left(running, j)] * DAY, False  # the start of its day
+
+    def active_since(ts: float) -> int:
+        if ts == -math.inf:
+            return total
+        first = bisect_left(ascending, _day(ts))  # days before this one do not count
+        older = len(ascending) - first
+        return running[older - 1] if older else 0
+
+    time, certain = solve(nth, active_since, total, ratio(share), floor, window_days)
+    newest = top[0] if top else -math.inf
+    if total < floor and total and not top:  # the end is the newest time, not in any list
+        certain = False
+    return Merged(time, end_of(time, total, floor, newest), certain,
+                  time if certain else min(time, exact_from))
+
+
+def solve(nth: Callable[[int], tuple[float, bool]], active_since: Callable[[float], int],
+          known: int, share: tuple[int, int], floor: int, window_days: int
+          ) -> tuple[float, bool]:
+    """The rule: event time is the least time ``t`` such that fewer than ``need(t)``
+    customers are past it, where ``need(t)`` is ``floor``, or ``share`` of the customers
+    active recently at ``t`` if more. Also whether the answer is exact.
+    ``nth(j)``: the j-th newest customer time (1-based, j up to ``known``), and whether
+    it is exact (else a lower bound); ``active_since(ts)``: the customers whose newest
+    time is ``ts`` or later.
+
+    Found by a climb from the start of time, where every customer counts: the newest
+    time a share of all of them reached, then a share of those active recently at that
+    time, and so on until it stands still (``need`` only shrinks as ``t`` grows, so the
+    climb never passes the answer). It never leaves the real customers for a smaller
+    group far ahead: at every step that group is less than the share of those counted;
+    while a group alone far ahead, counting only itself, would look like a majority. Why:
+    RELIABILITY.md, "Event time no small group can move"."""
+    num, den = share
+    t = -math.inf
+    while True:
+        since = -math.inf if t == -math.inf else (_day(t) - window_days) * DAY
+        need = max(floor, -(-num * active_since(since) // den))  # exactly, in integers
+        if need > known:
+            return -math.inf, True
+        reached, exact = nth(need)
+        if reached <= t:
+            return t, exact
+        if not exact:
+            return reached, False
+        t = reached
+
+
+def ratio(share: float) -> tuple[int, int]:
+    """``share`` as a fraction in lowest terms: 0.07 of 100 customers is 7, not 8."""
+    exact = Fraction(share).limit_denominator(1_000_000)
+    return exact.numerator, exact.denominator
+
+
+def end_of(time: float, customers: int, floor: int, newest: float) -> float:
+    """Where event time stands once all input has been seen: ``time``, or the newest
+    time if fewer customers than ``floor`` ever sent anything (with so few there is no
+    majority to protect, and a test log of one customer must run)."""
+    return time if customers >= floor else newest
+
+
+DAY = 86_400
+
+
+def _day(ts: float) -> int:
+    return math.floor(ts / DAY)
 
 
 class EventTimeGuard:

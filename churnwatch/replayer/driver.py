@@ -70,7 +70,7 @@ def run(detector: Detector, items: Iterable[Parsed], as_of: float | None
                 yield DeadLetter(lineno, LATE_REASON, raw)
             elif admitted is Admission.AHEAD:
                 yield DeadLetter(lineno, ahead_reason(
-                    event.ts, detector.quorum.time, detector.max_held), raw)
+                    event.ts, detector.census.time, detector.max_held), raw)
             yield from detector.advance()
         yield from detector.finish(as_of)
         detector.compact()  # the customer lines then decode one state at a time

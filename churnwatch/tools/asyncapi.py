@@ -141,16 +141,22 @@ def document(settings: Settings | None = None) -> dict[str, Any]:
         "payload": _ref(f"event.{EVENT_SCHEMA_VERSION}.json"),
         "bindings": {"kafka": {"key": CUSTOMER_KEY}}}
     messages["tick"] = {
-        "name": "tick", "title": "Event-time progress of the sender's source partitions",
+        "name": "tick", "title": "Event-time progress of the sender's source partitions, "
+        "and the censuses of its detect partitions",
         "contentType": "application/json",
         "headers": {"type": "object", "required": ["cw-tick"],
                     "properties": {"cw-tick": {"const": "1"}}},
-        "payload": {"type": "object", "description": "source partition -> [newest event "
-                    "time or null, idle, [[customer, newest time], ...] of the quorum]",
-                    "additionalProperties": {"type": "array"}}}
+        "payload": {"type": "object", "required": ["sources", "censuses"], "properties": {
+            "sources": {"type": "object", "description": "source partition -> [newest "
+                        "event time or null, idle, next offset]",
+                        "additionalProperties": {"type": "array"}},
+            "censuses": {"type": "object", "description": "detect partition -> [settled "
+                         "mark or null, [newest times from `since` on, since or null, "
+                         "[[day, customers], ...], customers]]",
+                         "additionalProperties": {"type": "array"}}}}}
     messages["state"] = {
-        "name": "customer-state", "title": "A customer's state (msgpack), a partition's "
-        "population statistics or the customers its clock has heard of (JSON)",
+        "name": "customer-state", "title": "A customer's state (msgpack) or a partition's "
+        "population statistics",
         "contentType": "application/octet-stream",
         "payload": {"type": "string", "format": "binary"},
         "bindings": {"kafka": {"key": {"type": "string"}}}}
@@ -169,7 +175,7 @@ def document(settings: Settings | None = None) -> dict[str, Any]:
         "description": f"{internal} One hop (runtime.keyed_sources): every worker's "
         "event-time progress, sent to every partition; the workers detect straight from "
         "the source topics.", "messages": tick}
-    for table in ("customers", "populations", "clocks"):
+    for table in ("customers", "populations"):
         channels[f"{table}Changelog"] = {
             "address": f"{rt.app_id}-{table}-changelog", "title": f"{table} table",
             "description": f"{internal} The changelog a restarted worker recovers from.",
@@ -183,7 +189,7 @@ def document(settings: Settings | None = None) -> dict[str, Any]:
              "one hop: the detect agent, beside the source topics")):
         operations[name] = {"action": action, "channel": {"$ref": f"#/channels/{channel}"},
                             "summary": summary}
-    for table in ("customers", "populations", "clocks"):
+    for table in ("customers", "populations"):
         operations[f"write{table.title()}"] = {
             "action": "send", "channel": {"$ref": f"#/channels/{table}Changelog"}}
     operations["publishAlerts"] = {

@@ -22,6 +22,7 @@ from pathlib import Path
 import orjson
 import pytest
 
+from churnwatch.models.events import AnyEvent, InvalidEvent, parse_event
 from churnwatch.simulate.campaign import run_campaign
 from churnwatch.tools.produce import produce, read_lines
 from tests.support.cluster import (
@@ -34,6 +35,7 @@ from tests.support.cluster import (
     metric_values,
 )
 from tests.support.logs import (
+    event_time_of,
     make_log,
     replay_alerts,
     replay_held_out,
@@ -151,3 +153,80 @@ def test_a_backfill_with_one_customers_clock_ahead_changes_no_other_alert(
                        alive=lambda: all(w.poll() is None for w in cluster.workers),
                        progress=cluster.progress, exact=True)
     assert_equivalent(expected, [a for a in got if a["subject"] != "early"], exact=True)
+
+
+@pytest.mark.parametrize("hops", [2, 1])
+def test_history_sent_in_two_halves_around_a_pause_loses_nothing(
+        cluster: Cluster, tmp_path: Path, hops: int) -> None:
+    """A backfill after a pause: the first half of the log, a pause longer than
+    ``idle_after`` (every source idle, read to its end, and every partition drained),
+    then the second half all at once. A partition whose new records were not fetched yet
+    must not count as idle while the others move event time months on: before, 22 and
+    171 events were refused as late in 2 of 8 runs (RELIABILITY.md). Two workers; every
+    alert is replay's and nothing is refused that replay does not refuse."""
+    cluster.hops(hops)
+    log = make_log(tmp_path)
+    cluster.fit(log)
+    expected = replay_alerts(log, tmp_path, cluster.settings)
+    lines = list(read_lines(log))
+    for _ in range(2):
+        cluster.start_worker()
+    alive = lambda: all(w.poll() is None for w in cluster.workers)  # noqa: E731
+    first = lines[:len(lines) // 2]
+    produce(first, cluster.settings)
+    # the pause lasts until every partition's event time has reached where replay of the
+    # first half ends: every source idle, read to its end, and every partition told so
+    lateness = cluster.settings.detection.allowed_lateness.total_seconds()
+    where = event_time_of(first, cluster.settings) - lateness
+    assert eventually(lambda: watermarks_at(cluster, where), timeout=120), cluster.progress()
+    produce(lines[len(lines) // 2:], cluster.settings)
+    got = alerts_after(cluster.consumer(cluster.settings.topics.recall), expected,
+                       alive=alive, progress=cluster.progress, exact=True)
+    assert_equivalent(expected, got, exact=True)
+    assert late_refusals(cluster) == replay_late(log, tmp_path, cluster.settings)
+
+
+def test_a_twentieth_of_the_customers_with_their_clocks_months_fast_change_nothing_else(
+        cluster: Cluster, tmp_path: Path) -> None:
+    """A shop's clock eight months fast: every event of a twentieth of the log's own
+    customers dated eight months later, the history streamed in today (no wall-clock
+    bound helps). Every other customer's alerts are the clean log's, and two workers
+    give exactly those. (The group's own events wait for event time: replay runs them at
+    its end of input, a worker never knows its input has ended.)"""
+    log = make_log(tmp_path)
+    cluster.fit(log)
+    clean = replay_alerts(log, tmp_path, cluster.settings)
+    parsed = [(line, _event(line)) for line in read_lines(log)]
+    customers = sorted({e.customer_id for _, e in parsed if e is not None})
+    fast = {c for c in customers[3::20] if not c.startswith("zz-filler")}  # a twentieth
+    lines = [line if e is None or e.customer_id not in fast else orjson.dumps(
+                 orjson.loads(line) | {"occurred_at": (e.occurred_at + timedelta(
+                     days=240)).isoformat()})
+             for line, e in parsed]
+    shifted = tmp_path / "shifted.jsonl"
+    shifted.write_bytes(b"".join(line.rstrip(b"\n") + b"\n" for line in lines))
+    expected = replay_alerts(shifted, tmp_path, cluster.settings)
+    others = [a for a in expected if a["subject"] not in fast]
+    assert others == [a for a in clean if a["subject"] not in fast]
+    for _ in range(2):
+        cluster.start_worker()
+    produce(lines, cluster.settings)
+    got = alerts_after(cluster.consumer(cluster.settings.topics.recall), others,
+                       alive=lambda: all(w.poll() is None for w in cluster.workers),
+                       progress=cluster.progress, exact=True)
+    assert_equivalent(others, [a for a in got if a["subject"] not in fast], exact=True)
+    assert late_refusals(cluster) == 0
+
+
+def watermarks_at(cluster: Cluster, where: float) -> bool:
+    """Whether every detect partition's watermark, over all workers, is at ``where``."""
+    seen = [v for port in cluster.ports
+            for v in (metric_values(port) or {}).get("churnwatch_watermark_seconds", [])]
+    return len(seen) == cluster.settings.topics.partitions and all(v == where for v in seen)
+
+
+def _event(line: bytes) -> AnyEvent | None:
+    try:
+        return parse_event(line.rstrip())
+    except InvalidEvent:
+        return None

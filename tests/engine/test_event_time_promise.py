@@ -1,5 +1,6 @@
-"""The promise of the quorum rule: what fewer than ``quorum`` customers send, whenever they
-say it happened, changes nobody else's alerts or summary.
+"""The promise of the event-time rule: what fewer than ``quorum`` customers send, or a
+group smaller than a share of those active, whenever they say it happened, changes nobody
+else's alerts or summary.
 
 A clean log (events in time order, replayed up to ``as_of``) is replayed again with one
 customer's (then two customers') extra events mixed in: any number, at any position, with
@@ -17,11 +18,12 @@ from pathlib import Path
 
 import orjson
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 import churnwatch
 from churnwatch.analysis.fit import fit_log
+from churnwatch.models.events import parse_rfc3339
 from churnwatch.settings import Settings
 from churnwatch.simulate.generate import generate
 from tests.support.hostile import corpus
@@ -35,17 +37,21 @@ FLOOR = datetime(1970, 1, 1, tzinfo=UTC).timestamp()
 CEILING = datetime(2100, 1, 1, tzinfo=UTC).timestamp()
 
 
+def generated(tmp: Path, customers: int, seed: int) -> tuple[list[bytes], Settings]:
+    """A clean generated log (events in time order) and fitted statistics for it."""
+    log = tmp / "log.jsonl"
+    generate(log, tmp / "labels.jsonl", customers=customers, days=DAYS, seed=seed,
+             start=datetime(2024, 1, 1, tzinfo=UTC), noise=False)
+    model = tmp / "model.json"
+    model.write_bytes(fit_log(log, Settings.build(), horizon_weeks=13).dump())
+    return log.read_bytes().splitlines(), Settings.build(
+        detection={"population": {"mode": "fitted"}}, risk={"params_file": model})
+
+
 class Clean:
     def __init__(self, tmp: Path) -> None:
-        log = tmp / "log.jsonl"
-        generate(log, tmp / "labels.jsonl", customers=40, days=DAYS, seed=4,
-                 start=datetime(2024, 1, 1, tzinfo=UTC), noise=False)
-        self.lines = log.read_bytes().splitlines()
+        self.lines, self.fitted = generated(tmp, customers=40, seed=4)
         self.customers = sorted({orjson.loads(line)["customer_id"] for line in self.lines})
-        model = tmp / "model.json"
-        model.write_bytes(fit_log(log, Settings.build(), horizon_weeks=13).dump())
-        self.fitted = Settings.build(detection={"population": {"mode": "fitted"}},
-                                     risk={"params_file": model})
         self.live = Settings.build()
         self.results = {name: churnwatch.replay(self.lines, settings=s, as_of=AS_OF)
                         for name, s in (("fitted", self.fitted), ("live", self.live))}
@@ -191,3 +197,65 @@ def test_a_shop_log_with_20_000_hostile_lines_keeps_every_other_alert(tmp_path: 
     refused = [d.raw for d in result.dead_letters]
     assert sorted(refused) == sorted([d.raw for d in expected.dead_letters] + hostile)
     assert result.counts.late == expected.counts.late
+
+
+class Shop:
+    """A clean log of 200 customers: a twentieth of them is 10."""
+
+    def __init__(self, tmp: Path) -> None:
+        self.lines, self.fitted = generated(tmp, customers=200, seed=9)
+        self.events = [orjson.loads(line) for line in self.lines]
+        self.customers = sorted({e["customer_id"] for e in self.events})
+        self.result = churnwatch.replay(self.lines, settings=self.fitted, as_of=AS_OF)
+
+    def shifted(self, group: set[str], by: float) -> list[bytes]:
+        """The log with every event of the group's customers moved ``by`` seconds."""
+        out = []
+        for line, event in zip(self.lines, self.events, strict=True):
+            if event["customer_id"] not in group:
+                out.append(line)
+                continue
+            when = parse_rfc3339(event["occurred_at"]).timestamp() + by
+            out.append(orjson.dumps(event | {"occurred_at": datetime.fromtimestamp(
+                when, UTC).isoformat()}))
+        return out
+
+    def at_most_a_twentieth(self, group: set[str]) -> bool:
+        """Whether the group is at most a twentieth of the customers seen at every point
+        of the log (or two, fewer than the quorum): a share of those active, as the rule
+        counts them, from the start."""
+        seen: set[str] = set()
+        theirs = 0
+        for event in self.events:
+            customer = event["customer_id"]
+            if customer not in seen:
+                seen.add(customer)
+                theirs += customer in group
+                if theirs > max(2, len(seen) // 20):
+                    return False
+        return True
+
+
+@pytest.fixture(scope="module")
+def shop(tmp_path_factory: pytest.TempPathFactory) -> Shop:
+    return Shop(tmp_path_factory.mktemp("shop"))
+
+
+@settings(max_examples=25, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(picks=st.lists(st.integers(0, 199), min_size=1, max_size=10, unique=True),
+       to=st.one_of(st.floats(FLOOR, CEILING - (DAYS + 1) * DAY),
+                    st.floats(START - 30 * DAY, START + 400 * DAY)))
+def test_a_twentieth_of_the_customers_with_their_clocks_anywhere_change_nobody_else(
+        shop: Shop, picks: list[int], to: float) -> None:
+    """Up to a twentieth of the customers (ten of 200) with every event moved by the same
+    amount, anywhere from 1970 to 2100: a shop's clock months fast or slow, a store
+    writing local time as UTC. Every other customer's alerts and summary are the clean
+    log's, byte for byte, and nothing of theirs is refused."""
+    group = {shop.customers[i] for i in picks}
+    assume(shop.at_most_a_twentieth(group))
+    result = churnwatch.replay(shop.shifted(group, to - START), settings=shop.fitted,
+                               as_of=AS_OF)
+    assert others(result, list(group)) == others(shop.result, list(group))
+    refused = {orjson.loads(d.raw)["customer_id"] for d in result.dead_letters}
+    assert refused <= group

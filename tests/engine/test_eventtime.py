@@ -8,9 +8,12 @@ from pathlib import Path
 
 import orjson
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import churnwatch
-from churnwatch.engine import EventTimeGuard, Quorum
+from churnwatch.engine import Census, EventTimeGuard
+from churnwatch.engine.eventtime import merged
 from churnwatch.settings import EventTimeSettings
 
 DAY = 86_400.0
@@ -38,11 +41,11 @@ def test_a_live_worker_refuses_what_is_ahead_of_the_clock() -> None:
 
 
 def test_event_time_is_the_newest_time_a_quorum_of_customers_reached() -> None:
-    q = Quorum(3)
+    q = Census(share=0, floor=3, window_days=30)  # the count alone
     q.observe("a", T0)
     q.observe("a", T0 + 400 * DAY)  # one customer, however often, is no quorum
     q.observe("b", T0 + 2 * DAY)
-    assert q.time == -math.inf and not q.reached
+    assert q.time == -math.inf
     assert q.end() == T0 + 400 * DAY  # fewer customers than the quorum: the newest
     q.observe("c", T0 + DAY)
     assert q.time == T0 + DAY
@@ -50,9 +53,43 @@ def test_event_time_is_the_newest_time_a_quorum_of_customers_reached() -> None:
     assert q.time == T0 + 2 * DAY
     q.observe("c", T0 + 5 * DAY)  # c overtakes: a, c, d are the newest three
     assert q.time == T0 + 3 * DAY
-    assert q.newest == T0 + 400 * DAY
-    merged = Quorum(3, [*q.pairs(), ("e", T0 + 4 * DAY), ("a", T0)])
-    assert merged.time == T0 + 4 * DAY and merged.pairs()[0] == ("a", T0 + 400 * DAY)
+    q.observe("c", T0)  # a customer's newest time never goes back
+    assert q.time == T0 + 3 * DAY and q.newest == T0 + 400 * DAY
+    assert sorted(q.pairs()) == [("a", T0 + 400 * DAY), ("b", T0 + 2 * DAY),
+                                 ("c", T0 + 5 * DAY), ("d", T0 + 3 * DAY)]
+
+
+def test_event_time_needs_a_share_of_the_customers_active_recently() -> None:
+    """100 customers, 9 of them far ahead: a tenth is 10, so the group is not enough and
+    event time is the newest real customer's. Eleven of 102 are more than a tenth: the
+    group is then the customers active at its time, and event time follows it."""
+    q = Census(share=0.1, floor=3, window_days=30)
+    for n in range(91):
+        q.observe(f"c{n}", T0 + n * 3600)
+    for n in range(9):
+        q.observe(f"ahead{n}", T0 + 240 * DAY)
+    assert q.time == T0 + 90 * 3600
+    q.observe("ahead9", T0 + 240 * DAY)
+    assert q.time == T0 + 90 * 3600  # 10 of 101: still less than a tenth
+    q.observe("ahead10", T0 + 240 * DAY)
+    assert q.time == T0 + 240 * DAY
+
+
+def test_a_share_of_those_active_before_a_long_quiet_must_come_back() -> None:
+    """Twenty customers seen a year ago, then a few: time waits until a share of those
+    active at the time it would reach have reached it. Four of 24 are not a fifth; with
+    five, the five are everyone active within 30 days of their time, and two of them
+    are enough. With a window of 400 days the twenty old ones still count: all five."""
+    q = Census(share=0.2, floor=2, window_days=30)
+    for n in range(20):
+        q.observe(f"old{n}", T0)
+    for n in range(4):
+        q.observe(f"new{n}", T0 + 365 * DAY + n * 3600)
+    assert q.time == T0
+    q.observe("new4", T0 + 365 * DAY + 4 * 3600)
+    assert q.time == T0 + 365 * DAY + 3 * 3600  # the second newest
+    wide = Census(share=0.2, floor=2, window_days=400, pairs=q.pairs())
+    assert wide.time == T0 + 365 * DAY  # the fifth newest
 
 
 def test_an_early_event_waits_for_event_time_and_loses_nothing() -> None:
@@ -118,3 +155,30 @@ def test_the_cli_reports_and_dead_letters_a_refused_time(tmp_path: Path) -> None
     assert "1 out of time" in result.stderr
     row = orjson.loads(dl.read_bytes())
     assert row["line"] == 4 and "outside the accepted range" in row["reason"]
+
+
+TIMES = st.lists(st.tuples(st.integers(0, 60), st.floats(T0, T0 + 200 * DAY)), max_size=120)
+
+
+@settings(max_examples=300, deadline=None)
+@given(seen=TIMES, parts=st.integers(1, 5), share=st.sampled_from([0, 0.05, 0.1, 0.3]),
+       window=st.sampled_from([0, 7, 30]), cut=st.floats(T0, T0 + 210 * DAY))
+def test_partitions_merged_give_the_whole_census_answer_or_less(
+        seen: list[tuple[int, float]], parts: int, share: float, window: int,
+        cut: float) -> None:
+    """Customers split over partitions as a worker's are: merged summaries give exactly
+    the whole census's event time when they say they are certain (always when every
+    list is whole), and a lower bound when not, never more."""
+    whole = Census(share, 3, window)
+    split = [Census(share, 3, window) for _ in range(parts)]
+    for customer, ts in seen:
+        whole.observe(f"c{customer}", ts)
+        split[customer % parts].observe(f"c{customer}", ts)
+    full = merged((c.summary(-math.inf) for c in split), share, 3, window)
+    assert (full.time, full.end, full.certain) == (whole.time, whole.end(), True)
+    cut_short = merged((c.summary(cut) for c in split), share, 3, window)
+    assert cut_short.time <= whole.time
+    if cut_short.certain:
+        assert (cut_short.time, cut_short.end) == (whole.time, whole.end())
+    else:
+        assert cut_short.since <= whole.time

@@ -1,4 +1,4 @@
-"""The event-time watermark built from ingest ticks (pure logic, no broker)."""
+"""The event-time watermark built from ticks (pure logic, no broker)."""
 
 from __future__ import annotations
 
@@ -6,58 +6,105 @@ import math
 
 import orjson
 
-from churnwatch.streams.clock import SourceClock, SourceProgress, heard_pairs
+from churnwatch.engine import Census as CustomerTimes
+from churnwatch.settings import EventTimeSettings
+from churnwatch.streams.clock import Census, SourceClock, SourceProgress, tick_body
 
 ALL = frozenset({"orders/0", "orders/1", "engagement/0", "engagement/1"})
+RULE = EventTimeSettings()  # a tenth of those active, and at least 3
 
 
-def tick(**sources: tuple[float | None, bool]) -> bytes:
-    """A tick in which each source's newest time was reached by three customers."""
-    return orjson.dumps({k.replace("_", "/"): [
-        at, idle, [] if at is None else [[f"{k}-{i}", at] for i in range(3)]]
-        for k, (at, idle) in sources.items()})
+def clock(lateness: float = 0, expected: frozenset[str] = ALL, partitions: int = 2,
+          own: frozenset[str] = frozenset()) -> SourceClock:
+    return SourceClock(lateness, expected, partitions, RULE, own=own)
 
 
-def customers(**sources: tuple[dict[str, float], bool]) -> bytes:
-    """A tick naming each source's customers and their newest times."""
-    return orjson.dumps({k.replace("_", "/"): [
-        max(times.values()), idle, [[c, t] for c, t in times.items()]]
-        for k, (times, idle) in sources.items()})
+def sources(**progress: tuple[float | None, bool]) -> dict[str, list[object]]:
+    return {k.replace("_", "/"): [at, idle, 0, None, None] for k, (at, idle) in progress.items()}
+
+
+def census(times: dict[str, float], settled: int | None = None,
+           since: float = -math.inf) -> Census:
+    """A detect partition's census of these customers' newest times."""
+    c = CustomerTimes(RULE.share, RULE.quorum, RULE.active_days, times.items())
+    return Census(settled, c.summary(since))
+
+
+def crowd(at: float, n: int = 3, name: str = "c") -> dict[str, float]:
+    return {f"{name}{i}": at for i in range(n)}
+
+
+def told(c: SourceClock, *partitions: dict[str, float], settled: int | None = None) -> None:
+    """Every detect partition's census, read from ticks."""
+    c.report(tick_body({}, {p: census(t, settled) for p, t in enumerate(partitions)}))
 
 
 def test_time_stands_still_until_every_source_partition_has_reported() -> None:
     """Two workers: the first share reported is far ahead of the second, which still
     holds old events. Moving on the first share alone would make those events late."""
-    clock = SourceClock(lateness=10, expected=ALL, quorum=3)
-    clock.report(tick(orders_0=(5_000, False), engagement_0=(5_000, False)))
-    assert clock.watermark() == -math.inf
-    clock.report(tick(orders_1=(100, False), engagement_1=(200, False)))
-    assert clock.watermark() == 90
+    c = clock(lateness=10)
+    told(c, crowd(5_000), crowd(200, name="d"))
+    c.sources(sources(orders_0=(5_000, False), engagement_0=(5_000, False)))
+    assert c.watermark() == -math.inf
+    c.sources(sources(orders_1=(100, False), engagement_1=(200, False)))
+    assert c.watermark() == 90
+
+
+def test_time_stands_still_until_every_detect_partition_has_told_its_census() -> None:
+    """A detect partition not heard from may hold customers far behind everyone else's."""
+    c = clock()
+    c.sources(sources(orders_0=(50, False), orders_1=(60, False), engagement_0=(70, False),
+                      engagement_1=(80, False)))
+    c.report(tick_body({}, {0: census(crowd(500))}))
+    assert c.watermark() == -math.inf
+    c.report(tick_body({}, {1: census(crowd(40, name="d"))}))
+    assert c.watermark() == 50
 
 
 def test_a_partition_that_has_seen_nothing_holds_time_back() -> None:
-    clock = SourceClock(lateness=0, expected=ALL, quorum=3)
-    clock.report(tick(orders_0=(5, False), orders_1=(6, False), engagement_0=(7, False),
+    c = clock()
+    told(c, crowd(9), crowd(9, name="d"))
+    c.sources(sources(orders_0=(5, False), orders_1=(6, False), engagement_0=(7, False),
                       engagement_1=(None, False)))
-    assert clock.watermark() == -math.inf
+    assert c.watermark() == -math.inf
 
 
 def test_idle_partitions_stop_holding_back_and_all_idle_means_all_seen() -> None:
-    clock = SourceClock(lateness=1, expected=ALL, quorum=3)
-    clock.report(tick(orders_0=(50, False), orders_1=(10, True), engagement_0=(40, False),
+    c = clock(lateness=1)
+    c.sources(sources(orders_0=(50, False), orders_1=(10, True), engagement_0=(40, False),
                       engagement_1=(None, True)))
-    assert clock.watermark() == 39
-    clock.report(tick(orders_0=(50, True), engagement_0=(40, True)))
-    assert clock.watermark() == 49
+    told(c, {"a": 50.0, "b": 50.0, "c": 45.0}, {"d": 40.0})
+    assert c.watermark() == 39  # engagement/0 at 40 is the slowest; the census says 45
+    c.sources(sources(orders_0=(50, True), engagement_0=(40, True)))
+    assert c.watermark() == 44
+    few = clock(lateness=1)  # fewer customers than the quorum: the end is the newest time
+    few.sources(sources(**{s.replace("/", "_"): (50, True) for s in ALL}))
+    told(few, {"a": 50.0}, {"d": 40.0})
+    assert few.watermark() == -math.inf  # idle, but the censuses were not taken idle
+    told(few, {"a": 50.0}, {"d": 40.0}, settled=few.settled())
+    assert few.watermark() == 49
+
+
+def test_a_census_taken_before_the_sources_last_moved_is_not_the_end() -> None:
+    """Settled where the sources stood then: more has been read since, which that
+    partition may not have taken in yet."""
+    c = clock(lateness=0)
+    idle = {s.replace("/", "_"): (None, True) for s in ALL}
+    c.sources(sources(**idle))
+    told(c, {"a": 50.0}, {"d": 90.0}, settled=c.settled())
+    assert c.watermark() == 90  # two customers: all read, the newest
+    c.sources({"orders/0": [None, True, 7, None, None]})  # seven more read on orders/0
+    assert c.watermark() == -math.inf
 
 
 def test_the_new_owner_replaces_the_old_report() -> None:
-    clock = SourceClock(lateness=0, expected=ALL, quorum=3)
-    clock.report(tick(orders_0=(50, False), orders_1=(60, False), engagement_0=(70, False),
+    c = clock()
+    told(c, crowd(500), crowd(500, name="d"))
+    c.sources(sources(orders_0=(50, False), orders_1=(60, False), engagement_0=(70, False),
                       engagement_1=(80, False)))
-    assert clock.watermark() == 50
-    clock.report(tick(orders_0=(20, False)))  # re-reading from the last commit
-    assert clock.watermark() == 20
+    assert c.watermark() == 50
+    c.sources(sources(orders_0=(20, False)))  # re-reading from the last commit
+    assert c.watermark() == 20
 
 
 def test_a_new_owner_that_has_seen_nothing_keeps_what_the_old_one_reported() -> None:
@@ -65,124 +112,133 @@ def test_a_new_owner_that_has_seen_nothing_keeps_what_the_old_one_reported() -> 
     filler a day after the rest, in the crash test); the restarted worker resumes past it
     and sees nothing new there. Forgetting the old report held time a day short for good:
     the last two alerts of the log never came (CI, the kill -9 test, now in tests/faults)."""
-    clock = SourceClock(lateness=1, expected=ALL, quorum=3)
-    clock.report(tick(orders_0=(50, False), orders_1=(60, False), engagement_0=(900, False),
+    c = clock(lateness=1)
+    told(c, crowd(900), crowd(900, name="d"))
+    c.sources(sources(orders_0=(50, False), orders_1=(60, False), engagement_0=(900, False),
                       engagement_1=(80, False)))
-    assert clock.watermark() == 49
-    clock.report(tick(orders_0=(55, True), orders_1=(60, True), engagement_0=(None, True),
+    assert c.watermark() == 49
+    c.sources(sources(orders_0=(55, True), orders_1=(60, True), engagement_0=(None, True),
                       engagement_1=(None, True)))  # the restarted worker, all done
-    assert clock.watermark() == 899
+    told(c, crowd(900), crowd(900, name="d"), settled=c.settled())
+    assert c.watermark() == 899
 
 
-def test_a_restarted_owner_with_nothing_new_releases_what_its_detector_holds() -> None:
-    """The previous owner's ticks were all committed, so the restarted worker never reads
-    them: every report says "nothing seen". What the restored customer states hold (up
-    to event time 900) was all seen; without it time stood still for good (a fresh-clone
-    run of the "nothing new" restart test: one events partition never got a watermark)."""
+def test_a_taken_over_partition_ends_where_replay_does() -> None:
+    """The lost worker's customers (at 900) and the survivor's (at 500): the survivor
+    adopts the lost partition and tells its census from the restored states, so its
+    clock ends at 900 as replay does. (Before, the survivor's clock restored only its
+    partition's own customers and ended at 500: the takeover test in tests/faults lost a
+    silence alert due at 700 in 3 of 10 runs under load.)"""
+    c = clock(lateness=1)
     idle = {s.replace("/", "_"): (None, True) for s in ALL}
-    forgetful = SourceClock(lateness=1, expected=ALL, quorum=3)
-    forgetful.report(tick(**idle))
-    assert forgetful.watermark() == -math.inf
-    clock = SourceClock(lateness=1, expected=ALL, quorum=3,
-                        restored=[("a", 900), ("b", 900), ("c", 900)])
-    clock.report(tick(**idle))
-    assert clock.watermark() == 899
-    clock.report(tick(orders_0=(950, True)))
-    assert clock.watermark() == 949
-
-
-def test_a_new_owner_reaches_what_the_old_clock_had_heard_of() -> None:
-    """The lost worker's ticks named the newest customers (other partitions' customers,
-    at 900) and were committed; the survivor reads nothing new and restores this
-    partition's own customers (at 500). Holding only those, its clock ended at 500 for
-    good and a silence alert due at 700 never came (the takeover test in tests/faults,
-    3 of 10 runs under load). Holding what the old clock had heard of, it ends at 900 as
-    the old clock and replay do."""
-    old = SourceClock(lateness=1, expected=ALL, quorum=3)
-    old.report(customers(orders_0=({"x": 900, "y": 900, "z": 900}, False),
-                         orders_1=({"a": 500}, False), engagement_0=({"b": 500}, False),
-                         engagement_1=({"c": 500}, False)))
-    idle = {s.replace("/", "_"): (None, True) for s in ALL}
-    old.report(tick(**idle))
-    assert old.watermark() == 899
-    own = [("a", 500), ("b", 500), ("c", 500)]
-    forgetful = SourceClock(lateness=1, expected=ALL, quorum=3, restored=own)
-    forgetful.report(tick(**idle))
-    assert forgetful.watermark() == 499
-    new = SourceClock(lateness=1, expected=ALL, quorum=3, restored=own + heard_pairs(old.heard()))
-    new.report(tick(**idle))
-    assert new.watermark() == 899
-    assert heard_pairs(None) == []
+    c.sources(sources(**idle))
+    c.census(0, census(crowd(500), c.settled()))  # its own, straight from its detector
+    assert c.watermark() == -math.inf  # partition 1's census not heard of yet
+    c.census(1, census(crowd(900, name="d"), c.settled()))  # adopted from the lost one
+    assert c.watermark() == 899
 
 
 def test_a_partition_added_later_is_waited_for_once_mentioned() -> None:
-    clock = SourceClock(lateness=0, expected=ALL, quorum=3)
-    clock.report(tick(orders_0=(50, False), orders_1=(60, False), engagement_0=(70, False),
+    c = clock()
+    told(c, crowd(500), crowd(500, name="d"))
+    c.sources(sources(orders_0=(50, False), orders_1=(60, False), engagement_0=(70, False),
                       engagement_1=(80, False), orders_2=(30, False)))
-    assert clock.watermark() == 30
+    assert c.watermark() == 30
 
 
 def test_nothing_expected_means_no_time() -> None:
-    assert SourceClock(lateness=0, expected=(), quorum=3).watermark() == -math.inf
+    assert clock(expected=frozenset()).watermark() == -math.inf
 
 
 def test_progress_is_idle_only_when_quiet_and_caught_up() -> None:
-    progress = SourceProgress(idle_after=2, quorum=3, started=0)
+    progress = SourceProgress(idle_after=2, started=0, rule=RULE)
     progress.touch("orders/0", offset=9, wall=100)
     progress.observe("orders/0", 1234.0, "c1")
     ends: dict[str, int | None] = {"orders/0": 10, "orders/1": None, "engagement/0": 3}
-    report = orjson.loads(progress.tick(ends, wall=103))
-    assert report == {"orders/0": [1234.0, True, [["c1", 1234.0]]],  # quiet 3 s, at the end
-                      "orders/1": [None, False, []],  # end unknown: never caught up
-                      "engagement/0": [None, False, []]}  # 3 messages not yet taken
-    assert orjson.loads(progress.tick(ends, wall=101))["orders/0"][:2] == [
-        1234.0, False]
+    report = progress.tick(ends, wall=103, fetched={"orders/0": 102.5})
+    assert report == {"orders/0": [1234.0, True, 10, 102.5, 100],  # quiet 3 s, at the end
+                      "orders/1": [None, False, 0, None, None],  # end unknown
+                      "engagement/0": [None, False, 0, None, None]}  # 3 not yet taken
+    assert progress.tick(ends, wall=101)["orders/0"][:2] == [1234.0, False]
 
 
-def test_progress_names_the_customers_with_the_newest_times_per_source() -> None:
-    progress = SourceProgress(idle_after=2, quorum=2, started=0)
-    for customer, at in (("a", 5.0), ("b", 9.0), ("a", 7.0), ("c", 8.0), ("b", 1.0)):
-        progress.observe("orders/0", at, customer)
-    report = orjson.loads(progress.tick({"orders/0": 10}, wall=0))
-    assert report["orders/0"] == [9.0, False, [["b", 9.0], ["c", 8.0]]]
+def test_a_small_group_far_ahead_moves_no_watermark_even_with_the_rest_idle() -> None:
+    """Devices with their clocks months fast, alone on their partition while the others
+    are quiet: the slowest active partition is theirs, but they are fewer than a tenth
+    of the customers active, so event time is the others'."""
+    c = clock(lateness=1)
+    real = {f"c{i}": 50.0 - i for i in range(40)}
+    fast = {f"fast{i}": 9_000_000.0 for i in range(3)}
+    c.sources(sources(orders_0=(50, True), orders_1=(45, True), engagement_0=(9_000_000, False),
+                      engagement_1=(49, True)))
+    told(c, real, fast)
+    assert c.watermark() == 48  # a tenth of 43 is 5: the three fast, c0 at 50, c1 at 49
+    c.sources(sources(engagement_0=(9_000_000, True)))
+    told(c, real, fast, settled=c.settled())
+    assert c.watermark() == 48 and c.event_time() == 49
 
 
-def test_one_customer_far_ahead_moves_no_watermark_even_with_the_rest_idle() -> None:
-    """A device with its clock months fast, alone on its partition while the others are
-    quiet: the slowest active partition is that one, but three customers vouch only for
-    the time the others reached."""
-    clock = SourceClock(lateness=1, expected=ALL, quorum=3)
-    clock.report(customers(orders_0=({"a": 50, "b": 48}, True),
-                           orders_1=({"c": 45, "d": 47}, True),
-                           engagement_0=({"fast": 9_000_000}, False),
-                           engagement_1=({"a": 49}, True)))
-    assert clock.watermark() == 47  # a 50, b 48, d 47 (fast does not count alone)
-    clock.report(customers(engagement_0=({"fast": 9_000_000, "e": 60}, True)))
-    assert clock.watermark() == 49  # all idle: the quorum's time, e 60, a 50, b 48
-    assert clock.event_time() == 50
+def test_a_census_listing_too_little_is_a_lower_bound_until_more_is_asked_for() -> None:
+    """Each partition lists its customers from a little before its own answer; where the
+    merged answer lies further back the clock cannot know it exactly: it stays below,
+    and asks for lists from there."""
+    c = clock(lateness=0)
+    idle = {s.replace("/", "_"): (None, True) for s in ALL}
+    c.sources(sources(**idle))
+    near = {f"a{i}": 100.0 + i for i in range(10)}
+    far = {f"b{i}": 10.0 + i for i in range(10)}
+    mark = c.settled()
+    c.report(tick_body({}, {0: census(near, mark, since=108), 1: census(far, mark, since=15)}))
+    assert c.watermark() == 0 == c.wanted_since()  # the start of their day
+    c.report(tick_body({}, {0: census(near, mark, since=c.wanted_since()),
+                            1: census(far, mark, since=c.wanted_since())}))
+    assert c.watermark() == 107 and c.wanted_since() == math.inf  # the third newest, a7
 
 
-def test_a_tick_without_customers_moves_no_time() -> None:
-    """An older worker's tick (no customers in it) vouches for nothing: time waits for
-    reports that name customers (a rolling upgrade delays alerts, loses none)."""
-    clock = SourceClock(lateness=0, expected={"orders/0"}, quorum=3)
-    clock.report(orjson.dumps({"orders/0": [50, False]}))
-    assert clock.watermark() == -math.inf
-    clock.report(tick(orders_0=(50, False)))
-    assert clock.watermark() == 50
+def test_after_a_pause_a_partition_is_idle_only_by_a_fetch_after_the_burst_began() -> None:
+    """Everything read, then a burst of history: orders/0 takes its first record in at
+    wall time 500. The others were fetched at 499.8, before the burst reached them: they
+    only seem idle, and must hold time back until a fetch after 500 says they are."""
+    c = clock(lateness=0)
+    told(c, crowd(5_000), crowd(5_000, name="d"))
+    before = {s: [100.0, True, 9, 499.8, None] for s in ALL}
+    c.sources(before | {"orders/0": [4_000.0, False, 12, 500.1, 500.0]})
+    assert c.watermark() == 100  # the others hold time where they were
+    c.sources({s: [100.0, True, 9, 500.4, None] for s in ALL - {"orders/0"}})
+    assert c.watermark() == 4_000  # fetched again after the burst: truly idle
+
+
+def test_a_source_reports_the_time_a_share_of_its_customers_reached() -> None:
+    """Not its newest event: a group with clocks months fast on every source partition
+    would then hold nothing back, and the events behind them still on their way would
+    come late."""
+    progress = SourceProgress(idle_after=2, started=0, rule=RULE)
+    for n in range(40):
+        progress.observe("orders/0", 1_000.0 + n, f"c{n}")
+    for n in range(3):
+        progress.observe("orders/0", 9_000_000.0, f"fast{n}")
+    assert progress.tick({"orders/0": 43}, wall=0)["orders/0"][0] == 1_038.0  # 5th newest
+
+
+def test_progress_says_when_a_quiet_partition_resumed() -> None:
+    progress = SourceProgress(idle_after=2, started=0, rule=RULE)
+    progress.touch("orders/0", offset=0, wall=1)  # the first: it resumed
+    progress.touch("orders/0", offset=1, wall=2)
+    assert progress.tick({"orders/0": 2}, wall=2)["orders/0"][4] == 1
+    progress.touch("orders/0", offset=2, wall=10)  # after 8 s of quiet
+    assert progress.tick({"orders/0": 3}, wall=10)["orders/0"][4] == 10
 
 
 def test_a_partition_with_nothing_new_after_a_restart_is_caught_up() -> None:
     """A restarted worker takes in no message from a partition whose committed offset is
     its end: without the offset it resumed from, it was never idle, and time stalled."""
-    progress = SourceProgress(idle_after=2, quorum=3, started=0)
+    progress = SourceProgress(idle_after=2, started=0, rule=RULE)
     ends = {"orders/0": 500, "orders/1": 700}
-    stalled = orjson.loads(progress.tick(ends, wall=10))
-    assert stalled["orders/0"] == [None, False, []]
-    report = orjson.loads(progress.tick(ends, wall=10,
-                                        committed={"orders/0": 500, "orders/1": 650}))
-    assert report["orders/0"] == [None, True, []]
-    assert report["orders/1"] == [None, False, []]  # still 50 messages to read
+    stalled = progress.tick(ends, wall=10)
+    assert stalled["orders/0"][:3] == [None, False, 0]
+    report = progress.tick(ends, wall=10, committed={"orders/0": 500, "orders/1": 650})
+    assert report["orders/0"][:3] == [None, True, 500]
+    assert report["orders/1"][:3] == [None, False, 650]  # still 50 messages to read
 
 
 def test_one_hop_hears_of_its_own_sources_only_where_it_reads_them() -> None:
@@ -190,11 +246,17 @@ def test_one_hop_hears_of_its_own_sources_only_where_it_reads_them() -> None:
     before it lost the partition, past the committed offset this owner reads again from.
     Trusted, that tick made every re-read event late (seen: 435 refused in one
     rebalance); this clock takes its own sources from its own reading (``local``)."""
-    own = {"orders/0", "engagement/0"}
-    clock = SourceClock(lateness=0, expected=ALL, quorum=3, own=own)
-    clock.report(tick(orders_0=(900, False), engagement_0=(900, False),
-                      orders_1=(1_000, False), engagement_1=(1_000, False)))
-    assert clock.watermark() == -math.inf  # nothing read here yet
-    clock.report(tick(orders_0=(500, False), engagement_0=(400, False),
-                      orders_1=(9, False)), local=True)  # orders/1 is not its own
-    assert clock.watermark() == 400
+    c = clock(own=frozenset({"orders/0", "engagement/0"}))
+    told(c, crowd(2_000), crowd(2_000, name="d"))
+    c.report(tick_body(sources(orders_0=(900, False), engagement_0=(900, False),
+                               orders_1=(1_000, False), engagement_1=(1_000, False)), {}))
+    assert c.watermark() == -math.inf  # nothing read here yet
+    c.sources(sources(orders_0=(500, False), engagement_0=(400, False), orders_1=(9, False)),
+              local=True)  # orders/1 is not its own
+    assert c.watermark() == 400
+
+
+def test_a_tick_is_json_with_sources_and_censuses() -> None:
+    body = orjson.loads(tick_body(sources(orders_0=(5, True)), {1: census({"a": 5.0}, 7)}))
+    assert body == {"sources": {"orders/0": [5, True, 0, None, None]},
+                    "censuses": {"1": [7, [[5.0], None, [[0, 1]], 1]]}}

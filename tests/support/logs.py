@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -23,21 +24,23 @@ def make_log(tmp: Path, customers: int = 150, days: int = 365, seed: int = 5,
              noise: bool = True) -> Path:
     """A generated log (with noise: duplicates, reordering, invalid lines), closed by
     filler visits a day after the last event so that event time moves past every real
-    event in replay and streaming alike."""
+    event in replay and streaming alike (enough of them to be a share of the customers)."""
     log = tmp / "log.jsonl"
     generate(log, tmp / "labels.jsonl", customers=customers, days=days, seed=seed,
              start=datetime(2024, 1, 1, tzinfo=UTC), noise=noise)
     end = max(_event_time(line) for line in log.open("rb")) + 86_400
     with log.open("ab") as f:
-        f.writelines(line + b"\n" for line in closing_visits("filler", end))
+        f.writelines(line + b"\n" for line in closing_visits("filler", end, customers))
     return log
 
 
-def closing_visits(name: str, at: float) -> list[bytes]:
+def closing_visits(name: str, at: float, customers: int = 0) -> list[bytes]:
     """Visits at ``at`` by as many filler customers as it takes to move event time there
-    (the quorum: one customer alone never moves it)."""
+    past a log of ``customers``: the quorum, and a share of them all (with room to spare:
+    the fillers count among those active too)."""
+    rule = EventTimeSettings()
     return [visit(f"{name}-{i}", f"zz-filler-{i}", at)
-            for i in range(EventTimeSettings().quorum)]
+            for i in range(rule.quorum + math.ceil(rule.share * customers * 1.2))]
 
 
 def visit(event_id: str, customer: str, ts: float) -> bytes:
@@ -92,6 +95,18 @@ def replay_states(log: Path, settings: Settings, *, finish: bool = True
     if finish:
         detector.finish()
     return detector.states
+
+
+def event_time_of(lines: list[bytes], settings: Settings) -> float:
+    """Where event time stands once ``lines`` have all been taken in (before replay's end
+    of input runs the customers still ahead): where a worker's idle clock stops."""
+    detector = Detector(settings)
+    for line in lines:
+        try:
+            detector.ingest(parse_event(line.rstrip()))
+        except InvalidEvent:
+            continue
+    return detector.census.end()
 
 
 def ids(alerts: list[dict], *, population: bool | None = None) -> set[str]:
