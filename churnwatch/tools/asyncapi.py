@@ -147,8 +147,9 @@ def document(settings: Settings | None = None) -> dict[str, Any]:
         "headers": {"type": "object", "required": ["cw-tick"],
                     "properties": {"cw-tick": {"const": "1"}}},
         "payload": {"type": "object", "required": ["sources", "censuses"], "properties": {
-            "sources": {"type": "object", "description": "source partition -> [newest "
-                        "event time or null, idle, next offset]",
+            "sources": {"type": "object", "description": "source partition -> [event "
+                        "time its customers reached or null, idle, next offset, last fetch "
+                        "(epoch s) or null, last resumed (epoch s) or null]",
                         "additionalProperties": {"type": "array"}},
             "censuses": {"type": "object", "description": "detect partition -> [settled "
                          "mark or null, [newest times from `since` on, since or null, "
