@@ -139,9 +139,7 @@ class SourceClock:
 
     def _census(self) -> Merged | None:
         if self._merged is None and len(self._censuses) == self._partitions:
-            rule = self._rule
-            self._merged = merged((c.summary for c in self._censuses.values()),
-                                  rule.share, rule.quorum, rule.active_days)
+            self._merged = merged((c.summary for c in self._censuses.values()), self._rule)
         return self._merged
 
     def _compute(self) -> float:
@@ -178,9 +176,7 @@ class SourceProgress:
     def observe(self, source: str, event_time: float, customer: str) -> None:
         times = self._customers.get(source)
         if times is None:
-            rule = self._rule
-            times = self._customers[source] = CustomerTimes(rule.share, rule.quorum,
-                                                             rule.active_days)
+            times = self._customers[source] = CustomerTimes.of(self._rule)
         times.observe(customer, event_time)
 
     def touch(self, source: str, offset: int, wall: float) -> None:

@@ -399,10 +399,11 @@ class Runtime:
         if isinstance(checked, dict):
             self._sent.append(self.dead.send_soon(**checked))
             return
+        source = f"{msg.topic}/{msg.partition}"
         for progress in (self.progress, local):  # taken in here: no tick can pass it
-            progress.observe(f"{msg.topic}/{msg.partition}", checked.ts, checked.customer_id)
-        where = f"{msg.topic}/{msg.partition}".encode()
-        self._take(detector, checked, msg, seq=None, source=(zlib.crc32(where), msg.offset))
+            progress.observe(source, checked.ts, checked.customer_id)
+        self._take(detector, checked, msg, seq=None,
+                   source=(zlib.crc32(source.encode()), msg.offset))
 
     def _take_forwarded(self, detector: Detector, msg: Any, headers: dict[str, bytes]) -> None:
         raw = msg.value or b""

@@ -39,7 +39,7 @@ from churnwatch.models.population import EMPTY_VIEW, Population, PopulationView
 from churnwatch.models.rfm import SEGMENT_CODES, TIER_RANKS, classify
 from churnwatch.models.state import DAY, N_BUCKETS, CustomerState
 from churnwatch.models.state_cache import CustomerStates
-from churnwatch.settings import DetectionSettings, Settings
+from churnwatch.settings import Settings
 from churnwatch.signals import BY_TRIGGER, CODES, TIMED, Context
 from churnwatch.signals.follow_up import NAME as FOLLOW_UP
 from churnwatch.signals.follow_up import overdue_finding
@@ -109,7 +109,7 @@ class Detector:
         self.fitted = settings.detection.population.mode == "fitted"
         if self.fitted:
             self.view = fitted_view(self.scorer.doc)
-        self.census = census(self.settings)
+        self.census = Census.of(self.settings.event_time)
         """Each customer's newest event time: replay's event time; a worker's clock
         merges those of every partition."""
         self.max_held = self.settings.event_time.max_held
@@ -392,12 +392,6 @@ def _collector_paused() -> Iterator[None]:
 def _item_due(st: CustomerState) -> float:
     """When the customer's next item is due: its earliest pending event or its review."""
     return min(st.pending[0].ts if st.pending else math.inf, st.next_review or math.inf)
-
-
-def census(settings: DetectionSettings) -> Census:
-    """An empty census with the settings' rule."""
-    rule = settings.event_time
-    return Census(rule.share, rule.quorum, rule.active_days)
 
 
 def fitted_view(doc: ModelDoc) -> PopulationView:

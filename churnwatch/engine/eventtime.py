@@ -74,6 +74,11 @@ class Census:
             insort(same_day, ts)
         self._time = None
 
+    @classmethod
+    def of(cls, rule: EventTimeSettings) -> Census:
+        """An empty census with the settings' rule."""
+        return cls(rule.share, rule.quorum, rule.active_days)
+
     def __len__(self) -> int:
         return len(self._newest)
 
@@ -87,9 +92,12 @@ class Census:
             j -= len(times)
         raise IndexError(j)
 
-    def _active_since(self, day: int) -> int:
-        """Customers whose newest time is on ``day`` or later (the last day asked about is
-        kept counted as customers move: the answer's stays the same for a day)."""
+    def _active_since(self, day: int | None) -> int:
+        """Customers whose newest time is on ``day`` or later (None: all of them). The
+        last day asked about is kept counted as customers move: the answer's stays the
+        same for a day."""
+        if day is None:
+            return len(self._newest)
         if self._active[0] != day:
             by_day = self._by_day
             days = self._days
@@ -99,22 +107,10 @@ class Census:
     @property
     def time(self) -> float:
         """Event time: -inf until enough customers have been seen."""
-        if self._time is None:  # solve() on the whole census, written out: once per event
+        if self._time is None:
             n = len(self._newest)
-            num, den = self._ratio
-            t = -math.inf
-            active = n
-            while True:
-                need = max(self.floor, -(-num * active // den))
-                if need > n:
-                    t = -math.inf
-                    break
-                reached = self._nth(need)
-                if reached <= t:
-                    break
-                t = reached
-                active = self._active_since(_day(t) - self.window_days)
-            self._time = t
+            self._time = solve(self._nth, n, self._active_since, n, self._ratio, self.floor,
+                               self.window_days)[0]
         return self._time
 
     @property
@@ -181,8 +177,7 @@ class Merged:
     since: float
 
 
-def merged(summaries: Iterable[Summary], share: float, floor: int,
-           window_days: int) -> Merged:
+def merged(summaries: Iterable[Summary], rule: EventTimeSettings) -> Merged:
     """The rule on the union of partitions' censuses: exactly replay's answer when every
     list reaches back far enough; else a lower bound (so never ahead of replay's)."""
     parts = list(summaries)
@@ -197,35 +192,35 @@ def merged(summaries: Iterable[Summary], share: float, floor: int,
     total = running[-1] if running else 0
     ascending = days[::-1]
 
-    def nth(j: int) -> tuple[float, bool]:
+    def nth(j: int) -> float:
         if j <= len(top):
-            return top[j - 1], True
-        return days[bisect_left(running, j)] * DAY, False  # the start of its day
+            return top[j - 1]
+        return days[bisect_left(running, j)] * DAY  # a lower bound: the start of its day
 
-    def active_since(ts: float) -> int:
-        if ts == -math.inf:
+    def active_since(day: int | None) -> int:
+        if day is None:
             return total
-        first = bisect_left(ascending, _day(ts))  # days before this one do not count
-        older = len(ascending) - first
+        older = len(ascending) - bisect_left(ascending, day)  # days before it do not count
         return running[older - 1] if older else 0
 
-    time, certain = solve(nth, active_since, total, ratio(share), floor, window_days)
+    time, certain = solve(nth, len(top), active_since, total, ratio(rule.share), rule.quorum,
+                          rule.active_days)
     newest = top[0] if top else -math.inf
-    if total < floor and total and not top:  # the end is the newest time, not in any list
+    if total < rule.quorum and total and not top:  # the end is the newest time, not in any list
         certain = False
-    return Merged(time, end_of(time, total, floor, newest), certain,
+    return Merged(time, end_of(time, total, rule.quorum, newest), certain,
                   time if certain else min(time, exact_from))
 
 
-def solve(nth: Callable[[int], tuple[float, bool]], active_since: Callable[[float], int],
+def solve(nth: Callable[[int], float], exact: int, active_since: Callable[[int | None], int],
           known: int, share: tuple[int, int], floor: int, window_days: int
           ) -> tuple[float, bool]:
     """The rule: event time is the least time ``t`` such that fewer than ``need(t)``
     customers are past it, where ``need(t)`` is ``floor``, or ``share`` of the customers
     active recently at ``t`` if more. Also whether the answer is exact.
-    ``nth(j)``: the j-th newest customer time (1-based, j up to ``known``), and whether
-    it is exact (else a lower bound); ``active_since(ts)``: the customers whose newest
-    time is ``ts`` or later.
+    ``nth(j)``: the j-th newest customer time (1-based, j up to ``known``), exactly for
+    j up to ``exact`` and a lower bound beyond; ``active_since(day)``: the customers whose
+    newest time is on that UTC day or later (None: all of them).
 
     Found by a climb from the start of time, where every customer counts: the newest
     time a share of all of them reached, then a share of those active recently at that
@@ -237,14 +232,14 @@ def solve(nth: Callable[[int], tuple[float, bool]], active_since: Callable[[floa
     num, den = share
     t = -math.inf
     while True:
-        since = -math.inf if t == -math.inf else (_day(t) - window_days) * DAY
-        need = max(floor, -(-num * active_since(since) // den))  # exactly, in integers
+        active = active_since(None if t == -math.inf else _day(t) - window_days)
+        need = max(floor, -(-num * active // den))  # exactly, in integers
         if need > known:
             return -math.inf, True
-        reached, exact = nth(need)
+        reached = nth(need)
         if reached <= t:
-            return t, exact
-        if not exact:
+            return t, need <= exact
+        if need > exact:
             return reached, False
         t = reached
 

@@ -174,9 +174,10 @@ def test_partitions_merged_give_the_whole_census_answer_or_less(
     for customer, ts in seen:
         whole.observe(f"c{customer}", ts)
         split[customer % parts].observe(f"c{customer}", ts)
-    full = merged((c.summary(-math.inf) for c in split), share, 3, window)
+    rule = EventTimeSettings(share=share, quorum=3, active_days=window)
+    full = merged((c.summary(-math.inf) for c in split), rule)
     assert (full.time, full.end, full.certain) == (whole.time, whole.end(), True)
-    cut_short = merged((c.summary(cut) for c in split), share, 3, window)
+    cut_short = merged((c.summary(cut) for c in split), rule)
     assert cut_short.time <= whole.time
     if cut_short.certain:
         assert (cut_short.time, cut_short.end) == (whole.time, whole.end())
