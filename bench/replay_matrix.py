@@ -5,11 +5,12 @@ a backfill is as slow as its worst stretch, and tuning on one shape hides the ot
                                   [--compiled DIR]
 
 Each shape is a whole seeded generated log (noise on: duplicates, reordering, invalid
-lines), some with engagement actions left out. Whole, not cut: the first lines of a log are
+lines), some with engagement actions left out; ``random_arrivals`` has no customer model
+at all (each event's customer and values drawn at random: an alert every 5-6 events). Whole, not cut: the first lines of a log are
 its first days, before anyone has had time to drift. Timed: all of ``churnwatch replay``
 (read, validate, detect, score, write alerts and customers). ``--random N`` adds N shapes
-drawn from a seeded generator (customers, days, actions left out, thinning), so that the
-slowest shape is one nobody chose, let alone tuned for.
+drawn from a generator seeded at run time (printed; ``--random-seed`` repeats a draw),
+so that the slowest shape is one nobody chose, let alone tuned for.
 
 Each shape is timed in fresh processes: the decode floor (reading and validating every
 line, nothing else), the pure Python build and, with ``--compiled DIR`` (``make
@@ -48,6 +49,9 @@ class Shape:
     """keep one line in ``thin`` (by a hash of the line): customers seen rarely, whose
     every event comes after a long gap, and offers whose redemption is missing"""
     why: str = ""
+    arrivals: int = 0
+    """if set, not the generator's customers but this many events, each for a customer
+    drawn at random (``random_arrivals``)"""
 
 
 SHAPES = {
@@ -62,6 +66,9 @@ SHAPES = {
                        "complaints of every severity; 25,000 customers over a year"),
     "sparse_year": Shape(25_000, 365, thin=6, why="shop_year with one line in six kept: "
                          "every kind mixed, sparse customers, an alert every ~9 events"),
+    "random_arrivals": Shape(25_000, 365, arrivals=500_000,
+                             why="no customer model: each event's customer, kind, amount and "
+                                 "score drawn at random; an alert every 5-6 events"),
 }
 ACTIONS = ("visit", "community_post", "promotion_offered", "follow", "unfollow", "survey")
 
@@ -84,7 +91,50 @@ def random_shapes(n: int, seed: int) -> dict[str, Shape]:
     return shapes
 
 
+def random_arrivals(log: Path, shape: Shape, seed: int = 7) -> None:
+    """A log with no customer model behind it: every event picks its customer, kind and
+    values at random, so baskets swing, offers lapse and complaints escalate all the time
+    (the alert-heavy shape issue 39 asked for). In time order, no noise."""
+    rng = random.Random(seed)
+    start = datetime(2024, 1, 1, tzinfo=UTC).timestamp()
+    times = sorted(start + rng.random() * shape.days * 86_400 for _ in range(shape.arrivals))
+    kinds = ("order", "visit", "promotion_offered", "complaint", "survey", "follow",
+             "unfollow", "community_post")
+    weights = (42, 32, 5, 5, 4, 4, 1, 7)
+    with log.open("w") as out:
+        for n, t in enumerate(times):
+            cid = f"c{rng.randrange(shape.customers)}"
+            kind = rng.choices(kinds, weights)[0]
+            head = (f'"event_id":"e{n}","customer_id":"{cid}",'
+                    f'"occurred_at":"{_utc(t)}"')
+            if kind == "order":
+                body = (f'"kind":"order",{head},"order_id":"o{n}",'
+                        f'"amount":{rng.lognormvariate(4, 0.5):.2f},"currency":"EUR"')
+            elif kind == "complaint":
+                severity = rng.choice(("inquiry", "minor", "major", "refund_request",
+                                       "exchange_request"))
+                body = (f'"kind":"complaint",{head},"ticket_id":"{cid}-t{rng.randrange(3)}",'
+                        f'"severity":"{severity}",'
+                        f'"status":"{rng.choice(("opened", "updated", "resolved"))}"')
+            elif kind == "promotion_offered":
+                body = (f'"kind":"engagement",{head},"action":"promotion_offered",'
+                        f'"promotion_id":"p{n}","expires_at":"{_utc(t + 10 * 86_400)}"')
+            elif kind == "survey":
+                score = rng.choice((3, 6, 7, 8, 9, 9, 10, 10))
+                body = f'"kind":"engagement",{head},"action":"survey","score":{score}'
+            else:
+                body = f'"kind":"engagement",{head},"action":"{kind}"'
+            out.write("{" + body + "}\n")
+
+
+def _utc(t: float) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t))
+
+
 def build(shape: Shape, tmp: Path) -> Path:
+    if shape.arrivals:
+        random_arrivals(tmp / "log.jsonl", shape)
+        return tmp / "log.jsonl"
     raw = tmp / "generated.jsonl"
     generate(raw, tmp / "labels.jsonl", customers=shape.customers, days=shape.days, seed=7,
              start=datetime(2024, 1, 1, tzinfo=UTC), noise=True)
@@ -140,7 +190,8 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--shape", action="append", choices=sorted(SHAPES))
     ap.add_argument("--random", type=int, default=0, help="add N randomly drawn shapes")
-    ap.add_argument("--random-seed", type=int, default=1)
+    ap.add_argument("--random-seed", type=int, default=None,
+                    help="seed of the drawn shapes (default: drawn at run time, printed)")
     ap.add_argument("--compiled", metavar="DIR",
                     help="the unpacked compiled build (make compiled): time it too")
     ap.add_argument("--time", nargs=2, type=Path, help=argparse.SUPPRESS)
@@ -152,7 +203,11 @@ def main() -> None:
     if args.decode:
         decode_one(args.decode)
         return
-    drawn = random_shapes(args.random, args.random_seed)
+    seed = random.SystemRandom().randrange(1 << 16) if args.random_seed is None \
+        else args.random_seed
+    drawn = random_shapes(args.random, seed)
+    if drawn:
+        print(f"random shapes drawn with --random-seed {seed}")
     shapes = {**SHAPES, **drawn}
     rows = []
     print("| shape | lines | customers | orders | events per alert | decode floor/s | "

@@ -46,26 +46,31 @@ class Census:
         self._by_day: dict[int, list[float]] = {}  # UTC day -> newest times then, sorted
         self._days: list[int] = []  # the days in _by_day, sorted
         self._time: float | None = None  # cached answer, None after a change
-        self._active = (0, 0)  # (day, customers on it or later), kept up to date
+        self._active: dict[int, int] = {}
+        """Customers on a day or later, for the last few days asked about, kept up to
+        date: a climb of ``solve`` asks about two or three days in turn."""
         for customer, ts in pairs:
             self.observe(customer, ts)
 
     def observe(self, customer: str, ts: float) -> None:
         old = self._newest.get(customer)
-        since, active = self._active
+        day = _day(ts)
+        active = self._active
         if old is not None:
             if ts <= old:
                 return
-            day = _day(old)
-            active -= day >= since
-            times = self._by_day[day]
+            old_day = _day(old)
+            for since in active:
+                active[since] += (day >= since) - (old_day >= since)
+            times = self._by_day[old_day]
             del times[bisect_left(times, old)]
             if not times:
-                del self._by_day[day]
-                del self._days[bisect_left(self._days, day)]
+                del self._by_day[old_day]
+                del self._days[bisect_left(self._days, old_day)]
+        else:
+            for since in active:
+                active[since] += day >= since
         self._newest[customer] = ts
-        day = _day(ts)
-        self._active = (since, active + (day >= since))
         same_day = self._by_day.get(day)
         if same_day is None:
             self._by_day[day] = [ts]
@@ -94,15 +99,19 @@ class Census:
 
     def _active_since(self, day: int | None) -> int:
         """Customers whose newest time is on ``day`` or later (None: all of them). The
-        last day asked about is kept counted as customers move: the answer's stays the
+        days last asked about are kept counted as customers move: the answers stay the
         same for a day."""
         if day is None:
             return len(self._newest)
-        if self._active[0] != day:
+        count = self._active.get(day)
+        if count is None:
+            if len(self._active) >= ACTIVE_DAYS_KEPT:
+                del self._active[next(iter(self._active))]
             by_day = self._by_day
             days = self._days
-            self._active = (day, sum(len(by_day[d]) for d in days[bisect_left(days, day):]))
-        return self._active[1]
+            count = self._active[day] = sum(len(by_day[d])
+                                            for d in days[bisect_left(days, day):])
+        return count
 
     @property
     def time(self) -> float:
@@ -258,6 +267,7 @@ def end_of(time: float, customers: int, floor: int, newest: float) -> float:
 
 
 DAY = 86_400
+ACTIVE_DAYS_KEPT = 4
 
 
 def _day(ts: float) -> int:
