@@ -6,8 +6,9 @@ a backfill is as slow as its worst stretch, and tuning on one shape hides the ot
 
 Each shape is a whole seeded generated log (noise on: duplicates, reordering, invalid
 lines), some with engagement actions left out; ``random_arrivals`` has no customer model
-at all (each event's customer and values drawn at random: an alert every 5-6 events). Whole, not cut: the first lines of a log are
-its first days, before anyone has had time to drift. Timed: all of ``churnwatch replay``
+at all (each event's customer and values drawn at random: an alert every 5-6 events).
+Whole, not cut: the first lines of a log are its first days, before anyone has had time
+to drift. Timed: all of ``churnwatch replay``
 (read, validate, detect, score, write alerts and customers). ``--random N`` adds N shapes
 drawn from a generator seeded at run time (printed; ``--random-seed`` repeats a draw),
 so that the slowest shape is one nobody chose, let alone tuned for.

@@ -14,22 +14,23 @@ from typing import Literal
 
 import orjson
 
-from churnwatch.models.alert import Alert, rfc3339
+from churnwatch.engine import AlertOut
+from churnwatch.models.alert import Alert
 
 Mode = Literal["structured", "binary"]
 STRUCTURED_CONTENT_TYPE = b"application/cloudevents+json; charset=utf-8"
 
 
-def record(alert: Alert, mode: Mode) -> tuple[bytes, bytes, dict[str, bytes]]:
+def record(alert: AlertOut, mode: Mode) -> tuple[bytes, bytes, dict[str, bytes]]:
     """(key, value, headers) of one alert."""
     key = alert.subject.encode()
     if mode == "structured":
-        return key, alert.model_dump_json().encode(), {"content-type": STRUCTURED_CONTENT_TYPE}
-    headers = {"content-type": alert.datacontenttype.encode(),
-               "ce_specversion": alert.specversion.encode(), "ce_id": alert.id.encode(),
-               "ce_source": alert.source.encode(), "ce_type": alert.type.encode(),
-               "ce_subject": alert.subject.encode(), "ce_time": rfc3339(alert.time).encode()}
-    return key, alert.data.model_dump_json().encode(), headers
+        return key, alert.json(), {"content-type": STRUCTURED_CONTENT_TYPE}
+    doc = alert.doc
+    headers = {"content-type": doc["datacontenttype"].encode(),
+               **{f"ce_{name}": doc[name].encode()
+                  for name in ("specversion", "id", "source", "type", "subject", "time")}}
+    return key, alert.data_json(), headers
 
 
 def envelope(value: bytes, headers: dict[str, bytes]) -> bytes:

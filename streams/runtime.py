@@ -37,6 +37,7 @@ from mode.types.signals import BaseSignalT
 from churnwatch.engine import (
     LATE_REASON,
     Admission,
+    AlertOut,
     Detector,
     EventTimeGuard,
     Scorer,
@@ -45,7 +46,7 @@ from churnwatch.engine import (
     dead_letter_record,
 )
 from churnwatch.errors import UserError
-from churnwatch.models.alert import Alert, rfc3339
+from churnwatch.models.alert import rfc3339
 from churnwatch.models.events import AnyEvent, InvalidEvent, parse_event
 from churnwatch.models.population import Population, PopulationView
 from churnwatch.models.vocabulary import TIERS
@@ -635,7 +636,7 @@ class Runtime:
     # within an item, so a timer flush cannot land between an item's state change and its
     # alerts. The acker (streams/acks.py) waits for the broker to confirm them before acking.
 
-    def _publish(self, alert: Alert, held_out: bool, received: float | None) -> None:
+    def _publish(self, alert: AlertOut, held_out: bool, received: float | None) -> None:
         """``received``: wall time (s) the message that released the alert reached this
         worker: when the ingest stage wrote it to the events topic (two hops), or when
         this worker took it from its source topic (one hop). A held-out alert goes to the shadow
@@ -644,16 +645,16 @@ class Runtime:
         if held_out:
             self._sent.append(self.holdout.send_soon(
                 key=key, value=body, headers={**headers, HOLDOUT_HEADER: b"true"}))
-            self.metrics.held_out.labels(alert.data.signal, alert.data.tier).inc()
+            self.metrics.held_out.labels(alert.signal, alert.tier).inc()
             return
         self._sent.append(self.recall.send_soon(
             key=key, value=body, headers=headers,
-            callback=partial(self._acked, alert.time.timestamp(), received)))
+            callback=partial(self._acked, alert.time, received)))
         for route, topic in self.routes:
-            if (not route.signals or alert.data.signal in route.signals) and (
-                    not route.tiers or alert.data.tier in route.tiers):
+            if (not route.signals or alert.signal in route.signals) and (
+                    not route.tiers or alert.tier in route.tiers):
                 self._sent.append(topic.send_soon(key=key, value=body, headers=headers))
-        self.metrics.alerts.labels(alert.data.signal, alert.data.tier).inc()
+        self.metrics.alerts.labels(alert.signal, alert.tier).inc()
 
     def _count_loop(self, detector: Detector) -> None:
         """What the detector learnt about follow-ups and outcomes, into the metrics (no

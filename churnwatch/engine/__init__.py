@@ -8,6 +8,7 @@ through the names below; the domain it runs on (state, RFM maths, signals) lives
 ``churnwatch.models`` and ``churnwatch.signals`` and knows nothing of this package.
 """
 
+from churnwatch.engine.alerting import AlertOut
 from churnwatch.engine.deadletter import dead_letter_record
 from churnwatch.engine.detector import Admission, Detector, Restored, Stats
 from churnwatch.engine.eventtime import LATE_REASON, Census, EventTimeGuard, ahead_reason
@@ -16,6 +17,7 @@ from churnwatch.engine.scoring import Scorer, customer
 __all__ = [
     "LATE_REASON",
     "Admission",
+    "AlertOut",
     "Census",
     "Detector",
     "EventTimeGuard",

@@ -26,11 +26,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from churnwatch.engine.alerting import build_alert
+from churnwatch.engine.alerting import AlertOut, build_alert
 from churnwatch.engine.eventtime import Census
 from churnwatch.engine.scoring import Scorer
 from churnwatch.models import attribution
-from churnwatch.models.alert import Alert
 from churnwatch.models.attribution import AlertOutcome, Response
 from churnwatch.models.events import ActionTaken, AnyEvent, Order, parse_rfc3339
 from churnwatch.models.holdout import Holdout
@@ -185,10 +184,10 @@ class Detector:
 
     # --- processing -----------------------------------------------------------------
 
-    def advance(self, until: float | None = None, *, inclusive: bool = False) -> list[Alert]:
+    def advance(self, until: float | None = None, *, inclusive: bool = False) -> list[AlertOut]:
         """Process every item due before ``until`` (default: the watermark)."""
         limit = self.watermark if until is None else until
-        alerts: list[Alert] = []
+        alerts: list[AlertOut] = []
         queue, scheduled, states = self._queue, self._scheduled, self.states
         while queue and (queue[0][0] < limit or (inclusive and queue[0][0] == limit)):
             due, cid = heapq.heappop(queue)
@@ -200,7 +199,7 @@ class Detector:
             self._schedule(cid, st)
         return alerts
 
-    def finish(self, as_of: float | None = None) -> list[Alert]:
+    def finish(self, as_of: float | None = None) -> list[AlertOut]:
         """End of input: let event time run on to where the census puts it (or ``as_of``,
         if later), then run what customers ahead of it still hold, each on its own: their
         events and reviews up to their last event, without moving anyone else's time."""
@@ -217,12 +216,11 @@ class Detector:
                 heapq.heappush(ahead, (self._due(st), cid))
         return alerts
 
-    def held_out(self, alert: Alert) -> bool:
+    def held_out(self, alert: AlertOut) -> bool:
         """Whether an alert is for the holdout group: produced, never to be acted on. A
         follow-up never is: it exists only for a treated alert, even where the customer
         is held out of other signals (``loop.holdout_by_signal``)."""
-        signal = alert.data.signal
-        return signal != FOLLOW_UP and self.holdout.holds(alert.subject, signal)
+        return alert.signal != FOLLOW_UP and self.holdout.holds(alert.subject, alert.signal)
 
     def _schedule(self, cid: str, st: CustomerState) -> None:
         due = self._due(st)
@@ -239,7 +237,7 @@ class Detector:
             due = min(due, attribution.due(st, self.attribution) or math.inf)
         return due
 
-    def _step(self, cid: str, st: CustomerState, due: float, alerts: list[Alert]) -> None:
+    def _step(self, cid: str, st: CustomerState, due: float, alerts: list[AlertOut]) -> None:
         """The customer's next item, due at ``due`` (its queue entry, ``_due``): its
         earliest pending event, or its review if that comes first (an event at the same
         time goes first), or, after both, a loop record's deadline."""
@@ -261,7 +259,7 @@ class Detector:
         self._process(cid, st, None, now, alerts)
 
     def _process(self, cid: str, st: CustomerState, trigger: AnyEvent | None,
-                 now: float, alerts: list[Alert]) -> None:
+                 now: float, alerts: list[AlertOut]) -> None:
         """One item, in one pass: apply it, run the signals it can concern, record the
         classification and the population contribution, set the next review. Every item
         runs this, so it allocates one context and asks each thing once."""
@@ -304,16 +302,16 @@ class Detector:
             self._contribute(st, window)
         st.next_review = self._next_review(st, now, rolloff)
 
-    def _opened(self, st: CustomerState, alert: Alert, now: float, tier: int) -> None:
+    def _opened(self, st: CustomerState, alert: AlertOut, now: float, tier: int) -> None:
         """Open the alert's loop record: its attribution window, and its response deadline
         if it is treated and follow-ups are on."""
-        signal = alert.data.signal
+        signal = alert.signal
         held_out = self.held_out(alert)
         if held_out:
             self.stats.held_out[signal] += 1
         if CODES[signal] in NOT_FOLLOWED:
             return
-        due = int(alert.data.respond_by.timestamp()) if self.follow_up and not held_out else 0
+        due = int(alert.respond_by) if self.follow_up and not held_out else 0
         attribution.open_record(st, alert.id, CODES[signal], tier, int(now), held_out, due)
 
     def _answer(self, st: CustomerState, action: ActionTaken) -> None:
@@ -325,7 +323,7 @@ class Detector:
         self.stats.actions["answered" if isinstance(answered, Response) else
                            "repeat" if answered else "unknown_alert"] += 1
 
-    def _close_loop(self, cid: str, st: CustomerState, now: float, alerts: list[Alert]) -> None:
+    def _close_loop(self, cid: str, st: CustomerState, now: float, alerts: list[AlertOut]) -> None:
         """Event time passed a record's deadline: raise what is overdue, close the
         attribution windows that ended. Not an item: no signal runs and the customer's
         classification and event time stay as they were, so alerts never depend on it."""

@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import IO, Any, BinaryIO
 
-from churnwatch.engine import Detector
+from churnwatch.engine import AlertOut, Detector
 from churnwatch.models.alert import Alert
 from churnwatch.replayer.driver import detector_for, run, summaries, tally
 from churnwatch.replayer.inputs import AsOf, Events, as_of_seconds, open_items
@@ -46,10 +46,10 @@ def replay(events: Events, *, settings: Settings | Mapping[str, Any] | None = No
     end = as_of_seconds(as_of)
     with open_items(events, strict=strict) as items:
         for out in run(detector, items, end):
-            if not isinstance(out, Alert):
+            if not isinstance(out, AlertOut):
                 dead.append(out)
             else:
-                (held_out if detector.held_out(out) else alerts).append(out)
+                (held_out if detector.held_out(out) else alerts).append(out.model())
     lines = list(summaries(detector))
     counts = tally(detector.stats, items.lines, items.invalid, len(lines))
     return ReplayResult(alerts, lines, dead, counts, time.perf_counter() - began, held_out,
@@ -83,7 +83,7 @@ def replay_files(log: Path | BinaryIO, alerts_path: Path, customers_path: Path, 
             if progress is None and not tty:
                 items.on_lines = _progress_lines(detector, began, progress_every)
             for found in run(detector, items, end):
-                if not isinstance(found, Alert):
+                if not isinstance(found, AlertOut):
                     first = first or found
                     if dl:
                         dl.write(found.to_json() + b"\n")

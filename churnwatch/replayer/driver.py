@@ -8,8 +8,15 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 
-from churnwatch.engine import LATE_REASON, Admission, Detector, EventTimeGuard, Stats, ahead_reason
-from churnwatch.models.alert import Alert
+from churnwatch.engine import (
+    LATE_REASON,
+    Admission,
+    AlertOut,
+    Detector,
+    EventTimeGuard,
+    Stats,
+    ahead_reason,
+)
 from churnwatch.models.events import InvalidEvent
 from churnwatch.models.rfm import snapshot
 from churnwatch.models.summary import CustomerSummary
@@ -49,7 +56,7 @@ def _long_lived_spared() -> Iterator[Callable[[], None]]:
 
 
 def run(detector: Detector, items: Iterable[Parsed], as_of: float | None
-         ) -> Iterator[Alert | DeadLetter]:
+         ) -> Iterator[AlertOut | DeadLetter]:
     """The engine: ingest each item, release what the watermark passed, finish at ``as_of``."""
     guard = EventTimeGuard(detector.settings.event_time)
     with _long_lived_spared() as spare:

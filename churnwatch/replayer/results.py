@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from churnwatch.engine import dead_letter_record
+from churnwatch.engine import AlertOut, dead_letter_record
 from churnwatch.models.alert import Alert
 from churnwatch.models.attribution import AlertOutcome, Response
 from churnwatch.models.summary import CustomerSummary
@@ -129,8 +129,10 @@ class FileReport:
         return self.counts.lines / self.seconds if self.seconds else 0.0
 
 
-def alert_line(alert: Alert) -> bytes:
-    return alert.model_dump_json().encode() + b"\n"
+def alert_line(alert: AlertOut | Alert) -> bytes:
+    """The engine's alerts (a file replay) and the API's models write the same bytes."""
+    return (alert.json() if isinstance(alert, AlertOut) else
+            alert.model_dump_json().encode()) + b"\n"
 
 
 def summary_line(line: CustomerSummary) -> bytes:

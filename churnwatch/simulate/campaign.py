@@ -38,7 +38,7 @@ from typing import Any
 
 import orjson
 
-from churnwatch.engine import Detector
+from churnwatch.engine import AlertOut, Detector
 from churnwatch.errors import UserError
 from churnwatch.models.alert import Alert, rfc3339
 from churnwatch.models.events import Order, parse_event
@@ -204,8 +204,9 @@ def _simulate(log: Path, settings: Settings, marketing: _Marketing) -> list[Aler
     future: list[tuple[float, int, bytes]] = []
     alerts: list[Alert] = []
 
-    def take(found: list[Alert]) -> None:
-        for alert in found:
+    def take(found: list[AlertOut]) -> None:
+        for out in found:
+            alert = out.model()
             alerts.append(alert)
             for at, line in marketing.act(alert):
                 heapq.heappush(future, (at, len(future), line))

@@ -37,7 +37,7 @@ def test_events_wait_for_the_watermark_then_run_in_event_time_order() -> None:
     d.ingest(engage("unfollow", 1.0 + 5 / 1440))  # 5 minutes later: within 10 min lateness
     assert d.advance() == []
     d.ingest(engage("visit", 1.0 + 20 / 1440))
-    assert [a.data.signal for a in d.advance()] == ["unfollowed"]
+    assert [a.signal for a in d.advance()] == ["unfollowed"]
 
 
 def test_an_event_behind_what_its_customer_has_seen_is_late_and_changes_nothing() -> None:
@@ -73,7 +73,7 @@ def test_lateness_bound_is_configuration() -> None:
     d.ingest(engage("visit", 1.5, "c2"))
     assert d.advance() == []  # the watermark is still behind the unfollow
     d.ingest(engage("visit", 2.5, "c2"))
-    assert [a.data.signal for a in d.advance()] == ["unfollowed"]
+    assert [a.signal for a in d.advance()] == ["unfollowed"]
 
 
 def test_alert_ids_are_deterministic_and_distinct() -> None:

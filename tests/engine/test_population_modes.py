@@ -51,7 +51,7 @@ def one_detector(events: list[AnyEvent], s: Settings) -> set[bytes]:
         d.ingest(e)
         out += d.advance()
     out += d.finish()
-    return {a.model_dump_json().encode() for a in out}
+    return {a.json() for a in out}
 
 
 def partitioned(events: list[AnyEvent], s: Settings, restart_at: int | None = None
@@ -79,7 +79,7 @@ def partitioned(events: list[AnyEvent], s: Settings, restart_at: int | None = No
             out += p.advance(newest - p.lateness)
     for p in parts:
         out += p.finish(newest)
-    return {a.model_dump_json().encode() for a in out}
+    return {a.json() for a in out}
 
 
 def _restarted(old: Detector, s: Settings) -> Detector:

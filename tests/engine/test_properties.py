@@ -74,7 +74,7 @@ def run(events: list[AnyEvent], live_limit: int | None = None) -> list[bytes]:
         d.touched.clear()
         d.compact()
     out += d.finish(T0 + 500 * 86_400)
-    return [a.model_dump_json().encode() for a in out]
+    return [a.json() for a in out]
 
 
 logs = st.lists(bodies(), min_size=1, max_size=60).map(materialize)
@@ -127,7 +127,7 @@ def test_state_survives_a_serialization_round_trip_mid_stream(
         out = []
         for e in events[:cut]:
             d.ingest(e)
-            out += [a.model_dump_json().encode() for a in d.advance()]
+            out += [a.json() for a in d.advance()]
         return d, out
 
     def rest(d: Detector) -> list[bytes]:
@@ -135,8 +135,8 @@ def test_state_survives_a_serialization_round_trip_mid_stream(
         out = []
         for e in events[cut:]:
             d.ingest(e)
-            out += [a.model_dump_json().encode() for a in d.advance()]
-        return out + [a.model_dump_json().encode() for a in d.finish(T0 + 500 * 86_400)]
+            out += [a.json() for a in d.advance()]
+        return out + [a.json() for a in d.finish(T0 + 500 * 86_400)]
 
     straight, head = first_part()
     expected = head + rest(straight)

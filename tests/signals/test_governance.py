@@ -31,7 +31,7 @@ def test_cap_limits_alerts_per_customer_and_counts_the_suppressed() -> None:
     for e in events:
         detector.ingest(e)
     alerts = detector.finish()
-    assert [a.data.signal for a in alerts] == ["unfollowed", "nps_detractor",
+    assert [a.signal for a in alerts] == ["unfollowed", "nps_detractor",
                                                "complaint_escalated", "recovered"]
     assert detector.stats.suppressed["cap"] == 1  # the basket drop of day 35
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import orjson
 
-from churnwatch.engine import Detector
+from churnwatch.engine import AlertOut, Detector
 from churnwatch.models.alert import Alert
 from churnwatch.models.events import AnyEvent, parse_event
 from churnwatch.settings import Settings
@@ -60,14 +60,15 @@ def regular_orders(customer: str, first: float, last: float, every: float,
 
 def detect(events: Iterable[AnyEvent], *, as_of_day: float | None = None,
            settings: Settings | None = None) -> list[Alert]:
-    """Feed events in the given order, then let event time run on to ``as_of_day``."""
+    """Feed events in the given order, then let event time run on to ``as_of_day``. The
+    alerts as the API's models: each validated against the contract's schema on the way."""
     detector = Detector(settings or Settings())
-    alerts: list[Alert] = []
+    alerts: list[AlertOut] = []
     for e in events:
         detector.ingest(e)
         alerts += detector.advance()
     alerts += detector.finish(None if as_of_day is None else T0 + as_of_day * DAY)
-    return alerts
+    return [a.model() for a in alerts]
 
 
 def signals_of(alerts: Iterable[Alert], customer: str = "c1") -> list[str]:
