@@ -55,11 +55,18 @@ class Customer:
 def raw_values(c: Customer, weeks: float, m: MbgNbdParams, g: GammaGammaParams) -> list[float]:
     """The features before standardisation, in :data:`FEATURES` order."""
     h = c.history
+    return features(c, expected_purchases(h, weeks, m), expected_spend(h.x + 1, c.mean_value, g))
+
+
+def features(c: Customer, forecast: float, order_value: float) -> list[float]:
+    """:func:`raw_values` from the two model outputs it needs, for a caller that has them
+    already (scoring needs both again for the value at risk)."""
+    h = c.history
     return [
-        math.log(max(expected_purchases(h, weeks, m), 1e-4)),
+        math.log(max(forecast, 1e-4)),
         math.log1p(h.age - h.t_x),
         math.log1p(h.x),
-        math.log1p(expected_spend(h.x + 1, c.mean_value, g)),
+        math.log1p(order_value),
         *(1.0 if name in c.open_signals else 0.0 for name in SIGNAL_FEATURES),
     ]
 
@@ -101,8 +108,14 @@ class RiskModel:
         return self.intercept + sum(parts), parts
 
     def score(self, values: Sequence[float]) -> float:
-        z, _ = self.log_odds(values)
-        return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, z))))
+        return self.explain(values)[0]
+
+    def explain(self, values: Sequence[float], top: int = 3
+                ) -> tuple[float, list[tuple[str, str, float]]]:
+        """The score and its :meth:`drivers`, from one pass over the features."""
+        z, parts = self.log_odds(values)
+        return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, z)))), self._drivers(values, parts,
+                                                                                top)
 
     def drivers(self, values: Sequence[float], top: int = 3) -> list[tuple[str, str, float]]:
         """The features that raise this customer's risk most above the typical customer's:
@@ -111,7 +124,10 @@ class RiskModel:
         A rule signal counts only when its alert is open: "no alert open" may add log-odds
         (the alert's weight is negative), but it is nothing a person can act on, so it is
         left in the base level rather than shown as a reason."""
-        _, parts = self.log_odds(values)
+        return self._drivers(values, self.log_odds(values)[1], top)
+
+    def _drivers(self, values: Sequence[float], parts: Sequence[float], top: int
+                 ) -> list[tuple[str, str, float]]:
         ranked = sorted(range(len(parts)), key=lambda i: (-parts[i], self.names[i]))
         shown = [i for i in ranked if parts[i] > 0.005
                  and (values[i] or not self.names[i].startswith("signal."))]

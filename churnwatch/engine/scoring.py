@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from churnwatch.models.clv import History, expected_purchases_if_alive, expected_spend, p_alive
 from churnwatch.models.params import ModelDoc
-from churnwatch.models.risk import Customer, raw_values
+from churnwatch.models.risk import Customer, features, raw_values
 from churnwatch.models.state import CustomerState
 from churnwatch.models.vocabulary import SIGNAL_NAMES
 
@@ -57,14 +57,18 @@ class Scorer:
         return round(self.risk.horizon_weeks * 7, 4)
 
     def assess(self, st: CustomerState, now: float) -> Assessment:
+        """Each model output once: the forecast's parts feed both the risk's features and
+        the value at risk (an alert's scores were a tenth of replay on alert-heavy logs)."""
         if not st.first_order:
             return UNSCORED
         c = customer(st, now)
         h = c.history
-        values = self.values(c)
-        risk = self.risk.score(values)
+        weeks = self.risk.horizon_weeks
         alive = p_alive(h, self.mbg)
+        if_alive = expected_purchases_if_alive(h, weeks, self.mbg)
+        if_alive_then = if_alive if self.risk.feature_weeks == weeks else \
+            expected_purchases_if_alive(h, self.risk.feature_weeks, self.mbg)
         per_order = expected_spend(h.x + 1, c.mean_value, self.gg)
-        if_retained = expected_purchases_if_alive(h, self.risk.horizon_weeks, self.mbg) * per_order
-        return Assessment(round(alive, 4), round(risk, 4), round(risk * if_retained, 2),
-                          self.risk.drivers(values))
+        risk, drivers = self.risk.explain(features(c, alive * if_alive_then, per_order))
+        return Assessment(round(alive, 4), round(risk, 4), round(risk * (if_alive * per_order), 2),
+                          drivers)
