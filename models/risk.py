@@ -108,14 +108,13 @@ class RiskModel:
         return self.intercept + sum(parts), parts
 
     def score(self, values: Sequence[float]) -> float:
-        return self.explain(values)[0]
+        return _probability(self.log_odds(values)[0])
 
     def explain(self, values: Sequence[float], top: int = 3
                 ) -> tuple[float, list[tuple[str, str, float]]]:
         """The score and its :meth:`drivers`, from one pass over the features."""
         z, parts = self.log_odds(values)
-        return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, z)))), self._drivers(values, parts,
-                                                                                top)
+        return _probability(z), self._drivers(values, parts, top)
 
     def drivers(self, values: Sequence[float], top: int = 3) -> list[tuple[str, str, float]]:
         """The features that raise this customer's risk most above the typical customer's:
@@ -138,6 +137,11 @@ class RiskModel:
         if name.startswith("signal."):
             return readable(name, value)
         return f"{readable(name, value)} (typical customer {_shown(name, self.center[i])})"
+
+
+def _probability(z: float) -> float:
+    """The logistic of the log-odds, clipped so a far-off customer cannot overflow it."""
+    return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, z))))
 
 
 def train(values: npt.NDArray[np.float64], churned: npt.NDArray[np.float64],

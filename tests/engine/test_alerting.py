@@ -28,8 +28,9 @@ def test_every_alert_is_byte_for_byte_what_the_model_writes(tmp_path: Path) -> N
     alerts = engine_alerts(tmp_path / f"{case.name}.jsonl", settings, None)
     assert {a.signal for a in alerts} >= set(SIGNAL_NAMES) - {"engagement_drop"}
     for alert in alerts:
-        assert alert.json() == alert.model().model_dump_json().encode()
-        assert alert.data_json() == alert.model().data.model_dump_json().encode()
+        model = alert.model()
+        assert alert.json() == model.model_dump_json().encode()
+        assert alert.data_json() == model.data.model_dump_json().encode()
 
 
 def test_what_the_engine_routes_on_is_what_the_document_says(tmp_path: Path) -> None:
