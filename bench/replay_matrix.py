@@ -37,7 +37,7 @@ from pathlib import Path
 from churnwatch.engine import detector
 from churnwatch.replayer import replay_files, valid_events
 from churnwatch.settings import Settings
-from churnwatch.simulate.generate import generate
+from churnwatch.simulate.generate import generate, utc_seconds
 
 
 @dataclass(frozen=True)
@@ -107,7 +107,7 @@ def random_arrivals(log: Path, shape: Shape, seed: int = 7) -> None:
             cid = f"c{rng.randrange(shape.customers)}"
             kind = rng.choices(kinds, weights)[0]
             head = (f'"event_id":"e{n}","customer_id":"{cid}",'
-                    f'"occurred_at":"{_utc(t)}"')
+                    f'"occurred_at":"{utc_seconds(t)}"')
             if kind == "order":
                 body = (f'"kind":"order",{head},"order_id":"o{n}",'
                         f'"amount":{rng.lognormvariate(4, 0.5):.2f},"currency":"EUR"')
@@ -119,17 +119,13 @@ def random_arrivals(log: Path, shape: Shape, seed: int = 7) -> None:
                         f'"status":"{rng.choice(("opened", "updated", "resolved"))}"')
             elif kind == "promotion_offered":
                 body = (f'"kind":"engagement",{head},"action":"promotion_offered",'
-                        f'"promotion_id":"p{n}","expires_at":"{_utc(t + 10 * 86_400)}"')
+                        f'"promotion_id":"p{n}","expires_at":"{utc_seconds(t + 10 * 86_400)}"')
             elif kind == "survey":
                 score = rng.choice((3, 6, 7, 8, 9, 9, 10, 10))
                 body = f'"kind":"engagement",{head},"action":"survey","score":{score}'
             else:
                 body = f'"kind":"engagement",{head},"action":"{kind}"'
             out.write("{" + body + "}\n")
-
-
-def _utc(t: float) -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t))
 
 
 def build(shape: Shape, tmp: Path) -> Path:

@@ -47,7 +47,8 @@ class GenerateResult:
     seconds: float
 
 
-def _ts(t: float) -> str:
+def utc_seconds(t: float) -> str:
+    """An event time as the generated logs write it: UTC, whole seconds, with a Z."""
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t))
 
 
@@ -69,7 +70,8 @@ class _Customer:
     def _emit(self, t: float, kind: str, fields: str) -> None:
         self.seq += 1
         self.out.append((t, f'{{"kind":"{kind}","event_id":"{self.cid}-{self.seq}",'
-                            f'"customer_id":"{self.cid}","occurred_at":"{_ts(t)}"{fields}}}'))
+                            f'"customer_id":"{self.cid}",'
+                            f'"occurred_at":"{utc_seconds(t)}"{fields}}}'))
 
     def order(self, t: float, value: float, promotion: str | None = None) -> None:
         promo = f',"promotion_id":"{promotion}"' if promotion else ""
@@ -151,7 +153,7 @@ class _Customer:
             promo = f"{self.cid}-p{n}"
             length = rng.uniform(7, 14) * DAY
             self.engagement(t, "promotion_offered",
-                            f',"promotion_id":"{promo}","expires_at":"{_ts(t + length)}"')
+                            f',"promotion_id":"{promo}","expires_at":"{utc_seconds(t + length)}"')
             skipping = self.kind == "promo_skipper" and self.after_drift(t)
             if t < stop and not skipping and rng.random() < 0.92:
                 when = t + rng.uniform(0.1, 0.9) * length
@@ -188,7 +190,7 @@ class _Customer:
             "customer_id": self.cid,
             "archetype": self.kind,
             "churns": self.kind in DRIFTS,
-            "churn_at": _ts(self.drift) if self.drift is not None else None,
+            "churn_at": utc_seconds(self.drift) if self.drift is not None else None,
             "expected_signals": signals,
             "why": why,
         }
@@ -217,7 +219,7 @@ def _with_noise(events: list[tuple[float, str]], rng: random.Random) -> Iterator
             yield t + rng.uniform(0, 240), line
         if rng.random() < 0.001:
             n = rng.randrange(10**9)
-            yield t, rng.choice(_INVALID).format(n=n, t=_ts(t))
+            yield t, rng.choice(_INVALID).format(n=n, t=utc_seconds(t))
 
 
 CHUNK = 200_000
