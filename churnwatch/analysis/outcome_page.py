@@ -1,22 +1,18 @@
 """The outcome report as one self-contained HTML page with its plots drawn as inline SVG.
 
-No script library, no fonts or files from elsewhere: the page opens from a mail
-attachment or an artefact store as it is. Three plots: win-back of treated and held-out
-alerts per signal with 95 % intervals, response times against each tier's window, and the
-incremental revenue of treated alerts over time; the report's table below them. A few
-lines of script only check, once the page is laid out, that every plot has drawn marks,
-and record it on the page (the browser test in the suite reads it).
+Three plots (churnwatch/analysis/svg.py): win-back of treated and held-out alerts per
+signal with 95 % intervals, response times against each tier's window, and the
+incremental revenue of treated alerts over time; the report's table below them.
 """
 
 from __future__ import annotations
 
-import math
 from html import escape
 
 from churnwatch.analysis.outcomes import ALL, OutcomeReport, Row, p_value, verdicts
+from churnwatch.analysis.svg import CHECK_DRAWN, STYLE, WIDTH, Scale, axis_x, chart, legend
 
 TREATED, HELD, UNSURE = "#1f77b4", "#ff7f0e", "#c8c8c8"
-WIDTH = 760
 
 
 def page(report: OutcomeReport) -> str:
@@ -25,14 +21,8 @@ def page(report: OutcomeReport) -> str:
 <html lang="en"><head><meta charset="utf-8">
 <title>churnwatch outcomes</title>
 <style>
-body {{ font: 14px system-ui, sans-serif; margin: 2em auto; max-width: {WIDTH + 40}px;
-       color: #222; }}
-h1 {{ font-size: 1.4em; }} h2 {{ font-size: 1.1em; margin-top: 2em; }}
-svg {{ display: block; }} text {{ font: 12px system-ui, sans-serif; fill: #333; }}
-table {{ border-collapse: collapse; font-size: 12px; }}
-td, th {{ padding: 2px 8px; border-bottom: 1px solid #ddd; text-align: right; }}
+{STYLE}
 td:nth-child(-n+3), th:nth-child(-n+3) {{ text-align: left; }}
-.note {{ color: #666; }}
 .verdicts td {{ text-align: left; }}
 </style></head>
 <body data-charts="3">
@@ -59,13 +49,7 @@ stays below). Each signal's revenue per alert with its interval is in the table 
 {_saved(report)}
 <h2>All comparisons</h2>
 {_table(report.rows, report.currency)}
-<script>
-window.addEventListener("load", () => {{
-  const drawn = [...document.querySelectorAll("svg.chart")].filter(
-    svg => svg.querySelectorAll(".mark").length > 0 && svg.getBBox().width > 0);
-  document.body.dataset.rendered = String(drawn.length);
-}});
-</script>
+{CHECK_DRAWN}
 </body></html>
 """
 
@@ -88,8 +72,8 @@ def _winback(rows: list[Row]) -> str:
     line = 28
     height = 30 + line * len(rows)
     left, right = 160, WIDTH - 20
-    x = _Scale(0.0, 1.0, left, right)
-    parts = [_axis_x(x, left, right, height - 12, [i / 5 for i in range(6)], "{:.0%}")]
+    x = Scale(0.0, 1.0, left, right)
+    parts = [axis_x(x, left, right, height - 12, [i / 5 for i in range(6)], "{:.0%}")]
     for n, row in enumerate(rows):
         y = 20 + n * line
         parts.append(f'<text x="{left - 8}" y="{y + 9}" text-anchor="end">'
@@ -109,8 +93,8 @@ def _winback(rows: list[Row]) -> str:
         if row.uplift is None:
             parts.append(f'<text x="{left - 8}" y="{y + 20}" text-anchor="end" '
                          'font-style="italic">not enough data</text>')
-    legend = _legend([("treated", TREATED), ("held out", HELD)], WIDTH - 180, 10)
-    return _svg("winback", height, [*parts, legend])
+    key = legend([("treated", TREATED), ("held out", HELD)], WIDTH - 180, 10)
+    return chart("winback", height, [*parts, key])
 
 
 def _responses(report: OutcomeReport) -> str:
@@ -120,9 +104,9 @@ def _responses(report: OutcomeReport) -> str:
     left, right = 110, WIDTH - 20
     longest = max([t.window_hours * 4 for t in tiers] + [h for t in tiers for h in t.hours]
                   + [2.0])
-    x = _Scale(0.05, longest, left, right, log=True)
+    x = Scale(0.05, longest, left, right, log=True)
     ticks = [v for v in (0.1, 0.5, 1, 4, 24, 48, 168, 720) if v <= longest]
-    parts = [_axis_x(x, left, right, height - 52, ticks, "{:g} h")]
+    parts = [axis_x(x, left, right, height - 52, ticks, "{:g} h")]
     for n, t in enumerate(tiers):
         y = 20 + n * line
         p10, p50, p90 = t.percentile(0.1) or 0.0, t.median_hours or 0.0, t.percentile(0.9) or 0.0
@@ -143,9 +127,9 @@ def _responses(report: OutcomeReport) -> str:
             f'window {t.window_hours} h, {t.late} late</text>']
     if not tiers:
         parts.append(f'<text x="{left}" y="30">no action was reported</text>')
-    legend = _legend([("10th-90th percentile, median", TREATED), ("tier window", "#d62728")],
-                     left, height - 30)
-    return _svg("responses", height, [*parts, legend])
+    key = legend([("10th-90th percentile, median", TREATED), ("tier window", "#d62728")],
+                 left, height - 30)
+    return chart("responses", height, [*parts, key])
 
 
 def _saved(report: OutcomeReport) -> str:
@@ -153,12 +137,12 @@ def _saved(report: OutcomeReport) -> str:
     left, right = 90, WIDTH - 20
     months = report.saved_by_month
     if not months:
-        return _svg("saved", 60, ['<text x="90" y="30">no attribution window has closed'
+        return chart("saved", 60, ['<text x="90" y="30">no attribution window has closed'
                                   '</text>'])
     lows, highs = [s.interval[0] for s in months], [s.interval[1] for s in months]
     lo, hi = min(0.0, *lows), max(0.0, *highs)
-    y = _Scale(lo, hi if hi > lo else lo + 1, bottom, top)
-    x = _Scale(0, max(1, len(months) - 1), left, right)
+    y = Scale(lo, hi if hi > lo else lo + 1, bottom, top)
+    x = Scale(0, max(1, len(months) - 1), left, right)
     curve = " ".join(f"{x(i):.1f},{y(s.cumulative):.1f}" for i, s in enumerate(months))
     band = " ".join([f"{x(i):.1f},{y(v):.1f}" for i, v in enumerate(highs)]
                     + [f"{x(i):.1f},{y(v):.1f}" for i, v in reversed(list(enumerate(lows)))])
@@ -175,7 +159,7 @@ def _saved(report: OutcomeReport) -> str:
     parts += [f'<text x="{x(i):.1f}" y="{height - 8}" text-anchor="'
               f'{"end" if i == len(months) - 1 else "middle"}">{months[i].month}</text>'
               for i in month_ticks(len(months))]
-    return _svg("saved", height, parts)
+    return chart("saved", height, parts)
 
 
 def month_ticks(count: int, most: int = 8) -> list[int]:
@@ -208,37 +192,3 @@ def _table(rows: list[Row], currency: str) -> str:
                       f"({u.revenue_interval[0]:+,.2f} to {u.revenue_interval[1]:+,.2f})"]
         body.append("<tr>" + "".join(f"<td>{escape(c)}</td>" for c in cells) + "</tr>")
     return f"<table>{head}{''.join(body)}</table>"
-
-
-def _svg(name: str, height: int, parts: list[str]) -> str:
-    return (f'<svg class="chart" data-chart="{name}" xmlns="http://www.w3.org/2000/svg" '
-            f'width="{WIDTH}" height="{height}" viewBox="0 0 {WIDTH} {height}" role="img">'
-            + "".join(parts) + "</svg>")
-
-
-def _legend(items: list[tuple[str, str]], x: float, y: float) -> str:
-    return "".join(f'<rect x="{x}" y="{y + 16 * i}" width="10" height="10" fill="{c}"/>'
-                   f'<text x="{x + 14}" y="{y + 9 + 16 * i}">{escape(label)}</text>'
-                   for i, (label, c) in enumerate(items))
-
-
-def _axis_x(x: _Scale, left: float, right: float, y: float, ticks: list[float],
-            fmt: str) -> str:
-    marks = "".join(f'<line x1="{x(t):.1f}" x2="{x(t):.1f}" y1="{y - 4}" y2="{y}" '
-                    f'stroke="#999"/><text x="{x(t):.1f}" y="{y + 11}" '
-                    f'text-anchor="middle">{fmt.format(t)}</text>' for t in ticks)
-    return f'<line x1="{left}" x2="{right}" y1="{y}" y2="{y}" stroke="#999"/>{marks}'
-
-
-class _Scale:
-    """Maps a value to a pixel position, linearly or on a log axis."""
-
-    def __init__(self, lo: float, hi: float, a: float, b: float, log: bool = False) -> None:
-        self.log = log
-        self.lo, self.hi = (math.log(lo), math.log(hi)) if log else (lo, hi)
-        self.a, self.b = a, b
-
-    def __call__(self, value: float) -> float:
-        if self.log:
-            value = math.log(max(value, math.exp(self.lo)))
-        return self.a + (value - self.lo) / (self.hi - self.lo) * (self.b - self.a)
