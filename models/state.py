@@ -38,7 +38,8 @@ RECENT_ORDERS = 4
 MAX_PROMOS = 4
 MAX_TICKETS = 4
 DAY = 86_400.0
-STATE_VERSION = 3  # 2 added ``sources``, 3 ``loop``; older states are read with none
+STATE_VERSION = 4  # 2 added ``sources``, 3 ``loop``, 4 ``predictions``; older states are
+# read with none
 
 SEVERITY_RANK = {"inquiry": 0, "minor": 1, "major": 2, "refund_request": 3, "exchange_request": 3}
 DEMAND_RANK = 3
@@ -106,6 +107,8 @@ class CustomerState:
     # (recent_ids keeps only the last few). Replay leaves it empty.
     loop: list[list[Any]] = field(default_factory=list)  # the customer's alerts still
     # awaiting an action or the end of their attribution window (models/attribution.py)
+    predictions: list[list[int]] = field(default_factory=list)  # risks published for the
+    # customer whose horizon has not closed yet (models/calibration.py)
     pending_ids: set[str] | None = field(default=None, compare=False, repr=False)
     # ids of ``pending``, for O(1) duplicate checks; derived, never serialized; None while
     # nothing is pending, as for most customers most of the time (an empty set is 216 B)
@@ -316,8 +319,8 @@ class CustomerState:
     @classmethod
     def from_bytes(cls, data: bytes) -> CustomerState:
         values = msgpack.unpackb(data, raw=False, strict_map_key=False)
-        if values[0] in (1, 2):
-            values += [[] for _ in range(STATE_VERSION - values[0])]  # no sources, no loop
+        if values[0] in (1, 2, 3):  # no sources, loop or predictions yet
+            values += [[] for _ in range(STATE_VERSION - values[0])]
         elif values[0] != STATE_VERSION:
             raise ValueError(f"unknown state version {values[0]}")
         kwargs: dict[str, Any] = {}

@@ -10,7 +10,16 @@ from __future__ import annotations
 from html import escape
 
 from churnwatch.analysis.outcomes import ALL, OutcomeReport, Row, p_value, verdicts
-from churnwatch.analysis.svg import CHECK_DRAWN, STYLE, WIDTH, Scale, axis_x, chart, legend
+from churnwatch.analysis.svg import (
+    CHECK_DRAWN,
+    STYLE,
+    WIDTH,
+    Scale,
+    axis_x,
+    chart,
+    legend,
+    month_ticks,
+)
 
 TREATED, HELD, UNSURE = "#1f77b4", "#ff7f0e", "#c8c8c8"
 
@@ -160,18 +169,6 @@ def _saved(report: OutcomeReport) -> str:
               f'{"end" if i == len(months) - 1 else "middle"}">{months[i].month}</text>'
               for i in month_ticks(len(months))]
     return chart("saved", height, parts)
-
-
-def month_ticks(count: int, most: int = 8) -> list[int]:
-    """Which of ``count`` months get a label: evenly spaced, the last always, and never
-    two closer than the spacing (the last used to overlap the one before)."""
-    step = max(1, -(-count // most))  # ceiling: at most ``most`` + 1 labels
-    ticks = list(range(0, count, step))
-    if ticks[-1] != count - 1:
-        if count - 1 - ticks[-1] < step and len(ticks) > 1:
-            ticks.pop()
-        ticks.append(count - 1)
-    return ticks
 
 
 def _table(rows: list[Row], currency: str) -> str:

@@ -58,3 +58,15 @@ class Scale:
         if self.log:
             value = math.log(max(value, math.exp(self.lo)))
         return self.a + (value - self.lo) / (self.hi - self.lo) * (self.b - self.a)
+
+
+def month_ticks(count: int, most: int = 8) -> list[int]:
+    """Which of ``count`` months get a label: evenly spaced, the last always, and never
+    two closer than the spacing (the last used to overlap the one before)."""
+    step = max(1, -(-count // most))  # ceiling: at most ``most`` + 1 labels
+    ticks = list(range(0, count, step))
+    if ticks[-1] != count - 1:
+        if count - 1 - ticks[-1] < step and len(ticks) > 1:
+            ticks.pop()
+        ticks.append(count - 1)
+    return ticks

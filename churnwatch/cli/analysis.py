@@ -1,4 +1,4 @@
-"""Models and measurement: ``fit``, ``evaluate``, ``outcomes``."""
+"""Models and measurement: ``fit``, ``evaluate``, ``outcomes``, ``calibration``."""
 
 from __future__ import annotations
 
@@ -62,6 +62,38 @@ def outcomes(log: Path, as_of: str | None, holdout_share: float | None,
         json_out.write_bytes(orjson.dumps(found.to_json(), option=orjson.OPT_INDENT_2))
     if html_out is not None:
         from churnwatch.analysis.outcome_page import page
+
+        html_out.write_text(page(found), encoding="utf-8")
+
+
+@main.command()
+@click.argument("log", type=click.Path(exists=True, dir_okay=False, allow_dash=True,
+                                       path_type=Path))
+@click.option("--as-of", "as_of", default=None,
+              help="advance event time to this RFC 3339 time after the last event")
+@click.option("--json", "json_out", type=click.Path(path_type=Path), default=None,
+              help="also write the report as JSON here")
+@click.option("--html", "html_out", type=click.Path(path_type=Path), default=None,
+              help="also write the report as a self-contained page with plots here")
+def calibration(log: Path, as_of: str | None, json_out: Path | None,
+                html_out: Path | None) -> None:
+    """Is the risk still true? Replays LOG and sets every risk its alerts published against
+    what the customer did within the horizon: ECE, Brier score and AUC per horizon and per
+    month of prediction, the reliability per risk decile, and a one-line verdict."""
+    import orjson
+
+    from churnwatch.analysis.reliability import render, report
+    from churnwatch.replayer import replay
+
+    settings = load_settings(DETECTION)
+    source = sys.stdin.buffer if str(log) == "-" else log
+    result = replay(source, settings=settings, as_of=parse_time(as_of))
+    found = report(result.settled, settings.risk.doc().version, result.counts.untracked)
+    click.echo(render(found))
+    if json_out is not None:
+        json_out.write_bytes(orjson.dumps(found.to_json(), option=orjson.OPT_INDENT_2))
+    if html_out is not None:
+        from churnwatch.analysis.reliability_page import page
 
         html_out.write_text(page(found), encoding="utf-8")
 

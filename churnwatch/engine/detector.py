@@ -29,8 +29,9 @@ from enum import StrEnum
 from churnwatch.engine.alerting import AlertOut, build_alert
 from churnwatch.engine.eventtime import Census
 from churnwatch.engine.scoring import Scorer
-from churnwatch.models import attribution
+from churnwatch.models import attribution, calibration
 from churnwatch.models.attribution import AlertOutcome, Response
+from churnwatch.models.calibration import Settled
 from churnwatch.models.events import ActionTaken, AnyEvent, Order, parse_rfc3339
 from churnwatch.models.holdout import Holdout
 from churnwatch.models.params import ModelDoc
@@ -69,6 +70,8 @@ class Stats:
     """alerts (among ``alerts``) held out, by signal"""
     actions: Counter[str] = field(default_factory=Counter)
     """action reports by what they matched: answered, repeat, unknown_alert"""
+    untracked: int = 0
+    """published risks not followed: their customer had the most open already"""
 
 
 @dataclass
@@ -128,6 +131,9 @@ class Detector:
         """Actions that answered an alert, since the caller last took them."""
         self.breaches: list[int] = []
         """Tier ranks of the alerts that went overdue, since the caller last took them."""
+        self.settled: list[Settled] = []
+        """Published risks whose horizon closed, since the caller last took them."""
+        self._horizon = round(self.scorer.horizon_days * DAY)
         self._queue: list[tuple[float, str]] = []
         self._scheduled: dict[str, float] = {}
         self._since_refresh = 0
@@ -235,14 +241,16 @@ class Detector:
         due = _item_due(st)
         if st.loop:
             due = min(due, attribution.due(st, self.attribution) or math.inf)
+        if st.predictions:
+            due = min(due, calibration.due(st.predictions))
         return due
 
     def _step(self, cid: str, st: CustomerState, due: float, alerts: list[AlertOut]) -> None:
         """The customer's next item, due at ``due`` (its queue entry, ``_due``): its
         earliest pending event, or its review if that comes first (an event at the same
-        time goes first), or, after both, a loop record's deadline."""
+        time goes first), or, after both, a loop record's or a prediction's deadline."""
         self.touched.add(cid)
-        if due < _item_due(st):  # only a loop record can be due before both
+        if due < _item_due(st):  # only a loop record or a prediction can be due before both
             self._close_loop(cid, st, due, alerts)
             return
         if st.pending and (not st.next_review or st.pending[0].ts <= st.next_review):
@@ -273,8 +281,11 @@ class Detector:
         st.through = max(st.through, now)
         if st.promos:
             st.expire_promotions(now)
-        if st.loop and isinstance(trigger, Order) and trigger.status == "placed":
-            attribution.bought(st, trigger, self.attribution)
+        if isinstance(trigger, Order) and trigger.status == "placed":
+            if st.loop:
+                attribution.bought(st, trigger, self.attribution)
+            if st.predictions:
+                calibration.bought(st.predictions, int(trigger.ts))
         view = self.view
         f, m, rolloff = st.window_and_rolloff(now, self.bucket_seconds)
         window = (f, m)
@@ -292,6 +303,7 @@ class Detector:
             self.stats.alerts[finding.signal] += 1
             alert = build_alert(finding, ctx, self.source, self.scorer)
             alerts.append(alert)
+            self._predicted(st, alert, now)
             self._opened(st, alert, now, TIER_RANKS[tier])
         # segment and tier, and the peak spend within the tier, for the next item
         rank = TIER_RANKS[tier]
@@ -314,6 +326,13 @@ class Detector:
         due = int(alert.respond_by) if self.follow_up and not held_out else 0
         attribution.open_record(st, alert.id, CODES[signal], tier, int(now), held_out, due)
 
+    def _predicted(self, st: CustomerState, alert: AlertOut, now: float) -> None:
+        """Follow the risk the alert publishes until its horizon closes."""
+        risk = alert.doc["data"]["risk"]
+        if risk is not None and not calibration.predict(st.predictions, int(now),
+                                                        self._horizon, risk):
+            self.stats.untracked += 1
+
     def _answer(self, st: CustomerState, action: ActionTaken) -> None:
         """An action report: it answers its alert's record, if the customer has one."""
         st.remember_id(action)
@@ -325,8 +344,9 @@ class Detector:
 
     def _close_loop(self, cid: str, st: CustomerState, now: float, alerts: list[AlertOut]) -> None:
         """Event time passed a record's deadline: raise what is overdue, close the
-        attribution windows that ended. Not an item: no signal runs and the customer's
-        classification and event time stay as they were, so alerts never depend on it."""
+        attribution windows and the risk horizons that ended. Not an item: no signal runs
+        and the customer's classification and event time stay as they were, so alerts
+        never depend on it."""
         late = attribution.overdue(st, now) if self.follow_up else []
         if late:
             f, m = st.window(now, self.bucket_seconds)
@@ -337,8 +357,12 @@ class Detector:
                 self.breaches.append(rec[attribution.TIER])
                 finding = overdue_finding(rec)
                 self.stats.alerts[finding.signal] += 1
-                alerts.append(build_alert(finding, ctx, self.source, self.scorer))
+                alert = build_alert(finding, ctx, self.source, self.scorer)
+                alerts.append(alert)
+                self._predicted(st, alert, now)
         self.outcomes += attribution.close(cid, st, now, self.attribution)
+        if st.predictions:
+            self.settled += calibration.ended(st.predictions, now)
 
     def _next_review(self, st: CustomerState, now: float, rolloff: int) -> int:
         """The earliest deadline after ``now`` (0: none), the window's rolloff included."""

@@ -53,7 +53,7 @@ def replay(events: Events, *, settings: Settings | Mapping[str, Any] | None = No
     lines = list(summaries(detector))
     counts = tally(detector.stats, items.lines, items.invalid, len(lines))
     return ReplayResult(alerts, lines, dead, counts, time.perf_counter() - began, held_out,
-                        detector.outcomes, detector.responses)
+                        detector.outcomes, detector.responses, detector.settled)
 
 
 PROGRESS_EVERY = 10.0
@@ -93,6 +93,7 @@ def replay_files(log: Path | BinaryIO, alerts_path: Path, customers_path: Path, 
                     shadow.write(alert_line(found))
                 detector.outcomes.clear()  # a file replay does not report them
                 detector.responses.clear()
+                detector.settled.clear()
     finally:
         for f in (dl, shadow):
             if f:

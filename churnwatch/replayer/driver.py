@@ -110,4 +110,4 @@ def tally(stats: Stats, lines: int, invalid: int, customers: int) -> Counts:
                   alerts=dict(sorted(stats.alerts.items())),
                   suppressed=dict(sorted(stats.suppressed.items())),
                   held_out=dict(sorted(stats.held_out.items())),
-                  actions=dict(sorted(stats.actions.items())))
+                  actions=dict(sorted(stats.actions.items())), untracked=stats.untracked)

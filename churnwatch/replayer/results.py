@@ -11,6 +11,7 @@ from pathlib import Path
 from churnwatch.engine import AlertOut, dead_letter_record
 from churnwatch.models.alert import Alert
 from churnwatch.models.attribution import AlertOutcome, Response
+from churnwatch.models.calibration import Settled
 from churnwatch.models.summary import CustomerSummary
 from churnwatch.signals.base import known_signal
 
@@ -56,6 +57,8 @@ class Counts:
     """alerts (among ``alerts``) for the holdout group, by signal"""
     actions: Mapping[str, int] = field(default_factory=dict)
     """action reports: answered, repeat, unknown_alert"""
+    untracked: int = 0
+    """published risks not followed to their horizon: their customer had the most open"""
 
     @property
     def total_alerts(self) -> int:
@@ -78,6 +81,8 @@ class ReplayResult:
     """attribution windows that closed, in the order they closed"""
     responses: list[Response] = field(default_factory=list)
     """actions that answered an alert, in order"""
+    settled: list[Settled] = field(default_factory=list)
+    """published risks whose horizon closed, in the order they closed"""
 
     def alerts_for(self, customer_id: str, signal: str | None = None) -> list[Alert]:
         """The customer's alerts (of one signal: a name not in ``SIGNAL_NAMES`` raises)."""

@@ -10,8 +10,9 @@ from datetime import UTC, datetime
 from itertools import pairwise
 from pathlib import Path
 
-from churnwatch.analysis.outcome_page import HELD, TREATED, UNSURE, month_ticks, page
+from churnwatch.analysis.outcome_page import HELD, TREATED, UNSURE, page
 from churnwatch.analysis.outcomes import OutcomeReport, Row, Saved, outcomes
+from churnwatch.analysis.svg import month_ticks
 from churnwatch.models.uplift import Group, uplift
 from churnwatch.settings import Settings
 from churnwatch.simulate.campaign import run_campaign

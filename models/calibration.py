@@ -1,0 +1,183 @@
+"""Is the risk still true? Every risk an alert publishes is a prediction, "no purchase
+within the horizon", that the customer's own events settle.
+
+The prediction waits in its customer's state (``CustomerState.predictions``) until event
+time passes its horizon's end; a placed order after it and within the horizon marks it
+"bought", and at the end it settles as bought or "churned". Settled at the end, never
+earlier: a purchase is known sooner than its absence, and counting those first would
+make every recent figure look as if nobody churned (measured on CDNOW: the newest
+months' churn read 0 %). Settled predictions add into counts per risk bin
+(:class:`Calibration`), which add up across workers and months, and from which the
+reliability figures follow: ECE, Brier score, mean predicted against observed.
+
+Like the rest of the state this runs on event time in the customer's item order, so a
+replay and the workers settle the same predictions. Risks are kept in parts per million
+(the alert shows four decimals, so nothing is lost) and summed as integers: the counts of
+any grouping of the same predictions are equal, not only close.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+BINS = 10
+"""Deciles of risk: bin ``b`` holds risks in ``[b/10, (b+1)/10)``, the last one 1.0 too."""
+MAX_OPEN = 4
+"""Open predictions kept per customer; a risk published while four wait is not followed
+(counted as ``untracked``): a handful per customer bounds the state (15 bytes each)."""
+PPM = 1_000_000
+DAY = 86_400
+
+# positions in an open prediction (a list: states are positional msgpack)
+MADE, DUE, RISK, BOUGHT = range(4)
+
+
+def bin_of(risk_ppm: int) -> int:
+    return min(BINS - 1, risk_ppm * BINS // PPM)
+
+
+def bin_label(b: int) -> str:
+    """A bin's lower edge as a Prometheus label value ("0.0" .. "0.9")."""
+    return f"{b / BINS:.1f}"
+
+
+@dataclass(frozen=True, slots=True)
+class Settled:
+    """One prediction whose horizon closed. No customer id: these feed metrics."""
+
+    horizon_days: float
+    made_at: int
+    risk_ppm: int
+    churned: bool
+
+    @property
+    def risk(self) -> float:
+        return self.risk_ppm / PPM
+
+
+def predict(predictions: list[list[int]], now: int, horizon_seconds: int, risk: float
+            ) -> bool:
+    """Follow a published ``risk`` from ``now``; False if the customer already has
+    :data:`MAX_OPEN` open (then it is not followed)."""
+    if len(predictions) >= MAX_OPEN:
+        return False
+    predictions.append([now, now + horizon_seconds, round(risk * PPM), 0])
+    return True
+
+
+def bought(predictions: list[list[int]], t: int) -> None:
+    """A placed order at ``t``: every prediction made before it whose horizon it falls
+    within was wrong about this customer, whatever follows."""
+    for p in predictions:
+        if p[MADE] < t <= p[DUE]:
+            p[BOUGHT] = 1
+
+
+def due(predictions: Sequence[Sequence[int]]) -> int:
+    """When event time must next pass a horizon's end; 0 if nothing is open."""
+    return min((p[DUE] for p in predictions), default=0)
+
+
+def ended(predictions: list[list[int]], now: float) -> list[Settled]:
+    """Predictions whose horizon ended by ``now``, settled and taken out. The caller runs
+    this only once every order up to ``now`` is applied."""
+    done = [p for p in predictions if p[DUE] <= now]
+    if done:
+        predictions[:] = [p for p in predictions if p[DUE] > now]
+    return [Settled(round((p[DUE] - p[MADE]) / DAY, 4), p[MADE], p[RISK],
+                    churned=not p[BOUGHT]) for p in done]
+
+
+@dataclass
+class Bin:
+    """Settled predictions in one risk bin: how many, how many churned, the sum of their
+    risks (ppm) and of their squared errors (ppm squared), all exact integers."""
+
+    n: int = 0
+    churned: int = 0
+    risk_ppm: int = 0
+    squared_ppm2: int = 0
+
+    def add(self, s: Settled) -> None:
+        self.n += 1
+        self.churned += s.churned
+        self.risk_ppm += s.risk_ppm
+        self.squared_ppm2 += (s.risk_ppm - PPM * s.churned) ** 2
+
+
+@dataclass(frozen=True)
+class Figures:
+    """Reliability of one horizon's settled predictions. ``auc`` is None from counts alone
+    (binned) or when one outcome is missing."""
+
+    predictions: int
+    churned: int
+    mean_predicted: float
+    observed: float
+    ece: float
+    brier: float
+    auc: float | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"predictions": self.predictions, "churned": self.churned,
+                "mean_predicted": round(self.mean_predicted, 6),
+                "observed": round(self.observed, 6), "ece": round(self.ece, 6),
+                "brier": round(self.brier, 6),
+                "auc": None if self.auc is None else round(self.auc, 6)}
+
+
+@dataclass
+class Calibration:
+    """Counts per horizon (days) and risk bin: what the worker's counters hold, summed."""
+
+    bins: dict[float, list[Bin]] = field(default_factory=dict)
+
+    def add(self, settled: Iterable[Settled]) -> None:
+        for s in settled:
+            row = self.bins.get(s.horizon_days)
+            if row is None:
+                row = self.bins[s.horizon_days] = [Bin() for _ in range(BINS)]
+            row[bin_of(s.risk_ppm)].add(s)
+
+    def figures(self, horizon_days: float) -> Figures:
+        return figures(self.bins[horizon_days])
+
+
+def figures(row: Sequence[Bin], auc: float | None = None) -> Figures:
+    """ECE: the share-weighted gap between mean risk and churn rate over the bins;
+    Brier: the mean squared error of the risk against the outcome."""
+    n = sum(b.n for b in row)
+    if not n:
+        return Figures(0, 0, 0.0, 0.0, 0.0, 0.0, auc)
+    churned = sum(b.churned for b in row)
+    gap = sum(abs(b.risk_ppm - PPM * b.churned) for b in row)
+    return Figures(n, churned, sum(b.risk_ppm for b in row) / PPM / n, churned / n,
+                   gap / PPM / n, sum(b.squared_ppm2 for b in row) / PPM**2 / n, auc)
+
+
+def auc(settled: Sequence[Settled]) -> float | None:
+    """P(a churned prediction's risk > a bought one's), ties counting half: the ranking
+    quality, which a monotone recalibration leaves alone."""
+    churned = sorted(s.risk_ppm for s in settled if s.churned)
+    stayed = sorted(s.risk_ppm for s in settled if not s.churned)
+    if not churned or not stayed:
+        return None
+    wins, below, equal_end = 0.0, 0, 0
+    for r in churned:  # both sorted: one merge pass
+        while below < len(stayed) and stayed[below] < r:
+            below += 1
+        equal_end = max(equal_end, below)
+        while equal_end < len(stayed) and stayed[equal_end] == r:
+            equal_end += 1
+        wins += below + (equal_end - below) / 2
+    return wins / (len(churned) * len(stayed))
+
+
+def of(settled: Sequence[Settled]) -> Figures:
+    """The figures of a list of settled predictions of one horizon, AUC included."""
+    calibration = Calibration()
+    calibration.add(settled)
+    row = next(iter(calibration.bins.values()), [])
+    return figures(row, auc(settled))
