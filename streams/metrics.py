@@ -19,6 +19,7 @@ from prometheus_client.gc_collector import GCCollector
 from prometheus_client.platform_collector import PlatformCollector
 from prometheus_client.process_collector import ProcessCollector
 
+from churnwatch.models.calibration import BINS, Settled, bin_label, bin_of
 from churnwatch.models.vocabulary import SIGNAL_NAMES, TIERS
 
 # Alert latency spans a second (a live event crossing two agents) to an hour (a deadline
@@ -96,6 +97,7 @@ class Metrics:
                                        "Revenue of the orders within closed attribution "
                                        "windows (shop currency)",
                                        ["signal", "tier", "group"], registry=r)
+        self.calibration = CalibrationMetrics(r)
         self.suppressed = Counter("churnwatch_alerts_suppressed_total",
                                   "Findings held back by governance", ["reason"], registry=r)
         self.latency = Histogram(
@@ -165,6 +167,47 @@ class Metrics:
             self.out_of_time.labels(topic)
         for topic in outputs:
             self.publish_errors.labels(topic)
+
+
+class CalibrationMetrics:
+    """Is the risk still true (models/calibration.py)? Counters per horizon and risk
+    decile, which add up across workers; deploy/prometheus derives ECE and Brier."""
+
+    def __init__(self, r: CollectorRegistry) -> None:
+        labels = ["horizon_days", "bin"]
+        self.settled = Counter("churnwatch_risk_predictions_settled_total",
+                               "Risks published on alerts whose horizon closed, by horizon "
+                               "and risk decile (its lower edge)", labels, registry=r)
+        self.churned = Counter("churnwatch_risk_predictions_churned_total",
+                               "Of those, the ones whose customer bought nothing within the "
+                               "horizon", labels, registry=r)
+        self.expected = Counter("churnwatch_risk_expected_churned_total",
+                                "Sum of those risks: the churn they predicted", labels,
+                                registry=r)
+        self.squared = Counter("churnwatch_risk_squared_error_total",
+                               "Sum of the squared errors of those risks (Brier score "
+                               "numerator)", labels, registry=r)
+        self.untracked = Counter("churnwatch_risk_predictions_untracked_total",
+                                 "Risks published while their customer had the most open "
+                                 "(4): not followed", registry=r)
+        self.max_ece = Gauge("churnwatch_risk_max_ece", "The setting risk.max_ece: the "
+                             "30-day ECE above which ChurnwatchRiskMiscalibrated fires",
+                             registry=r)
+
+    def declare(self, horizon_days: float) -> None:
+        """Zero series for the current model's horizon, every risk decile."""
+        for b in range(BINS):
+            for counter in (self.settled, self.churned, self.expected, self.squared):
+                counter.labels(f"{horizon_days:g}", bin_label(b))
+
+    def count(self, settled: Settled) -> None:
+        labels = (f"{settled.horizon_days:g}", bin_label(bin_of(settled.risk_ppm)))
+        error = settled.risk - settled.churned
+        self.settled.labels(*labels).inc()
+        self.expected.labels(*labels).inc(settled.risk)
+        self.squared.labels(*labels).inc(error * error)
+        if settled.churned:
+            self.churned.labels(*labels).inc()
 
 
 def memory_limit(paths: tuple[Path, ...] = _CGROUP_LIMITS) -> int | None:

@@ -178,6 +178,8 @@ class Runtime:
         self.stats = Stats()
         self.scorer = Scorer(settings.risk.doc())  # fail at start on a bad parameter file
         metrics.model.info({"version": self.scorer.version})
+        metrics.calibration.declare(self.scorer.horizon_days)
+        metrics.calibration.max_ece.set(settings.risk.max_ece)
         metrics.declare_topics(self.kinds, (
             topics.recall, topics.holdout, topics.dead_letter, self.events_topic,
             *(route.topic for route in rt.routes)))
@@ -372,7 +374,8 @@ class Runtime:
                     received = msg.timestamp if msg.topic == self.events_topic else time.time()
                     for alert in alerts:
                         self._publish(alert, detector.held_out(alert), received=received)
-                if detector.responses or detector.breaches or detector.outcomes:
+                if detector.responses or detector.breaches or detector.outcomes or \
+                        detector.settled:
                     self._count_loop(detector)
             self._unacked.append(event)
             due = time.monotonic() - self._last_flush >= self.settings.runtime.flush_every_seconds
@@ -657,8 +660,8 @@ class Runtime:
         self.metrics.alerts.labels(alert.signal, alert.tier).inc()
 
     def _count_loop(self, detector: Detector) -> None:
-        """What the detector learnt about follow-ups and outcomes, into the metrics (no
-        customer id in any of it). Counted when found: after a crash, the items replayed
+        """What the detector learnt about follow-ups, outcomes and risks settled, into the
+        metrics (no customer id in any of it). Counted when found: after a crash, the items replayed
         from the log may count again, as counters of an at-least-once stream do."""
         m = self.metrics
         for response in detector.responses:
@@ -670,9 +673,12 @@ class Runtime:
                       "holdout" if closed.held_out else "treated")
             m.outcomes.labels(*labels, str(closed.won).lower()).inc()
             m.outcome_revenue.labels(*labels).inc(closed.revenue)
+        for settled in detector.settled:
+            m.calibration.count(settled)
         detector.responses.clear()
         detector.breaches.clear()
         detector.outcomes.clear()
+        detector.settled.clear()
 
     def _acked(self, triggered: float, received: float | None, _: Any) -> None:
         now = time.time()
@@ -693,7 +699,8 @@ class Runtime:
 
     async def measure(self) -> None:
         """Partitions and consumer lag (high-water mark minus position) of the topics the
-        agents read; the changelogs, which this worker writes, are left out."""
+        agents read (the changelogs, which this worker writes, are left out), and the
+        detectors' own counts into their counters."""
         consumer = self.app.consumer
         assigned = [tp for tp in consumer.assignment() if tp.topic in self.read_topics]
         for topic in self.read_topics:
@@ -708,3 +715,6 @@ class Runtime:
             for name, count in counts.items():
                 counter.labels(name).inc(count - self._reported.get(prefix + name, 0))
                 self._reported[prefix + name] = count
+        self.metrics.calibration.untracked.inc(
+            self.stats.untracked - self._reported.get("untracked", 0))
+        self._reported["untracked"] = self.stats.untracked

@@ -6,17 +6,8 @@ from __future__ import annotations
 
 from html import escape
 
+from churnwatch.analysis import svg
 from churnwatch.analysis.reliability import CalibrationReport, Horizon
-from churnwatch.analysis.svg import (
-    CHECK_DRAWN,
-    STYLE,
-    WIDTH,
-    Scale,
-    axis_x,
-    chart,
-    legend,
-    month_ticks,
-)
 from churnwatch.models.calibration import BINS
 
 PREDICTED, OBSERVED = "#1f77b4", "#d62728"
@@ -29,7 +20,7 @@ def page(report: CalibrationReport) -> str:
 <html lang="en"><head><meta charset="utf-8">
 <title>churnwatch calibration</title>
 <style>
-{STYLE}
+{svg.STYLE}
 td:first-child, th:first-child {{ text-align: left; }}
 .verdict {{ font-size: 1.1em; }}
 </style></head>
@@ -39,7 +30,7 @@ td:first-child, th:first-child {{ text-align: left; }}
 nothing within the horizon. Here every such risk whose horizon has closed is set against
 what the customer did (risk model {escape(report.model)}).</p>
 {sections}
-{CHECK_DRAWN}
+{svg.CHECK_DRAWN}
 </body></html>
 """
 
@@ -67,9 +58,9 @@ def _diagram(h: Horizon) -> str:
     predictions, the diagonal is where a true risk lies."""
     size = 340
     left, top, bottom, right = 60, 20, size - 40, 60 + size - 60
-    x, y = Scale(0, 1, left, right), Scale(0, 1, bottom, top)
+    x, y = svg.Scale(0, 1, left, right), svg.Scale(0, 1, bottom, top)
     most = max((f.predictions for f in h.bins), default=1) or 1
-    parts = [axis_x(x, left, right, bottom, [i / 5 for i in range(6)], "{:.1f}"),
+    parts = [svg.axis_x(x, left, right, bottom, [i / 5 for i in range(6)], "{:.1f}"),
              f'<line x1="{left}" x2="{left}" y1="{top}" y2="{bottom}" stroke="#999"/>',
              f'<line x1="{x(0):.1f}" y1="{y(0):.1f}" x2="{x(1):.1f}" y2="{y(1):.1f}" '
              'stroke="#bbb" stroke-dasharray="4 3"/>',
@@ -88,21 +79,21 @@ def _diagram(h: Horizon) -> str:
                      f'fill-opacity="0.6"><title>risk {b / BINS:.1f}-{(b + 1) / BINS:.1f}: '
                      f'{f.predictions:,} settled, predicted {f.mean_predicted:.3f}, '
                      f'observed {f.observed:.3f}</title></circle>')
-    return chart("reliability", size, parts)
+    return svg.chart("reliability", size, parts)
 
 
 def _months(h: Horizon) -> str:
-    height, left, right = 220, 60, WIDTH - 20
+    height, left, right = 220, 60, svg.WIDTH - 20
     bottom, top = height - 40, 20
     count = len(h.months)
-    x = Scale(0, max(1, count - 1), left, right)
-    y = Scale(0, 1, bottom, top)
+    x = svg.Scale(0, max(1, count - 1), left, right)
+    y = svg.Scale(0, 1, bottom, top)
     parts = [f'<line x1="{left}" x2="{right}" y1="{bottom}" y2="{bottom}" stroke="#999"/>',
              f'<line x1="{left}" x2="{left}" y1="{top}" y2="{bottom}" stroke="#999"/>']
     parts += [f'<text x="{left - 6}" y="{y(t) + 4:.1f}" text-anchor="end">{t:.0%}</text>'
               for t in (0, 0.5, 1)]
     parts += [f'<text x="{x(i):.1f}" y="{bottom + 14}" text-anchor="middle">'
-              f'{h.months[i].month}</text>' for i in month_ticks(count)]
+              f'{h.months[i].month}</text>' for i in svg.month_ticks(count)]
     for colour, value in ((PREDICTED, "mean_predicted"), (OBSERVED, "observed")):
         points = " ".join(f"{x(i):.1f},{y(getattr(m.figures, value)):.1f}"
                           for i, m in enumerate(h.months))
@@ -110,6 +101,6 @@ def _months(h: Horizon) -> str:
                      f'stroke="{colour}" stroke-width="2"/>')
         parts += [f'<circle cx="{x(i):.1f}" cy="{y(getattr(m.figures, value)):.1f}" r="2.5" '
                   f'fill="{colour}"/>' for i, m in enumerate(h.months)]
-    parts.append(legend([("mean predicted risk", PREDICTED), ("churned", OBSERVED)],
+    parts.append(svg.legend([("mean predicted risk", PREDICTED), ("churned", OBSERVED)],
                         right - 170, top))
-    return chart("months", height, parts)
+    return svg.chart("months", height, parts)

@@ -143,6 +143,10 @@ class RiskSettings(Section):
     alert_threshold: float = Field(
         0.5, gt=0, lt=1, description="risk at which `churnwatch evaluate` counts a customer "
         "as flagged")
+    max_ece: float = Field(
+        0.05, gt=0, lt=1, description="expected calibration error of the risks settled over "
+        "30 days above which the ChurnwatchRiskMiscalibrated alert fires (published as the "
+        "gauge churnwatch_risk_max_ece)")
 
     def doc(self) -> ModelDoc:
         return default() if self.params_file is None else load(self.params_file)

@@ -17,7 +17,7 @@ from prometheus_client import CollectorRegistry
 from churnwatch.streams.metrics import Metrics
 from tests.support.paths import ROOT, RULES
 
-RULE_TESTS = ROOT / "deploy" / "prometheus" / "rules.test.yml"
+RULE_TESTS = sorted((ROOT / "deploy" / "prometheus").glob("rules*.test.yml"))
 DASHBOARD = ROOT / "deploy" / "grafana" / "churnwatch.json"
 # Grafana's own variables, which Prometheus does not know
 GRAFANA_VARIABLES = {"$__rate_interval": "5m", "$__interval": "1m", "$__range": "1h"}
@@ -58,13 +58,14 @@ def test_rules_are_valid() -> None:
 
 
 def test_rule_unit_tests_pass() -> None:
-    promtool("test", "rules", RULE_TESTS.name, cwd=RULE_TESTS.parent)
+    assert len(RULE_TESTS) == 2
+    promtool("test", "rules", *(t.name for t in RULE_TESTS), cwd=RULE_TESTS[0].parent)
 
 
 def test_every_alert_has_a_unit_test() -> None:
     rules = yaml.safe_load(RULES.read_text())
     alerts = {r["alert"] for g in rules["groups"] for r in g["rules"] if "alert" in r}
-    tests = yaml.safe_load(RULE_TESTS.read_text())["tests"]
+    tests = [test for path in RULE_TESTS for test in yaml.safe_load(path.read_text())["tests"]]
     fired = {case["alertname"] for test in tests for case in test.get("alert_rule_test", ())
              if case["exp_alerts"]}
     assert alerts - fired == set()

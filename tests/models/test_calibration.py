@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import itertools
 
-import msgpack
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -100,11 +99,8 @@ def test_auc_is_the_share_of_churned_stayed_pairs_ranked_right(settled: list[Set
     assert got is not None and abs(got - sum(pairs) / len(pairs)) < 1e-12
 
 
-def test_open_predictions_survive_the_changelog_and_older_states_read_with_none() -> None:
+def test_open_predictions_survive_the_changelog() -> None:
     state = CustomerState(orders=1)
     calibration.predict(state.predictions, 5, HORIZON, 0.4321)
     again = CustomerState.from_bytes(state.to_bytes())
     assert again.predictions == [[5, 5 + HORIZON, 432_100, 0]]
-    values = msgpack.unpackb(state.to_bytes(), raw=False, strict_map_key=False)
-    older = msgpack.packb([3, *values[1:-1]], use_bin_type=True)  # version 3: no predictions
-    assert CustomerState.from_bytes(older).predictions == []

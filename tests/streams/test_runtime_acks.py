@@ -64,16 +64,21 @@ def test_an_event_forwarded_again_long_after_it_was_applied_is_skipped_not_late(
     assert asyncio.run(run()) == (0, 0, 0, 1)
 
 
-def test_states_written_before_sources_or_loop_records_are_read_with_none() -> None:
+def test_states_written_before_sources_loop_records_or_predictions_are_read_with_none(
+        ) -> None:
     state = CustomerState(seq=7)
     state.sources[123] = 9
     state.loop.append([1, 2, 3, 4, 0, 0, "", 0, 0, 0])
+    state.predictions.append([5, 6, 700_000, 0])
     fields = msgpack.unpackb(state.to_bytes(), raw=False, strict_map_key=False)
-    version1 = [1, *fields[1:-2]]  # no sources, no loop
-    version2 = [2, *fields[1:-1]]  # sources, no loop
+    version1 = [1, *fields[1:-3]]  # no sources, no loop, no predictions
+    version2 = [2, *fields[1:-2]]  # sources, no loop
+    version3 = [3, *fields[1:-1]]  # sources and loop, no predictions
     assert CustomerState.from_bytes(msgpack.packb(version1)) == CustomerState(seq=7)
     assert CustomerState.from_bytes(msgpack.packb(version2)) == CustomerState(
         seq=7, sources={123: 9})
+    assert CustomerState.from_bytes(msgpack.packb(version3)) == CustomerState(
+        seq=7, sources={123: 9}, loop=state.loop)
     assert CustomerState.from_bytes(state.to_bytes()) == state
 
 
