@@ -110,26 +110,42 @@ def own_topic(settings: Settings) -> str:
     return f"{rt.app_id}-{'ticks' if rt.keyed_sources else 'events'}"
 
 
+CUSTOMERS_TABLE, POPULATIONS_TABLE = "customers", "populations"
+"""The worker's tables (streams/runtime.py); their changelogs are topics of their own."""
+
+
+def changelog_topics(settings: Settings) -> list[str]:
+    """The changelog topics of the worker's tables, as Faust names them."""
+    return [f"{settings.runtime.app_id}-{table}-changelog"
+            for table in (CUSTOMERS_TABLE, POPULATIONS_TABLE)]
+
+
 def ensure_topics(settings: Settings) -> frozenset[str]:
     """Create missing topics; return every source partition (``topic/partition``) as the
     cluster has them now, which is what the event-time watermark waits to hear from.
-    The worker's own topic is created here on both paths, and waited for: left to Faust
-    (an agent's internal topic, two hops), two workers starting together could join the
-    group before it was in the cluster's metadata, and the consumer assigned none of its
-    partitions ("Ignoring missing topic"): no event was detected for minutes (seen
-    2026-12-07, 1 start in 5 under load)."""
+    The worker's own topics (the detect agent's and the tables' changelogs, compacted as
+    Faust would make them) are created here, and waited for: left to Faust, a worker
+    could join the group before one was in the cluster's metadata, and the consumer
+    assigned none of its partitions ("Ignoring missing topic") until the next metadata
+    refresh, 5 minutes later: no event was detected meanwhile (seen 2026-12-07 for the
+    events topic, 1 start in 5 under load, and for the populations changelog, 1 start of
+    the hostile-input test in 9)."""
     t = settings.topics
     names = [*source_topics(settings), t.recall, t.holdout, t.dead_letter,
              *(route.topic for route in settings.runtime.routes), own_topic(settings)]
+    changelogs = changelog_topics(settings)
     admin = KafkaAdminClient(**client_options(settings), client_id="churnwatch-admin")
     try:
         existing = set(admin.list_topics())
         new = [NewTopic(name, t.partitions, t.replication_factor)
                for name in dict.fromkeys(names) if name not in existing]
+        new += [NewTopic(name, t.partitions, t.replication_factor,
+                         topic_configs={"cleanup.policy": "compact"})
+                for name in changelogs if name not in existing]
         if new:
             with contextlib.suppress(TopicAlreadyExistsError):  # another worker was first
                 admin.create_topics(new)
-        _source_partitions(admin, [own_topic(settings)])
+        _source_partitions(admin, [own_topic(settings), *changelogs])
         return _source_partitions(admin, list(source_topics(settings)))
     finally:
         admin.close()

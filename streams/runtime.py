@@ -54,7 +54,12 @@ from churnwatch.settings import Settings
 from churnwatch.signals import SIGNAL_NAMES
 from churnwatch.streams import cloudevents
 from churnwatch.streams.acks import Acker, Batch, Write
-from churnwatch.streams.admin import own_topic, source_topics
+from churnwatch.streams.admin import (
+    CUSTOMERS_TABLE,
+    POPULATIONS_TABLE,
+    own_topic,
+    source_topics,
+)
 from churnwatch.streams.clock import Census, SourceClock, SourceProgress, tick_body
 from churnwatch.streams.health import Health
 from churnwatch.streams.metrics import Metrics
@@ -165,9 +170,9 @@ class Runtime:
         # use_partitioner: states are written in batches, outside the event that changed
         # them; the producer's partitioner puts each on its customer's events partition.
         typed: dict[str, Any] = {"key_type": bytes, "value_type": bytes}  # bytes: raw codec
-        self.table = app.Table("customers", partitions=self.partitions,
+        self.table = app.Table(CUSTOMERS_TABLE, partitions=self.partitions,
                                use_partitioner=True, **typed)
-        self.populations = app.GlobalTable("populations", partitions=self.partitions,
+        self.populations = app.GlobalTable(POPULATIONS_TABLE, partitions=self.partitions,
                                            use_partitioner=True, **typed)
         self.progress = SourceProgress(rt.idle_after, time.time(),
                                        settings.detection.event_time)
