@@ -22,6 +22,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+import numpy.typing as npt
+from scipy.optimize import minimize
+
 BINS = 10
 """Deciles of risk: bin ``b`` holds risks in ``[b/10, (b+1)/10)``, the last one 1.0 too."""
 MAX_OPEN = 4
@@ -173,6 +177,24 @@ def auc(settled: Sequence[Settled]) -> float | None:
             equal_end += 1
         wins += below + (equal_end - below) / 2
     return wins / (len(churned) * len(stayed))
+
+
+def platt(settled: Sequence[Settled]) -> tuple[float, float]:
+    """(slope, offset) of the logistic map of a risk's log-odds that fits these outcomes
+    best (maximum likelihood): Platt scaling, monotone, so the AUC stays."""
+    p = np.clip(np.array([s.risk for s in settled]), 1e-6, 1 - 1e-6)
+    z = np.log(p / (1 - p))
+    y = np.array([float(s.churned) for s in settled])
+
+    def loss(w: npt.NDArray[np.float64]) -> tuple[float, npt.NDArray[np.float64]]:
+        t = w[0] * z + w[1]
+        error = 1.0 / (1.0 + np.exp(-t)) - y
+        return float(np.sum(np.logaddexp(0.0, t) - y * t)), np.array(
+            [float(error @ z), float(error.sum())])
+
+    slope, offset = minimize(loss, np.array([1.0, 0.0]), jac=True, method="L-BFGS-B",
+                             bounds=[(1e-3, None), (None, None)]).x
+    return float(slope), float(offset)
 
 
 def of(settled: Sequence[Settled]) -> Figures:

@@ -56,6 +56,20 @@ class RiskDoc(_Doc):
     churn_rate: float = Field(description="share of them who did not buy in the horizon")
 
 
+class RecalibrationDoc(_Doc):
+    """A monotone map of the risk's log-odds, ``slope * z + offset`` (Platt scaling),
+    fitted by ``churnwatch fit --recalibrate`` to the settled risks of a window of a log:
+    the ranking stays, the level follows what customers did."""
+
+    slope: float = Field(gt=0)
+    offset: float
+    predictions: int = Field(description="settled risks it was fitted to")
+    made_from: str = Field(description="the earliest of them was made (RFC 3339)")
+    made_to: str = Field(description="the latest of them was made (RFC 3339)")
+    ece_before: float
+    ece_after: float = Field(description="on the same risks: in sample")
+
+
 class PopulationDoc(_Doc):
     """The population statistics of the fitted log at its end, for classifying against a
     fixed population (``detection.population.mode = fitted``)."""
@@ -84,6 +98,7 @@ class ModelDoc(_Doc):
     gamma_gamma: GammaGammaDoc
     risk: RiskDoc
     population: PopulationDoc | None = None  # files fitted before 0.3 have none
+    recalibration: RecalibrationDoc | None = None
 
     def seal(self) -> ModelDoc:
         # without None fields, so that a file fitted before a field existed keeps its version
@@ -108,8 +123,9 @@ class ModelDoc(_Doc):
     @property
     def risk_model(self) -> RiskModel:
         r = self.risk
+        c = self.recalibration
         return RiskModel(r.horizon_weeks, r.feature_weeks, r.names, r.center, r.scale,
-                         r.weights, r.intercept)
+                         r.weights, r.intercept, *((c.slope, c.offset) if c else ()))
 
 
 def load(path: Path) -> ModelDoc:

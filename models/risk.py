@@ -100,12 +100,19 @@ class RiskModel:
     scale: tuple[float, ...]
     weights: tuple[float, ...]
     intercept: float
+    slope: float = 1.0
+    offset: float = 0.0
+    """A recalibration (``churnwatch fit --recalibrate``): the log-odds become
+    ``slope * z + offset``, a monotone map that keeps the ranking and moves the level."""
 
     def log_odds(self, values: Sequence[float]) -> tuple[float, list[float]]:
         """Log-odds of churn and each feature's contribution to it."""
         parts = [w * (v - c) / s for w, v, c, s in
                  zip(self.weights, values, self.center, self.scale, strict=True)]
-        return self.intercept + sum(parts), parts
+        if self.slope == 1.0 and not self.offset:
+            return self.intercept + sum(parts), parts
+        parts = [self.slope * p for p in parts]
+        return self.slope * self.intercept + self.offset + sum(parts), parts
 
     def score(self, values: Sequence[float]) -> float:
         return _probability(self.log_odds(values)[0])

@@ -8,13 +8,19 @@ from pathlib import Path
 import click
 
 from churnwatch.cli.base import DETECTION, LOG, load_settings, main, parse_time, with_holdout
+from churnwatch.settings import Settings
 
 
 def _cutoff(value: str) -> float:
     """A date means the end of that day: its events belong before the cutoff."""
     if len(value) == 10:
-        return (parse_time(f"{value}T00:00:00Z") or 0.0) + 86_400
+        return _start(value) + 86_400
     return parse_time(value) or 0.0
+
+
+def _start(value: str) -> float:
+    """A date means the start of that day."""
+    return parse_time(f"{value}T00:00:00Z" if len(value) == 10 else value) or 0.0
 
 
 @main.command()
@@ -107,11 +113,27 @@ def calibration(log: Path, as_of: str | None, json_out: Path | None,
               type=click.FloatRange(1), help="the risk is P(no purchase within this)")
 @click.option("--as-of", "as_of", default=None, help="fit on events before this time "
               "(date or RFC 3339) [default: the whole log]")
-def fit(log: Path, out: Path, horizon: float, as_of: str | None) -> None:
-    """Fit MBG/NBD, Gamma-Gamma and the risk score to a log, by maximum likelihood."""
+@click.option("--recalibrate", is_flag=True, help="do not refit: replay LOG with the current "
+              "model (risk.params_file) and fit a monotone map of its risk to the risks its "
+              "alerts published that settled (Platt scaling); the file written is the current "
+              "model with that map")
+@click.option("--since", "since", default=None, help="with --recalibrate: only risks made "
+              "from this time (date or RFC 3339) [default: the year before the newest settled]")
+@click.option("--until", "until", default=None, help="with --recalibrate: only risks made "
+              "before this time")
+def fit(log: Path, out: Path, horizon: float, as_of: str | None, recalibrate: bool,
+        since: str | None, until: str | None) -> None:
+    """Fit MBG/NBD, Gamma-Gamma and the risk score to a log, by maximum likelihood; or,
+    with --recalibrate, bring the current risk's level back to what customers did."""
+    settings = load_settings(DETECTION)
+    if recalibrate:
+        _recalibrate(log, out, settings, since, until)
+        return
+    if since or until:
+        raise click.UsageError("--since and --until go with --recalibrate")
     from churnwatch.analysis.fit import fit_log
 
-    doc = fit_log(log, load_settings(DETECTION), horizon, None if as_of is None else _cutoff(as_of))
+    doc = fit_log(log, settings, horizon, None if as_of is None else _cutoff(as_of))
     out.write_bytes(doc.dump())
     m, g, r = doc.mbgnbd, doc.gamma_gamma, doc.risk
     click.echo(f"version {doc.version}: MBG/NBD r={m.r:.4f} alpha={m.alpha:.4f} a={m.a:.4f} "
@@ -119,6 +141,27 @@ def fit(log: Path, out: Path, horizon: float, as_of: str | None) -> None:
                f"Gamma-Gamma p={g.p:.4f} q={g.q:.4f} gamma={g.gamma:.4f} "
                f"({g.customers} repeat buyers); risk trained on {r.customers} customers, "
                f"{r.feature_weeks:.1f}-week horizon", err=True)
+
+
+
+
+def _recalibrate(log: Path, out: Path, settings: Settings, since: str | None,
+                 until: str | None) -> None:
+    from churnwatch.analysis.recalibrate import recalibrate
+
+    try:
+        done = recalibrate(log, settings, None if since is None else _start(since),
+                           None if until is None else _start(until))
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+    out.write_bytes(done.doc.dump())
+    c, b, a = done.doc.recalibration, done.before, done.after
+    assert c is not None
+    click.echo(f"version {done.doc.version}: log-odds x {c.slope:.4f} {c.offset:+.4f}, from "
+               f"{c.predictions:,} settled risks made {c.made_from} .. {c.made_to}; on them "
+               f"ECE {b.ece:.3f} -> {a.ece:.3f}, mean risk {b.mean_predicted:.3f} -> "
+               f"{a.mean_predicted:.3f} (churned {b.observed:.3f}), AUC {b.auc:.4f} -> "
+               f"{a.auc:.4f}", err=True)
 
 
 @main.command()
