@@ -18,6 +18,7 @@ any grouping of the same predictions are equal, not only close.
 
 from __future__ import annotations
 
+from bisect import insort
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -67,7 +68,11 @@ def predict(predictions: list[list[int]], now: int, horizon_seconds: int, risk: 
     :data:`MAX_OPEN` open (then it is not followed)."""
     if len(predictions) >= MAX_OPEN:
         return False
-    predictions.append([now, now + horizon_seconds, round(risk * PPM), 0])
+    entry = [now, now + horizon_seconds, round(risk * PPM), 0]
+    if predictions and predictions[-1][DUE] > entry[DUE]:  # a shorter horizon than before
+        insort(predictions, entry, key=lambda p: p[DUE])
+    else:
+        predictions.append(entry)
     return True
 
 
@@ -80,16 +85,19 @@ def bought(predictions: list[list[int]], t: int) -> None:
 
 
 def due(predictions: Sequence[Sequence[int]]) -> int:
-    """When event time must next pass a horizon's end; 0 if nothing is open."""
-    return min((p[DUE] for p in predictions), default=0)
+    """When event time must next pass a horizon's end; 0 if nothing is open. Kept in
+    order of their ends (:func:`predict`): the first's."""
+    return predictions[0][DUE] if predictions else 0
 
 
 def ended(predictions: list[list[int]], now: float) -> list[Settled]:
     """Predictions whose horizon ended by ``now``, settled and taken out. The caller runs
     this only once every order up to ``now`` is applied."""
-    done = [p for p in predictions if p[DUE] <= now]
-    if done:
-        predictions[:] = [p for p in predictions if p[DUE] > now]
+    n = 0
+    while n < len(predictions) and predictions[n][DUE] <= now:
+        n += 1
+    done = predictions[:n]
+    del predictions[:n]
     return [Settled(round((p[DUE] - p[MADE]) / DAY, 4), p[MADE], p[RISK],
                     churned=not p[BOUGHT]) for p in done]
 

@@ -99,7 +99,7 @@ def verdict(days: float, months: Sequence[Month], settled: dict[str, list[Settle
             return (f"risk {way} churn by {abs(gap) * 100:.0f} points since "
                     f"{_month_name(since)} ({len(group):,} predictions settled: "
                     f"{_mean(group):.0%} predicted, {_churned(group):.0%} churned; chance "
-                    f"alone: within {2 * se * 100:.1f})")
+                    f"alone: within {2 * se * 100:.1f} points)")
     gap, se = _gap(every)
     return (f"risk agrees with what customers did: {_mean(every):.0%} predicted, "
             f"{_churned(every):.0%} churned over {len(every):,} settled predictions "

@@ -69,7 +69,7 @@ def _diagram(h: Horizon) -> str:
              f'<text x="14" y="{(top + bottom) / 2}" text-anchor="middle" '
              f'transform="rotate(-90 14 {(top + bottom) / 2})">churned</text>']
     parts += [f'<text x="{left - 6}" y="{y(t) + 4:.1f}" text-anchor="end">{t:.1f}</text>'
-              for t in (0, 0.5, 1)]
+              for t in (0.5, 1)]  # 0 is the x axis's
     for b, f in enumerate(h.bins):
         if not f.predictions:
             continue
@@ -92,8 +92,9 @@ def _months(h: Horizon) -> str:
              f'<line x1="{left}" x2="{left}" y1="{top}" y2="{bottom}" stroke="#999"/>']
     parts += [f'<text x="{left - 6}" y="{y(t) + 4:.1f}" text-anchor="end">{t:.0%}</text>'
               for t in (0, 0.5, 1)]
-    parts += [f'<text x="{x(i):.1f}" y="{bottom + 14}" text-anchor="middle">'
-              f'{h.months[i].month}</text>' for i in svg.month_ticks(count)]
+    parts += [f'<text x="{x(i):.1f}" y="{bottom + 14}" text-anchor='
+              f'"{"end" if i == count - 1 and i else "middle"}">{h.months[i].month}</text>'
+              for i in svg.month_ticks(count)]
     for colour, value in ((PREDICTED, "mean_predicted"), (OBSERVED, "observed")):
         points = " ".join(f"{x(i):.1f},{y(getattr(m.figures, value)):.1f}"
                           for i, m in enumerate(h.months))

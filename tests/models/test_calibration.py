@@ -104,3 +104,13 @@ def test_open_predictions_survive_the_changelog() -> None:
     calibration.predict(state.predictions, 5, HORIZON, 0.4321)
     again = CustomerState.from_bytes(state.to_bytes())
     assert again.predictions == [[5, 5 + HORIZON, 432_100, 0]]
+
+
+def test_predictions_stay_in_order_of_their_ends_when_the_horizon_shrinks() -> None:
+    """A new model with a shorter horizon: its risks end before older ones."""
+    open_: list[list[int]] = []
+    calibration.predict(open_, 0, HORIZON, 0.5)
+    calibration.predict(open_, DAY, HORIZON // 2, 0.5)
+    assert calibration.due(open_) == DAY + HORIZON // 2
+    [short] = calibration.ended(open_, DAY + HORIZON // 2)
+    assert short.horizon_days == 91 and calibration.due(open_) == HORIZON
