@@ -18,6 +18,7 @@ any grouping of the same predictions are equal, not only close.
 
 from __future__ import annotations
 
+import math
 from bisect import insort
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -26,12 +27,13 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 from scipy.optimize import minimize
+from scipy.stats import rankdata
 
 BINS = 10
 """Deciles of risk: bin ``b`` holds risks in ``[b/10, (b+1)/10)``, the last one 1.0 too."""
 MAX_OPEN = 4
 """Open predictions kept per customer; a risk published while four wait is not followed
-(counted as ``untracked``): a handful per customer bounds the state (15 bytes each)."""
+(counted as ``untracked``): a handful per customer bounds the state (17 bytes each)."""
 PPM = 1_000_000
 DAY = 86_400
 
@@ -153,9 +155,6 @@ class Calibration:
                 row = self.bins[s.horizon_days] = [Bin() for _ in range(BINS)]
             row[bin_of(s.risk_ppm)].add(s)
 
-    def figures(self, horizon_days: float) -> Figures:
-        return figures(self.bins[horizon_days])
-
 
 def figures(row: Sequence[Bin], auc: float | None = None) -> Figures:
     """ECE: the share-weighted gap between mean risk and churn rate over the bins;
@@ -169,22 +168,22 @@ def figures(row: Sequence[Bin], auc: float | None = None) -> Figures:
                    gap / PPM / n, sum(b.squared_ppm2 for b in row) / PPM**2 / n, auc)
 
 
-def auc(settled: Sequence[Settled]) -> float | None:
-    """P(a churned prediction's risk > a bought one's), ties counting half: the ranking
-    quality, which a monotone recalibration leaves alone."""
-    churned = sorted(s.risk_ppm for s in settled if s.churned)
-    stayed = sorted(s.risk_ppm for s in settled if not s.churned)
-    if not churned or not stayed:
-        return None
-    wins, below, equal_end = 0.0, 0, 0
-    for r in churned:  # both sorted: one merge pass
-        while below < len(stayed) and stayed[below] < r:
-            below += 1
-        equal_end = max(equal_end, below)
-        while equal_end < len(stayed) and stayed[equal_end] == r:
-            equal_end += 1
-        wins += below + (equal_end - below) / 2
-    return wins / (len(churned) * len(stayed))
+def auc(score: npt.NDArray[np.float64], positive: npt.NDArray[np.float64]) -> float:
+    """Area under the ROC curve (Mann-Whitney; ties count one half)."""
+    ranks = rankdata(score)
+    n_pos = float(positive.sum())
+    n_neg = len(positive) - n_pos
+    if n_pos == 0 or n_neg == 0:
+        return float("nan")
+    return float((ranks[positive == 1].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
+
+
+def ranking(settled: Sequence[Settled]) -> float | None:
+    """The :func:`auc` of settled risks against churn: the ranking quality, which a
+    monotone recalibration leaves alone; None when one outcome is missing."""
+    found = auc(np.array([s.risk_ppm for s in settled], dtype=float),
+                np.array([float(s.churned) for s in settled]))
+    return None if math.isnan(found) else found
 
 
 def platt(settled: Sequence[Settled]) -> tuple[float, float]:
@@ -210,4 +209,4 @@ def of(settled: Sequence[Settled]) -> Figures:
     calibration = Calibration()
     calibration.add(settled)
     row = next(iter(calibration.bins.values()), [])
-    return figures(row, auc(settled))
+    return figures(row, ranking(settled))

@@ -115,13 +115,13 @@ class RiskModel:
         return self.slope * self.intercept + self.offset + sum(parts), parts
 
     def score(self, values: Sequence[float]) -> float:
-        return _probability(self.log_odds(values)[0])
+        return probability(self.log_odds(values)[0])
 
     def explain(self, values: Sequence[float], top: int = 3
                 ) -> tuple[float, list[tuple[str, str, float]]]:
         """The score and its :meth:`drivers`, from one pass over the features."""
         z, parts = self.log_odds(values)
-        return _probability(z), self._drivers(values, parts, top)
+        return probability(z), self._drivers(values, parts, top)
 
     def drivers(self, values: Sequence[float], top: int = 3) -> list[tuple[str, str, float]]:
         """The features that raise this customer's risk most above the typical customer's:
@@ -146,7 +146,7 @@ class RiskModel:
         return f"{readable(name, value)} (typical customer {_shown(name, self.center[i])})"
 
 
-def _probability(z: float) -> float:
+def probability(z: float) -> float:
     """The logistic of the log-odds, clipped so a far-off customer cannot overflow it."""
     return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, z))))
 

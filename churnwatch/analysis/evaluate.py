@@ -14,27 +14,17 @@ from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
-from scipy.stats import rankdata
 
 from churnwatch.analysis.fit import Plan, fit_models
 from churnwatch.analysis.snapshots import snapshots, time_span
 from churnwatch.engine import Scorer
+from churnwatch.models.calibration import auc
 from churnwatch.models.clv import WEEK, expected_purchases, p_no_purchase
 from churnwatch.models.params import ModelDoc
 from churnwatch.settings import Settings
 
 Array = npt.NDArray[np.float64]
 BOOTSTRAP = 1000
-
-
-def auc(score: Array, positive: Array) -> float:
-    """Area under the ROC curve (Mann-Whitney; ties count one half)."""
-    ranks = rankdata(score)
-    n_pos = float(positive.sum())
-    n_neg = len(positive) - n_pos
-    if n_pos == 0 or n_neg == 0:
-        return float("nan")
-    return float((ranks[positive == 1].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ from churnwatch.models import calibration
 from churnwatch.models.alert import rfc3339
 from churnwatch.models.calibration import PPM, Figures, Settled
 from churnwatch.models.params import ModelDoc, RecalibrationDoc
+from churnwatch.models.risk import probability
 from churnwatch.replayer import replay
 from churnwatch.settings import Settings
 
@@ -77,8 +78,7 @@ def mapped_risk(s: Settled, slope: float, offset: float) -> Settled:
     """The settled risk as the recalibrated model would have published it (four
     decimals, like an alert)."""
     p = min(max(s.risk, 1e-6), 1 - 1e-6)
-    z = slope * math.log(p / (1 - p)) + offset
-    risk = 1 / (1 + math.exp(-max(-50.0, min(50.0, z))))
+    risk = probability(slope * math.log(p / (1 - p)) + offset)
     return replace(s, risk_ppm=round(round(risk, 4) * PPM))
 
 
