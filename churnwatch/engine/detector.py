@@ -7,8 +7,14 @@ time in global event-time order ``(time, customer, event before review, event id
 log reordered within the lateness bound is processed in exactly the same order and gives
 exactly the same alerts, and silence is noticed when event time passes a deadline.
 
-The due queue is a heap of ``(due time, customer)``: the work per watermark step is
-proportional to the customers that are due, not to all customers.
+Two queues hold what is due: every pending event once, in a heap of ``(time, customer,
+event id)``, and each customer's next deadline (review, response deadline, end of an
+attribution window or of a risk's horizon) in a heap of ``(time, customer)``. A deadline
+that moves later leaves its entry where it is: when that entry comes up, the customer is
+put back at its current deadline. So an event costs one push and one pop, not a new
+deadline entry each time it moves the customer's review (the single queue of both made
+two entries per event, one of them superseded). The work per watermark step is
+proportional to the items that are due, not to all customers.
 
 Event time is the newest time a share of the customers active recently has reached
 (churnwatch/engine/eventtime.py), so no small group's clock moves anyone else's: their
@@ -134,8 +140,9 @@ class Detector:
         self.settled: list[Settled] = []
         """Published risks whose horizon closed, since the caller last took them."""
         self._horizon = round(self.scorer.horizon_days * DAY)
-        self._queue: list[tuple[float, str]] = []
-        self._scheduled: dict[str, float] = {}
+        self._events: list[tuple[float, str, str]] = []  # (time, customer, event id)
+        self._timers: list[tuple[float, str]] = []  # (deadline or earlier, customer)
+        self._armed: dict[str, float] = {}  # each customer's earliest entry in _timers
         self._since_refresh = 0
 
     # --- input ----------------------------------------------------------------------
@@ -164,9 +171,9 @@ class Detector:
         if st is None:
             st = self.states[cid] = CustomerState()
         st.hold(event)
+        heapq.heappush(self._events, (event.ts, cid, event.event_id))
         self.stats.accepted += 1
         self.touched.add(cid)
-        self._schedule(cid, st)
         return Admission.ACCEPTED
 
     def restore(self, stored: Iterable[tuple[str, bytes]]) -> Restored:
@@ -177,7 +184,9 @@ class Detector:
             for customer_id, data in stored:
                 state = self.states.adopt(customer_id, data)
                 self.population.replace([], state.contribution)
-                self._schedule(customer_id, state)
+                for event in state.pending:
+                    heapq.heappush(self._events, (event.ts, customer_id, event.event_id))
+                self._arm(customer_id, state)
                 restored.add(state)
                 self.census.observe(customer_id, max(  # pending is sorted: the last is newest
                     state.through, state.pending[-1].ts if state.pending else -math.inf))
@@ -191,18 +200,32 @@ class Detector:
     # --- processing -----------------------------------------------------------------
 
     def advance(self, until: float | None = None, *, inclusive: bool = False) -> list[AlertOut]:
-        """Process every item due before ``until`` (default: the watermark)."""
+        """Process every item due before ``until`` (default: the watermark), in the order
+        ``(time, customer, event before deadline, event id)``."""
         limit = self.watermark if until is None else until
         alerts: list[AlertOut] = []
-        queue, scheduled, states = self._queue, self._scheduled, self.states
-        while queue and (queue[0][0] < limit or (inclusive and queue[0][0] == limit)):
-            due, cid = heapq.heappop(queue)
-            if scheduled.get(cid) != due:
-                continue  # superseded entry
-            del scheduled[cid]
+        events, timers, armed, states = self._events, self._timers, self._armed, self.states
+        while events or timers:
+            if events and (not timers or events[0][:2] <= timers[0]):
+                due, cid, _ = events[0]
+                if not (due < limit or (inclusive and due == limit)):
+                    break
+                heapq.heappop(events)  # the customer's earliest pending event
+            else:
+                due, cid = timers[0]
+                if not (due < limit or (inclusive and due == limit)):
+                    break
+                heapq.heappop(timers)
+                if armed.get(cid) != due:
+                    continue  # an earlier entry of the customer's came up before it
+                del armed[cid]
+                st = states[cid]
+                if self._timer_due(st) > due:  # the deadline moved later meanwhile
+                    self._arm(cid, st)
+                    continue
             st = states[cid]
             self._step(cid, st, due, alerts)
-            self._schedule(cid, st)
+            self._arm(cid, st)
         return alerts
 
     def finish(self, as_of: float | None = None) -> list[AlertOut]:
@@ -211,8 +234,8 @@ class Detector:
         events and reviews up to their last event, without moving anyone else's time."""
         self.end = max(self.census.end(), -math.inf if as_of is None else as_of)
         alerts = self.advance(self.end, inclusive=True)
-        ahead = [(due, cid) for cid, due in self._scheduled.items()
-                 if self.states[cid].pending]
+        ahead = [(self._due(st), cid) for cid in {cid for _, cid, _ in self._events}
+                 if (st := self.states[cid]).pending]
         heapq.heapify(ahead)
         while ahead:
             due, cid = heapq.heappop(ahead)
@@ -228,22 +251,28 @@ class Detector:
         is held out of other signals (``loop.holdout_by_signal``)."""
         return alert.signal != FOLLOW_UP and self.holdout.holds(alert.subject, alert.signal)
 
-    def _schedule(self, cid: str, st: CustomerState) -> None:
-        due = self._due(st)
-        if due == math.inf or self._scheduled.get(cid) == due:
-            return
-        self._scheduled[cid] = due
-        heapq.heappush(self._queue, (due, cid))
+    def _arm(self, cid: str, st: CustomerState) -> None:
+        """Make sure the customer's next deadline has an entry in the timer heap at or
+        before it (a later deadline keeps the earlier entry: see ``advance``)."""
+        due = self._timer_due(st)
+        if due < self._armed.get(cid, math.inf):
+            self._armed[cid] = due
+            heapq.heappush(self._timers, (due, cid))
 
-    def _due(self, st: CustomerState) -> float:
-        """When the customer's next item is due: its earliest pending event, its review,
-        or a loop record's deadline."""
-        due = _item_due(st)
+    def _timer_due(self, st: CustomerState) -> float:
+        """The customer's next deadline: its review, or a loop record's or a
+        prediction's."""
+        due = float(st.next_review or math.inf)
         if st.loop:
             due = min(due, attribution.due(st, self.attribution) or math.inf)
         if st.predictions:
             due = min(due, calibration.due(st.predictions))
         return due
+
+    def _due(self, st: CustomerState) -> float:
+        """When the customer's next item is due: its earliest pending event, or its next
+        deadline."""
+        return min(st.pending[0].ts if st.pending else math.inf, self._timer_due(st))
 
     def _step(self, cid: str, st: CustomerState, due: float, alerts: list[AlertOut]) -> None:
         """The customer's next item, due at ``due`` (its queue entry, ``_due``): its

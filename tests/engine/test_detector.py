@@ -63,7 +63,7 @@ def test_waking_the_clock_touches_only_customers_that_are_due() -> None:
     reviews = d.stats.reviews
     d.advance(T0 + 20 * DAY)  # nobody has a deadline in the next 20 days
     assert d.stats.reviews == reviews
-    assert all(t > T0 + 20 * DAY for t, _ in d._queue)
+    assert all(t > T0 + 20 * DAY for t, _ in d._timers)
 
 
 def test_lateness_bound_is_configuration() -> None:
