@@ -7,7 +7,7 @@ the consumer's idempotency key: a replay or a redelivery yields the same id.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
@@ -23,6 +23,25 @@ TYPE_PREFIX = "io.churnwatch"
 def rfc3339(moment: datetime) -> str:
     """UTC with a Z, microseconds only when there are any: how every time is written."""
     return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ").replace(".000000Z", "Z")
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_DAYS: dict[int, str] = {}  # day since 1970 -> its "YYYY-MM-DDT": a log spans a few thousand
+
+
+def rfc3339_seconds(seconds: float) -> str:
+    """``rfc3339`` of a POSIX time, the same text without a datetime for whole seconds
+    (deadlines, and event times with no fraction: every alert writes two)."""
+    whole = int(seconds)
+    if whole != seconds or whole < 0:
+        return rfc3339(datetime.fromtimestamp(seconds, UTC))
+    day, rest = divmod(whole, 86_400)
+    date = _DAYS.get(day)
+    if date is None:
+        date = _DAYS[day] = (_EPOCH + timedelta(days=day)).strftime("%Y-%m-%dT")
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{date}{hours:02d}:{minutes:02d}:{secs:02d}Z"
 
 
 UtcTime = Annotated[datetime, PlainSerializer(rfc3339, return_type=str)]

@@ -68,9 +68,14 @@ def classify(state: CustomerState, now: float, view: PopulationView,
 def snapshot(state: CustomerState, now: float, view: PopulationView,
              window: tuple[int, int]) -> RfmSnapshot:
     """R, F, M with scores, segment and tier; ``window`` is the rolling (F, M cents)."""
+    return scored(state, now, view, window, *classify(state, now, view, window))
+
+
+def scored(state: CustomerState, now: float, view: PopulationView, window: tuple[int, int],
+           segment: str, tier: Tier) -> RfmSnapshot:
+    """:func:`snapshot` for a customer already classified as of ``now``."""
     f, m = window
     bought = bool(state.first_order)
-    segment, tier = classify(state, now, view, window)
     return RfmSnapshot(
         recency_days=round((now - state.last_order) / DAY, 2) if bought else None,
         frequency=f,

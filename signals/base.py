@@ -14,7 +14,7 @@ from typing import ClassVar
 
 from churnwatch.models.events import AnyEvent
 from churnwatch.models.population import PopulationView
-from churnwatch.models.rfm import RfmSnapshot, snapshot
+from churnwatch.models.rfm import RfmSnapshot, scored
 from churnwatch.models.state import DAY, CustomerState, Prior
 from churnwatch.models.vocabulary import SEVERITIES, SIGNAL_NAMES, TIERS, Severity, Tier
 from churnwatch.signals.detection import DetectionSettings
@@ -77,7 +77,8 @@ class Context:
     def rfm(self) -> RfmSnapshot:
         """R, F, M with their scores: what an alert shows."""
         if self._rfm is None:
-            self._rfm = snapshot(self.state, self.now, self.view, self.window)
+            self._rfm = scored(self.state, self.now, self.view, self.window, self.segment,
+                               self.tier)
         return self._rfm
 
 

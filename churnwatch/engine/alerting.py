@@ -17,7 +17,7 @@ from typing import Any
 import orjson
 
 from churnwatch.engine.scoring import Scorer
-from churnwatch.models.alert import Alert, alert_type, rfc3339
+from churnwatch.models.alert import Alert, alert_type, rfc3339, rfc3339_seconds
 from churnwatch.models.rfm import RESPOND_HOURS, respond_within
 from churnwatch.signals.actions import recommend
 from churnwatch.signals.base import Context, Finding
@@ -59,9 +59,7 @@ def build_alert(finding: Finding, ctx: Context, source: str, scorer: Scorer) -> 
     """The alert, with the risk's strongest drivers appended to the signal's reasons
     (codes ``risk.<feature>``) and the model version in the evidence."""
     rfm = ctx.rfm
-    when = datetime.fromtimestamp(ctx.now, UTC)
-    respond_by = when + timedelta(hours=RESPOND_HOURS[rfm.tier])
-    at = rfc3339(when)
+    at, respond_by, by = _times(ctx.now, RESPOND_HOURS[rfm.tier])
     score = scorer.assess(ctx.state, ctx.now)
     reasons = [{"code": r.code, "text": r.text} for r in finding.reasons]
     reasons += [{"code": f"risk.{name}", "text": f"{shown}: raises risk by {part:.2f} log-odds"}
@@ -87,7 +85,7 @@ def build_alert(finding: Finding, ctx: Context, source: str, scorer: Scorer) -> 
                     "m_score": rfm.m_score, "segment": rfm.segment},
             "tier": rfm.tier,
             "respond_within": respond_within(rfm.tier),
-            "respond_by": rfc3339(respond_by),
+            "respond_by": by,
             "as_of": at,
             "risk_horizon_days": scorer.horizon_days,
             "p_alive": score.p_alive,
@@ -99,5 +97,16 @@ def build_alert(finding: Finding, ctx: Context, source: str, scorer: Scorer) -> 
                        {"kind": "event", "event_id": trigger.event_id},
         },
     }
-    return AlertOut(ident, ctx.customer_id, finding.signal, rfm.tier, ctx.now,
-                    respond_by.timestamp(), doc)
+    return AlertOut(ident, ctx.customer_id, finding.signal, rfm.tier, ctx.now, respond_by, doc)
+
+
+def _times(now: float, hours: int) -> tuple[str, float, str]:
+    """The alert's time as text, and its respond-by time and text. Whole seconds (nearly
+    every alert) by arithmetic; others through datetime, whose microsecond rounding the
+    published times have always had."""
+    if now == int(now):
+        respond_by = now + hours * 3600
+        return rfc3339_seconds(now), respond_by, rfc3339_seconds(respond_by)
+    when = datetime.fromtimestamp(now, UTC)
+    by = when + timedelta(hours=hours)
+    return rfc3339(when), by.timestamp(), rfc3339(by)
