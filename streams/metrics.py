@@ -13,6 +13,7 @@ import platform
 from collections.abc import Mapping
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
+from typing import Generic, TypeVar
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, Info
 from prometheus_client.gc_collector import GCCollector
@@ -32,6 +33,30 @@ _CGROUP_LIMITS = (Path("/sys/fs/cgroup/memory.max"),  # cgroup v2
 _NO_LIMIT = 1 << 60  # what cgroup v1 reports for "unlimited", roughly
 
 
+M = TypeVar("M", Counter, Gauge, Histogram)
+
+
+class Children(Generic[M]):
+    """A labelled metric whose children are looked up in a dict: ``labels()`` validates
+    the values and takes a lock at every call, and the worker asks for a child at every
+    record and every alert. ``clear()`` drops the series and forgets the children (a
+    child kept after its metric's ``clear()`` would no longer be exposed)."""
+
+    def __init__(self, metric: M) -> None:
+        self.metric: M = metric
+        self._children: dict[tuple[str, ...], M] = {}
+
+    def labels(self, *values: str) -> M:
+        child = self._children.get(values)
+        if child is None:
+            child = self._children[values] = self.metric.labels(*values)
+        return child
+
+    def clear(self) -> None:
+        self.metric.clear()
+        self._children.clear()
+
+
 class Metrics:
     def __init__(self, registry: CollectorRegistry | None = None) -> None:
         self.registry = registry or CollectorRegistry()
@@ -40,8 +65,9 @@ class Metrics:
             ProcessCollector(registry=r)
             PlatformCollector(registry=r)
             GCCollector(registry=r)
-        self.events_in = Counter("churnwatch_events_total", "Valid events taken in, by kind",
-                                 ["kind"], registry=r)
+        self.events_in = Children(Counter("churnwatch_events_total",
+                                          "Valid events taken in, by kind", ["kind"],
+                                          registry=r))
         self.invalid = Counter("churnwatch_events_invalid_total",
                                "Invalid events sent to the dead-letter topic, by source topic",
                                ["topic"], registry=r)
@@ -71,11 +97,13 @@ class Metrics:
                             "Offsets of the events topic the detect agent never received "
                             "(a gap between two consecutive messages of a partition)",
                             registry=r)
-        self.alerts = Counter("churnwatch_alerts_total", "Alerts sent to the recall topic",
-                              ["signal", "tier"], registry=r)
-        self.held_out = Counter("churnwatch_alerts_held_out_total",
-                                "Alerts for the holdout group, sent to the shadow topic "
-                                "instead of the recall topic", ["signal", "tier"], registry=r)
+        self.alerts = Children(Counter("churnwatch_alerts_total",
+                                       "Alerts sent to the recall topic", ["signal", "tier"],
+                                       registry=r))
+        self.held_out = Children(Counter("churnwatch_alerts_held_out_total",
+                                         "Alerts for the holdout group, sent to the shadow "
+                                         "topic instead of the recall topic",
+                                         ["signal", "tier"], registry=r))
         self.actions = Counter("churnwatch_actions_total", "Action reports taken in, by what "
                                "they matched: answered (the first for a treated alert), "
                                "repeat, unknown_alert", ["result"], registry=r)
@@ -100,13 +128,13 @@ class Metrics:
         self.calibration = CalibrationMetrics(r)
         self.suppressed = Counter("churnwatch_alerts_suppressed_total",
                                   "Findings held back by governance", ["reason"], registry=r)
-        self.latency = Histogram(
+        self.latency = Children(Histogram(
             "churnwatch_alert_latency_seconds",
             "Seconds from the alert's trigger to the broker's acknowledgement of the recall "
             "record: since='event_time' counts from the trigger's event time (includes the "
             "allowed lateness by design), since='received' from when the worker took in "
             "the message that triggered it (the event-time tick, for an alert released by event "
-            "time passing)", ["since"], buckets=LATENCY_BUCKETS, registry=r)
+            "time passing)", ["since"], buckets=LATENCY_BUCKETS, registry=r))
         self.publish_errors = Counter("churnwatch_publish_errors_total",
                                       "Records the producer failed to send, by topic",
                                       ["topic"], registry=r)
@@ -125,9 +153,9 @@ class Metrics:
                                registry=r)
         self.decoded = Gauge("churnwatch_customers_decoded", "Customers held decoded, "
                              "after the last flush (runtime.live_customers)", registry=r)
-        self.watermark = Gauge("churnwatch_watermark_seconds",
-                               "Event-time watermark (POSIX seconds) per events partition",
-                               ["partition"], registry=r)
+        self.watermark = Children(Gauge("churnwatch_watermark_seconds",
+                                        "Event-time watermark (POSIX seconds) per events "
+                                        "partition", ["partition"], registry=r))
         self.lag = Gauge("churnwatch_consumer_lag_messages",
                          "Messages between the consumer position and the partition end, "
                          "for the topics the worker reads", ["topic", "partition"],

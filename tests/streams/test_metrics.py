@@ -54,3 +54,17 @@ def test_readme_lists_exactly_the_metrics_a_worker_exports() -> None:
     exported = {f.name + suffix.get(f.type, "") for f in Metrics(CollectorRegistry())
                 .registry.collect() if f.name.startswith("churnwatch_")}
     assert listed == exported | {"churnwatch_memory_limit_bytes"}  # that one needs a cgroup
+
+
+def test_a_cached_child_is_exposed_again_after_its_series_are_cleared() -> None:
+    """The watermark gauge is cleared when partitions are revoked: a child remembered from
+    before would be set and never exposed."""
+    registry = CollectorRegistry()
+    metrics = Metrics(registry)
+    metrics.watermark.labels("3").set(100.0)
+    assert metrics.watermark.labels("3") is metrics.watermark.labels("3")
+    metrics.watermark.clear()
+    assert registry.get_sample_value("churnwatch_watermark_seconds", {"partition": "3"}) is None
+    metrics.watermark.labels("3").set(200.0)
+    assert registry.get_sample_value("churnwatch_watermark_seconds",
+                                     {"partition": "3"}) == 200.0
