@@ -10,16 +10,19 @@ before the first event instead of an absent one.
 from __future__ import annotations
 
 import platform
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Generic, TypeVar
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, Info
+from prometheus_client.core import CounterMetricFamily, Metric
 from prometheus_client.gc_collector import GCCollector
 from prometheus_client.platform_collector import PlatformCollector
 from prometheus_client.process_collector import ProcessCollector
+from prometheus_client.registry import Collector
 
+from churnwatch.engine import Stats
 from churnwatch.models.calibration import BINS, Settled, bin_label, bin_of
 from churnwatch.models.vocabulary import SIGNAL_NAMES, TIERS
 
@@ -104,9 +107,6 @@ class Metrics:
                                          "Alerts for the holdout group, sent to the shadow "
                                          "topic instead of the recall topic",
                                          ["signal", "tier"], registry=r))
-        self.actions = Counter("churnwatch_actions_total", "Action reports taken in, by what "
-                               "they matched: answered (the first for a treated alert), "
-                               "repeat, unknown_alert", ["result"], registry=r)
         self.response = Histogram(
             "churnwatch_follow_up_response_seconds", "Event time from a treated alert to the "
             "first action reported for it, by the alert's tier (windows: diamond 1 h, core "
@@ -126,8 +126,6 @@ class Metrics:
                                        "windows (shop currency)",
                                        ["signal", "tier", "group"], registry=r)
         self.calibration = CalibrationMetrics(r)
-        self.suppressed = Counter("churnwatch_alerts_suppressed_total",
-                                  "Findings held back by governance", ["reason"], registry=r)
         self.latency = Children(Histogram(
             "churnwatch_alert_latency_seconds",
             "Seconds from the alert's trigger to the broker's acknowledgement of the recall "
@@ -182,10 +180,12 @@ class Metrics:
         for tier in TIERS:
             self.response.labels(tier)
             self.overdue.labels(tier)
-        for result in ("answered", "repeat", "unknown_alert"):
-            self.actions.labels(result)
         for since in ("event_time", "received"):
             self.latency.labels(since)
+
+    def read_counts(self, stats: Stats) -> None:
+        """Expose the detectors' own counts (:class:`DetectorCounts`): once per worker."""
+        self.registry.register(DetectorCounts(stats))
 
     def declare_topics(self, sources: Mapping[str, str], outputs: tuple[str, ...]) -> None:
         """Zero series for the topics known at start; ``sources``: topic -> event kind."""
@@ -195,6 +195,42 @@ class Metrics:
             self.out_of_time.labels(topic)
         for topic in outputs:
             self.publish_errors.labels(topic)
+
+
+class DetectorCounts(Collector):
+    """What the detectors count themselves (``Stats``), read when Prometheus scrapes:
+    findings held back by governance, action reports by what they matched, risks not
+    followed. Known label values are there at zero from the start."""
+
+    SUPPRESSED = ("cooldown", "cap")
+    ACTIONS = ("answered", "repeat", "unknown_alert")
+
+    def __init__(self, stats: Stats) -> None:
+        self.stats = stats
+
+    def collect(self) -> Iterator[Metric]:
+        suppressed = CounterMetricFamily("churnwatch_alerts_suppressed",
+                                         "Findings held back by governance",
+                                         labels=["reason"])
+        for reason in (*self.SUPPRESSED, *sorted(set(self.stats.suppressed)
+                                                 - set(self.SUPPRESSED))):
+            suppressed.add_metric([reason], self.stats.suppressed[reason])
+        yield suppressed
+        actions = CounterMetricFamily("churnwatch_actions", "Action reports taken in, by "
+                                      "what they matched: answered (the first for a treated "
+                                      "alert), repeat, unknown_alert", labels=["result"])
+        for result in (*self.ACTIONS, *sorted(set(self.stats.actions) - set(self.ACTIONS))):
+            actions.add_metric([result], self.stats.actions[result])
+        yield actions
+        yield CounterMetricFamily("churnwatch_risk_predictions_untracked", "Risks published "
+                                  "while their customer had the most open (4): not followed",
+                                  value=self.stats.untracked)
+
+    def describe(self) -> Iterator[Metric]:
+        """The names, for the registry's check against duplicates."""
+        for family in self.collect():
+            family.samples = []
+            yield family
 
 
 class CalibrationMetrics:
@@ -215,9 +251,6 @@ class CalibrationMetrics:
         self.squared = Counter("churnwatch_risk_squared_error_total",
                                "Sum of the squared errors of those risks (Brier score "
                                "numerator)", labels, registry=r)
-        self.untracked = Counter("churnwatch_risk_predictions_untracked_total",
-                                 "Risks published while their customer had the most open "
-                                 "(4): not followed", registry=r)
         self.max_ece = Gauge("churnwatch_risk_max_ece", "The setting risk.max_ece: the "
                              "30-day ECE above which ChurnwatchRiskMiscalibrated fires",
                              registry=r)

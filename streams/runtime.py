@@ -181,6 +181,7 @@ class Runtime:
         self.source_partitions = sources
         self.detectors: dict[int, Detector] = {}
         self.stats = Stats()
+        metrics.read_counts(self.stats)
         self.scorer = Scorer(settings.risk.doc())  # fail at start on a bad parameter file
         metrics.model.info({"version": self.scorer.version})
         metrics.calibration.declare(self.scorer.horizon_days)
@@ -189,7 +190,6 @@ class Runtime:
             topics.recall, topics.holdout, topics.dead_letter, self.events_topic,
             *(route.topic for route in rt.routes)))
         app.sensors.add(MetricsSensor(metrics))
-        self._reported: dict[str, int] = {}
         self._read: dict[tuple[str, int], int] = {}  # last offset detected, per partition
         self.local: dict[int, SourceProgress] = {}  # one hop: each partition's own sources
         self._decoded: dict[int, tuple[bytes, Population]] = {}
@@ -704,8 +704,7 @@ class Runtime:
 
     async def measure(self) -> None:
         """Partitions and consumer lag (high-water mark minus position) of the topics the
-        agents read (the changelogs, which this worker writes, are left out), and the
-        detectors' own counts into their counters."""
+        agents read (the changelogs, which this worker writes, are left out)."""
         consumer = self.app.consumer
         assigned = [tp for tp in consumer.assignment() if tp.topic in self.read_topics]
         for topic in self.read_topics:
@@ -715,11 +714,3 @@ class Runtime:
             end = _known(consumer.highwater(tp))
             if position is not None and end is not None:
                 self.metrics.lag.labels(tp.topic, str(tp.partition)).set(max(0, end - position))
-        for counter, counts, prefix in ((self.metrics.suppressed, self.stats.suppressed, ""),
-                                        (self.metrics.actions, self.stats.actions, "action.")):
-            for name, count in counts.items():
-                counter.labels(name).inc(count - self._reported.get(prefix + name, 0))
-                self._reported[prefix + name] = count
-        self.metrics.calibration.untracked.inc(
-            self.stats.untracked - self._reported.get("untracked", 0))
-        self._reported["untracked"] = self.stats.untracked

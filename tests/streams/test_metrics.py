@@ -10,6 +10,7 @@ from pathlib import Path
 
 from prometheus_client import CollectorRegistry
 
+from churnwatch.engine import Stats
 from churnwatch.streams.metrics import Metrics, memory_limit
 from churnwatch.streams.runtime import _guarded
 
@@ -51,8 +52,10 @@ def test_readme_lists_exactly_the_metrics_a_worker_exports() -> None:
     readme = readme[readme.index("### Metrics"):readme.index("### Alert rules")]
     listed = set(re.findall(r"^\| `(churnwatch_[a-z_]+)`", readme, flags=re.MULTILINE))
     suffix = {"counter": "_total", "info": "_info"}
-    exported = {f.name + suffix.get(f.type, "") for f in Metrics(CollectorRegistry())
-                .registry.collect() if f.name.startswith("churnwatch_")}
+    metrics = Metrics(CollectorRegistry())
+    metrics.read_counts(Stats())  # as a worker does
+    exported = {f.name + suffix.get(f.type, "") for f in metrics.registry.collect()
+                if f.name.startswith("churnwatch_")}
     assert listed == exported | {"churnwatch_memory_limit_bytes"}  # that one needs a cgroup
 
 
@@ -68,3 +71,20 @@ def test_a_cached_child_is_exposed_again_after_its_series_are_cleared() -> None:
     metrics.watermark.labels("3").set(200.0)
     assert registry.get_sample_value("churnwatch_watermark_seconds",
                                      {"partition": "3"}) == 200.0
+
+
+def test_the_detectors_counts_are_read_when_scraped() -> None:
+    """Suppressed findings, action reports and untracked risks come from the detectors'
+    own Stats at scrape time, known label values at zero from the start."""
+    registry = CollectorRegistry()
+    stats = Stats()
+    Metrics(registry).read_counts(stats)
+    value = registry.get_sample_value
+    assert value("churnwatch_alerts_suppressed_total", {"reason": "cap"}) == 0
+    assert value("churnwatch_actions_total", {"result": "unknown_alert"}) == 0
+    stats.suppressed["cooldown"] += 3
+    stats.actions["answered"] += 2
+    stats.untracked += 1
+    assert value("churnwatch_alerts_suppressed_total", {"reason": "cooldown"}) == 3
+    assert value("churnwatch_actions_total", {"result": "answered"}) == 2
+    assert value("churnwatch_risk_predictions_untracked_total") == 1
