@@ -2,19 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-from collections.abc import Coroutine, Mapping
-from typing import Any, ClassVar, cast
+from typing import Any
 
 import faust
-from faust.transport.drivers import aiokafka as faust_aiokafka
-from faust.types import TP, ConsumerT, ProducerT
-from mode.services import WaitResults
-from mode.utils.queues import FlowControlEvent
 
 from churnwatch.settings import Settings
 from churnwatch.streams.admin import ssl_context
+from churnwatch.streams.internals import ConsumerTransport, KeepQueuesOnResume
 from churnwatch.streams.store import store_url
 
 
@@ -65,127 +59,6 @@ def create_app(settings: Settings) -> faust.App:
     # load, measured with py-spy); alert bursts and batched state writes exceed it.
     app.producer.buffer.max_messages = 100_000
     return app
-
-
-class KeepQueuesOnResume(FlowControlEvent):
-    """Faust's flow control, except that resuming keeps what the streams have queued.
-
-    After a rebalance Faust resumes the stream partitions, seeks them to their committed
-    offsets and only then resumes the flow, which (mode's ``FlowControlEvent.resume``)
-    clears every stream's queue. Records fetched in between are dropped while the
-    consumer's position and Faust's read offset have moved past them, so the agents never
-    see them (faust-streaming 0.15.3: a restarted worker took in 64 of 82 new messages
-    and reported no lag). Table recovery resumes the flow the same way after resuming
-    the changelog partitions, and the tables' changelog buffer is such a queue too (a
-    record dropped there would restore a customer from an older state; reasoned from
-    the code, not seen). Stale records are what the clearing is for, and Faust already
-    clears on revocation; what is kept here at most arrives twice, which the detector's
-    state makes harmless."""
-
-    def resume(self) -> None:
-        self._suspend.clear()
-        self._resume.set()
-
-
-class RewindingConsumer(faust_aiokafka.Consumer):
-    """Faust's consumer, except that seeking to the committed offsets also rewinds a stream
-    partition with no committed offset to its beginning.
-
-    Faust seeks every assigned partition to its committed offset once tables are recovered
-    (and whenever records arrive while the flow is stopped), because records fetched
-    meanwhile are dropped while the consumer's position has moved past them. aiokafka's
-    ``seek_to_committed`` skips a partition without a commit (or committed at 0), so there
-    the position stays past the dropped records. Measured (faust-streaming 0.15.3, the
-    takeover test, 2 of ~20 runs under load): a worker joining a fresh group fetched 612
-    records of a source partition during its recovery, dropped them, and never took a
-    record of its partitions, before or after it took over the others. The changelog
-    partitions are left to the recovery that reads them."""
-
-    async def seek_to_committed(self) -> Mapping[TP, int]:
-        committed = await super().seek_to_committed()
-        changelogs = self.app.tables.changelog_topics
-        fresh = [tp for tp, offset in committed.items()
-                 if not offset and tp.topic not in changelogs]
-        if fresh:
-            await self._thread.seek_to_beginning(*fresh)
-        return committed
-
-
-class DirectHandoverConsumer(RewindingConsumer):
-    """Faust's consumer, except that a record the conductor takes at once is handed over
-    without four tasks.
-
-    Faust's fetcher hands every record to the conductor through ``wait_first(on_message,
-    flow suspended)``, which wraps that and the service's stopped and crashed events in
-    four tasks and an ``asyncio.wait``: 15 % of a one-hop worker's main thread (py-spy,
-    faust-streaming 0.15.3). The conductor mostly finishes without suspending (the
-    stream's queue has room), so the record is first handed over directly; only when the
-    hand-over has to wait (a full queue) does it race the other events as Faust does."""
-
-    async def wait_first(self, *coros: Any, timeout: Any = None) -> WaitResults:
-        first = coros[0] if coros else None
-        if not asyncio.iscoroutine(first) or self._stopped.is_set() or self._crashed.is_set():
-            return await super().wait_first(*coros, timeout=timeout)
-        try:
-            waiting_on = first.send(None)
-        except BaseException as ended:
-            for other in coros[1:]:
-                if asyncio.iscoroutine(other):
-                    other.close()  # never started: nothing to clean up
-            if isinstance(ended, StopIteration):
-                return WaitResults([first], [ended.value], False)
-            raise
-        return await super().wait_first(_resumed(first, waiting_on), *coros[1:],
-                                        timeout=timeout)
-
-
-async def _resumed(coro: Coroutine[Any, Any, Any], waiting_on: Any) -> Any:
-    """Run to its end, as a task would, a coroutine that has suspended once on
-    ``waiting_on`` (a future, or None for a bare yield); cancelled, it is cancelled at the
-    await it is suspended in, so its cleanup runs."""
-    try:
-        while True:
-            if waiting_on is None:
-                await asyncio.sleep(0)
-            else:
-                waiting_on._asyncio_future_blocking = False
-                await asyncio.wait([waiting_on])
-            waiting_on = coro.send(None)
-    except StopIteration as finished:
-        return finished.value
-    except asyncio.CancelledError:
-        if waiting_on is not None:
-            waiting_on.cancel()
-        with contextlib.suppress(asyncio.CancelledError, StopIteration):
-            coro.throw(asyncio.CancelledError())
-        raise
-    finally:
-        coro.close()
-
-
-class IdempotentProducer(faust_aiokafka.Producer):
-    """Faust's producer, idempotent outside transactions too when the settings say so.
-
-    Faust turns idempotence on only for its exactly-once transactions. Without it, a send
-    retried after a lost response (a leader failover, a timeout) can be stored twice:
-    harmless for states, but a second copy of an alert on the recall topic (readers dedupe
-    by its id, still). With it, the broker drops the retry."""
-
-    def _settings_extra(self) -> Mapping[str, Any]:
-        if cast(ConsumerTransport, self.transport).idempotent:
-            return {**super()._settings_extra(), "acks": "all", "enable_idempotence": True}
-        return super()._settings_extra()
-
-
-class ConsumerTransport(faust_aiokafka.Transport):
-    """Faust's aiokafka transport with the consumer and the producer above."""
-
-    Consumer: ClassVar[type[ConsumerT]] = DirectHandoverConsumer
-    Producer: ClassVar[type[ProducerT]] = IdempotentProducer
-
-    def __init__(self, url: Any, app: faust.App, *, idempotent: bool) -> None:
-        super().__init__(url, app)
-        self.idempotent = idempotent
 
 
 def _credentials(settings: Settings) -> Any:

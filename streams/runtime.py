@@ -62,6 +62,15 @@ from churnwatch.streams.admin import (
 )
 from churnwatch.streams.clock import Census, SourceClock, SourceProgress, tick_body
 from churnwatch.streams.health import Health
+from churnwatch.streams.internals import (
+    committed_offset,
+    crashed_agents,
+    last_fetched,
+    producer_client,
+    put_changelog,
+    recovery_completed,
+    recovery_pending,
+)
 from churnwatch.streams.metrics import Metrics
 from churnwatch.streams.sensor import MetricsSensor
 from churnwatch.streams.store import partition_of
@@ -81,18 +90,6 @@ def _source(headers: dict[str, bytes]) -> tuple[int, int] | None:
         return None
     where, _, offset = raw.rpartition(b"@")
     return zlib.crc32(where), int(offset)
-
-
-def _put(table: Any, key: bytes, value: bytes) -> FutureMessage:
-    """``table[key] = value`` as setting a key does, but through the table's own
-    changelog send, which returns the record's delivery future. The partition is the
-    producer partitioner's choice, computed here: left to Faust (``use_partitioner``), it
-    asks aiokafka's producer synchronously, which knows a topic's partitions only once a
-    send to it has waited for its metadata. On Apache Kafka the first flush after a start
-    crashed the detect agent that way (``partitions_for_topic`` None, 1 run in 3)."""
-    table.data[key] = value
-    partition = partition_of(key, table.partitions)
-    return cast(FutureMessage, table.send_changelog(partition, key, value))
 
 
 def _known(offset: object) -> int | None:
@@ -197,7 +194,7 @@ class Runtime:
         self._sent: list[FutureMessage] = []  # alerts, dead letters not yet confirmed
         self._flushing = asyncio.Lock()
         self._assignment = 0  # counts revocations: a batch taken before one is never acked
-        self.acker = Acker(lambda: self._assignment, _put, self._batch_done)
+        self.acker = Acker(lambda: self._assignment, put_changelog, self._batch_done)
         self._last_flush = time.monotonic()
         self._agents(raw)
         self._closing = False
@@ -314,11 +311,10 @@ class Runtime:
         now = time.time()
         for tp in sources:
             name = f"{tp.topic}/{tp.partition}"
-            fetched[name] = polled = self._polled(tp)
+            fetched[name] = polled = last_fetched(self.app, tp)
             fresh = polled is not None and now - polled <= POLL_FRESH
             ends[name] = _known(consumer.highwater(tp)) if fresh else None
-            # Faust records the committed offsets it resumed from (0.15.3, pinned)
-            committed[name] = _known(getattr(consumer, "_committed_offset", {}).get(tp))
+            committed[name] = committed_offset(self.app, tp)
         report = self.progress.tick(ends, now, committed, fetched)
         for partition, clock in self.clocks.items() if self.keyed else ():
             own = [name for name in ends if name.rpartition("/")[2] == str(partition)]
@@ -342,17 +338,6 @@ class Runtime:
         return {partition: Census(self.clocks[partition].settled(), detector.census.summary(
                     min(detector.census.time - CENSUS_MARGIN, asked)))
                 for partition, detector in self.detectors.items()}
-
-    def _polled(self, tp: Any) -> float | None:
-        """When (epoch seconds) the consumer last had a fetch response for ``tp``
-        (aiokafka's ``last_poll_timestamp``, behind Faust 0.15.3's consumer thread,
-        pinned); None if never or unknown."""
-        try:
-            aio = cast(Any, self.app.consumer)._thread._ensure_consumer()
-            polled = aio.last_poll_timestamp(tp)
-        except Exception:  # not started, or no longer assigned
-            return None
-        return None if polled is None else polled / 1000
 
     # --- detect: event time, state, alerts ---------------------------------------------
 
@@ -536,8 +521,7 @@ class Runtime:
         the tables, before it resumes the stream partitions and seeks them to their
         committed offsets. A recovery overtaken by a newer rebalance signals it too
         (mode's wait_first starts it before it sees the newer one): not if one is pending."""
-        recovery = cast(Any, self.app.tables).recovery
-        if not recovery.signal_recovery_start.is_set():
+        if not recovery_pending(self.app):
             self._recovered = True
 
     def _load(self, partition: int) -> Detector:
@@ -617,20 +601,17 @@ class Runtime:
     async def heartbeat(self) -> None:
         """Proves the event loop runs, and copies the group's state for /readyz."""
         app = self.app
-        crashed = sorted({agent.name for agent in app.agents.values()
-                          for actor in agent._actors if actor.crashed})
-        self.health.beat(crashed)
-        recovery = cast(Any, app.tables).recovery  # TableManager's, not in its protocol
+        self.health.beat(crashed_agents(app.agents))
         self.health.group(
             assigned=self._assigned and not app.rebalancing,
-            recovered=recovery.completed.is_set() and not app.in_recovery,
+            recovered=recovery_completed(app) and not app.in_recovery,
             partitions=sum(tp.topic in self.read_topics for tp in app.consumer.assignment()))
         self.metrics.ready.set(self.health.ready().ok)
 
     async def probe_broker(self) -> None:
         """Ask the broker for metadata: the consumer runs in its own thread and retries
         quietly, so its silence does not tell a dead broker from an idle topic."""
-        client = cast(Any, self.app.producer)._ensure_producer().client  # aiokafka's
+        client = producer_client(self.app)
         try:
             await asyncio.wait_for(client.fetch_all_metadata(), PROBE_EVERY)
         except Exception as exc:

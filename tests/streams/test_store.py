@@ -7,9 +7,10 @@ from pathlib import Path
 
 from churnwatch.settings import Settings
 from churnwatch.streams.app import create_app
+from churnwatch.streams.internals import KeyPartitionedRocksDB, put_changelog
 from churnwatch.streams.metrics import Metrics
-from churnwatch.streams.runtime import Runtime, _put
-from churnwatch.streams.store import KeyPartitionedRocksDB, partition_of
+from churnwatch.streams.runtime import Runtime
+from churnwatch.streams.store import partition_of
 
 
 def test_a_state_written_outside_an_event_lands_in_its_changelog_partitions_db(
@@ -20,7 +21,7 @@ def test_a_state_written_outside_an_event_lands_in_its_changelog_partitions_db(
     store = runtime.table.data
     assert isinstance(store, KeyPartitionedRocksDB)
     keys = [f"c{n}".encode() for n in range(20)]
-    for key in keys:  # what the worker's _put does before sending the changelog record
+    for key in keys:  # what put_changelog does before sending the changelog record
         store[key] = b"state of " + key
     for key in keys:
         partition = partition_of(key, settings.topics.partitions)
@@ -29,7 +30,7 @@ def test_a_state_written_outside_an_event_lands_in_its_changelog_partitions_db(
 
 
 class Table:
-    """A table as ``_put`` uses it, recording the partition of each changelog send."""
+    """A table as ``put_changelog`` uses it, recording the partition of each changelog send."""
 
     partitions = 4
 
@@ -47,6 +48,6 @@ def test_a_state_write_names_its_partition_instead_of_asking_the_producer() -> N
     table = Table()
     keys = [f"c{n}".encode() for n in range(20)]
     for key in keys:
-        _put(table, key, b"state")
+        put_changelog(table, key, b"state")
     assert table.sent == [(partition_of(key, 4), key) for key in keys]
     assert table.data == dict.fromkeys(keys, b"state")
