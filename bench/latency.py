@@ -4,7 +4,8 @@ subscriber of the recall topic received the alert.
 
 The worker releases an alert triggered at event time T once its watermark passes T:
 every source partition has shown an event later than T + allowed lateness, or has been
-quiet for ``idle_after`` seconds (streams/clock.py). ``WatermarkOracle`` applies that rule
+quiet for ``idle_after`` seconds, counted again from the last time any partition resumed
+after a quiet spell (streams/clock.py). ``WatermarkOracle`` applies that rule
 to the wall times at which each event was handed to the producer, so the figure covers
 all the worker adds (consuming, the events-topic hop, waiting for a tick, detecting,
 publishing) and the source producer's own batching (``linger_ms`` 20). (The worker's
@@ -55,24 +56,30 @@ class WatermarkOracle:
         rows = sorted(sent)
         # the watermark changes when an event is sent or a partition falls quiet
         last: dict[str, float] = dict.fromkeys(sources, started)
+        seen: set[str] = set()
         quiet_at = [started + idle_after]
         for wall, source, _ in rows:
-            if wall - last[source] > idle_after:
-                quiet_at.append(last[source] + idle_after)
+            if source not in seen or wall - last[source] > idle_after:  # it resumed
+                quiet_at += [last[source] + idle_after, wall + idle_after]
+            seen.add(source)
             last[source] = wall
         quiet_at += [wall + idle_after for wall in last.values()]
         moments = sorted([(wall, False, source, ts) for wall, source, ts in rows]
                          + [(wall + 1e-6, True, "", 0.0) for wall in quiet_at])
         newest: dict[str, float] = {}
         last = dict.fromkeys(sources, started)
+        resumed = -math.inf
         self.walls: list[float] = []
         self.marks: list[float] = []  # non-decreasing: processed stays processed
         mark = -math.inf
         for wall, is_quiet, source, ts in moments:
             if not is_quiet:
+                if source not in newest or wall - last[source] > idle_after:
+                    resumed = wall
                 newest[source] = max(newest.get(source, ts), ts)
                 last[source] = wall
-            active = [s for s in sources if wall - last[s] <= idle_after]
+            woke = wall - resumed <= idle_after  # the quiet ones hold time back again
+            active = [s for s in sources if woke or wall - last[s] <= idle_after]
             if any(s not in newest for s in active):
                 continue  # a partition not heard from yet may hold old events
             if active:

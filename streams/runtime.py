@@ -539,7 +539,8 @@ class Runtime:
         own = [f"{topic}/{partition}" for topic in self.kinds] if self.keyed else []
         self.clocks[partition] = SourceClock(
             detection.allowed_lateness.total_seconds(), self.source_partitions,
-            self.partitions, detection.event_time, own=own)
+            self.partitions, detection.event_time, own=own,
+            idle_after=self.settings.runtime.idle_after)
         self.local[partition] = SourceProgress(self.settings.runtime.idle_after, time.time(),
                                                detection.event_time)
         log.info("partition %d: %d customers restored, event time through %s, newest "

@@ -195,17 +195,24 @@ def test_a_census_listing_too_little_is_a_lower_bound_until_more_is_asked_for() 
     assert c.watermark() == 107 and c.wanted_since() == math.inf  # the third newest, a7
 
 
-def test_after_a_pause_a_partition_is_idle_only_by_a_fetch_after_the_burst_began() -> None:
+def test_after_a_pause_a_partition_is_idle_only_when_quiet_again_after_the_burst_began(
+        ) -> None:
     """Everything read, then a burst of history: orders/0 takes its first record in at
     wall time 500. The others were fetched at 499.8, before the burst reached them: they
-    only seem idle, and must hold time back until a fetch after 500 says they are."""
-    c = clock(lateness=0)
+    only seem idle. A fetch after 500 that finds nothing new is not enough either (the
+    producer may reach them a moment later): they hold time back until they have been
+    quiet for ``idle_after`` (2 s) since the burst began."""
+    now = [500.2]
+    c = SourceClock(0, ALL, 2, RULE, idle_after=2, wall=lambda: now[0])
     told(c, crowd(5_000), crowd(5_000, name="d"))
     before = {s: [100.0, True, 9, 499.8, None] for s in ALL}
     c.sources(before | {"orders/0": [4_000.0, False, 12, 500.1, 500.0]})
     assert c.watermark() == 100  # the others hold time where they were
+    now[0] = 500.5
     c.sources({s: [100.0, True, 9, 500.4, None] for s in ALL - {"orders/0"}})
-    assert c.watermark() == 4_000  # fetched again after the burst: truly idle
+    assert c.watermark() == 100  # fetched after the burst, but quiet for 0.5 s only
+    now[0] = 502.1
+    assert c.watermark() == 4_000  # quiet for 2 s since: idle, with no new tick needed
 
 
 def test_a_source_reports_the_time_a_share_of_its_customers_reached() -> None:
