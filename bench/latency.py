@@ -4,8 +4,8 @@ subscriber of the recall topic received the alert.
 
 The worker releases an alert triggered at event time T once its watermark passes T:
 every source partition has shown an event later than T + allowed lateness, or has been
-quiet for ``idle_after`` seconds, counted again from the last time any partition resumed
-after a quiet spell (streams/clock.py). ``WatermarkOracle`` applies that rule
+quiet for ``idle_after`` seconds, counted again from the moment the input woke up after
+every partition had gone quiet (streams/clock.py). ``WatermarkOracle`` applies that rule
 to the wall times at which each event was handed to the producer, so the figure covers
 all the worker adds (consuming, the events-topic hop, waiting for a tick, detecting,
 publishing) and the source producer's own batching (``linger_ms`` 20). (The worker's
@@ -59,8 +59,10 @@ class WatermarkOracle:
         seen: set[str] = set()
         quiet_at = [started + idle_after]
         for wall, source, _ in rows:
-            if source not in seen or wall - last[source] > idle_after:  # it resumed
-                quiet_at += [last[source] + idle_after, wall + idle_after]
+            if all(wall - at > idle_after for at in last.values()):  # woke from a pause
+                quiet_at.append(wall + idle_after)
+            if source not in seen or wall - last[source] > idle_after:
+                quiet_at.append(last[source] + idle_after)
             seen.add(source)
             last[source] = wall
         quiet_at += [wall + idle_after for wall in last.values()]
@@ -74,8 +76,8 @@ class WatermarkOracle:
         mark = -math.inf
         for wall, is_quiet, source, ts in moments:
             if not is_quiet:
-                if source not in newest or wall - last[source] > idle_after:
-                    resumed = wall
+                if all(wall - at > idle_after for at in last.values()):
+                    resumed = wall  # the input woke up from a pause
                 newest[source] = max(newest.get(source, ts), ts)
                 last[source] = wall
             woke = wall - resumed <= idle_after  # the quiet ones hold time back again

@@ -57,8 +57,9 @@ class SourceClock:
         hop: the source partitions its own detector reads). A tick on the topic may come
         from their previous owner and vouch for records beyond the committed offset,
         which this owner has not read again yet: trusted, it made them late.
-        ``idle_after``: the workers' setting; after any partition resumes, the quiet ones
-        hold event time back for that long again (:meth:`_quiet`). ``wall``: the clock."""
+        ``idle_after``: the workers' setting; when the input wakes up from a pause, the
+        quiet partitions hold event time back for that long again (:meth:`_quiet`).
+        ``wall``: the clock."""
         self.lateness = lateness
         self.idle_after = idle_after
         self._wall = wall
@@ -71,6 +72,7 @@ class SourceClock:
         self._at: dict[str, int] = {}  # where each source's reader stood
         self._fetched: dict[str, float | None] = {}  # when its end was last fetched
         self._resumed: float | None = None  # when a partition last resumed after a pause
+        self._woke: float | None = None  # when one resumed while every source was quiet
         self._censuses: dict[int, Census] = {}
         self._local: set[int] = set()  # detect partitions whose census comes from here
         self._merged: Merged | None = None
@@ -90,6 +92,7 @@ class SourceClock:
     def sources(self, report: dict[str, list[Any]], local: bool = False) -> None:
         """Source partitions' progress; ``local``: of the detector's own sources, made
         where it reads them."""
+        paused = self._paused()
         for source, (max_time, idle, at, fetched, resumed) in report.items():
             if (source in self._own) != local:
                 continue
@@ -101,23 +104,34 @@ class SourceClock:
             self._fetched[source] = fetched
             if resumed is not None and (self._resumed is None or resumed > self._resumed):
                 self._resumed = resumed
+                if paused:
+                    self._woke = resumed
         self._changed()
 
-    def _quiet(self, source: str) -> bool:
-        """Idle: read to its end, by a fetch made after the last time any partition
-        resumed, and quiet for ``idle_after`` since then too. After a pause, a burst of
-        history reaches every partition at about the same moment; one whose fetch predates
-        the burst only seems idle, and letting the others move event time past it made its
-        events late. A fetch after the burst began was not enough either: a producer
-        resuming after a stall sends to its partitions over more than a fetch's time, and
-        with a producer stopped for 4 s mid-log 3 of 6 runs refused 113 to 1,551 events
-        as late (2026-12-07). Quietness is judged again from the moment any partition
-        woke up, with the same patience as ever."""
+    def _read_out(self, source: str) -> bool:
+        """Idle and read to its end by a fetch made after the last time any partition
+        resumed. After a pause, a burst of history reaches every partition at about the
+        same moment; one whose fetch predates the burst only seems idle, and letting the
+        others move event time past it made its events late."""
         fetched = self._fetched.get(source)
-        resumed = self._resumed
-        return self._idle.get(source, False) and (resumed is None or (
-            fetched is not None and fetched > resumed
-            and self._wall() - resumed > self.idle_after))
+        return self._idle.get(source, False) and (
+            self._resumed is None or (fetched is not None and fetched > self._resumed))
+
+    def _paused(self) -> bool:
+        """Every source read out: the input has stopped, for now or for good."""
+        return bool(self._expected) and all(self._read_out(s) for s in self._expected)
+
+    def _quiet(self, source: str) -> bool:
+        """Read out, and, if the input woke up from a pause, quiet for ``idle_after``
+        since. A fetch after the first partition resumed is not enough: a producer
+        resuming after a stall reaches its partitions over more than a fetch's time (with
+        a producer stopped for 4 s mid-log, 3 of 6 runs refused 113 to 1,551 events as
+        late, 2026-12-07). Only after a pause of everything: in steady traffic, with
+        partitions quiet for a while as a matter of course and topics that stay empty,
+        holding time back at every partition's resume would hold it for good."""
+        woke = self._woke
+        return self._read_out(source) and (
+            woke is None or self._wall() - woke > self.idle_after)
 
     def census(self, partition: int, census: Census) -> None:
         """The census of a detect partition this worker owns, straight from its detector."""
@@ -131,8 +145,7 @@ class SourceClock:
 
     def watermark(self) -> float:
         if self._watermark is None or self._wall() > self._expires:
-            self._expires = math.inf if self._resumed is None else \
-                self._resumed + self.idle_after
+            self._expires = math.inf if self._woke is None else self._woke + self.idle_after
             if self._expires < self._wall():
                 self._expires = math.inf  # the grace after the last resume is over
             self._watermark = self._compute() - self.lateness

@@ -205,14 +205,34 @@ def test_after_a_pause_a_partition_is_idle_only_when_quiet_again_after_the_burst
     now = [500.2]
     c = SourceClock(0, ALL, 2, RULE, idle_after=2, wall=lambda: now[0])
     told(c, crowd(5_000), crowd(5_000, name="d"))
-    before = {s: [100.0, True, 9, 499.8, None] for s in ALL}
-    c.sources(before | {"orders/0": [4_000.0, False, 12, 500.1, 500.0]})
+    c.sources({s: [100.0, True, 9, 499.8, None] for s in ALL})  # all read: a pause
+    c.sources({"orders/0": [4_000.0, False, 12, 500.1, 500.0]})
     assert c.watermark() == 100  # the others hold time where they were
     now[0] = 500.5
     c.sources({s: [100.0, True, 9, 500.4, None] for s in ALL - {"orders/0"}})
     assert c.watermark() == 100  # fetched after the burst, but quiet for 0.5 s only
     now[0] = 502.1
     assert c.watermark() == 4_000  # quiet for 2 s since: idle, with no new tick needed
+
+
+def test_in_steady_traffic_a_resume_does_not_hold_back_a_partition_that_stays_empty(
+        ) -> None:
+    """Sparse traffic: orders/1 and engagement/1 are read out (one never had a record),
+    while the others go quiet and resume now and then; nothing ever paused as a whole, so
+    the read-out partitions do not hold time back at each resume (they would for good)."""
+    now = [100.0]
+    c = SourceClock(0, ALL, 2, RULE, idle_after=2, wall=lambda: now[0])
+    told(c, crowd(5_000), crowd(5_000, name="d"))
+    c.sources({"orders/1": [None, True, 0, 99.5, None],
+               "engagement/1": [50.0, True, 3, 99.5, None],
+               "orders/0": [300.0, False, 5, 99.9, 90.0],
+               "engagement/0": [350.0, False, 7, 99.9, 95.0]})
+    assert c.watermark() == 300
+    now[0] = 100.5
+    c.sources({"orders/0": [400.0, False, 6, 100.4, 100.3],  # resumed after a quiet spell
+               "orders/1": [None, True, 0, 100.4, None],
+               "engagement/1": [50.0, True, 3, 100.4, None]})
+    assert c.watermark() == 350
 
 
 def test_a_source_reports_the_time_a_share_of_its_customers_reached() -> None:
