@@ -125,7 +125,7 @@ class SourceClock:
         """Read out, and, if the input woke up from a pause, quiet for ``idle_after``
         since. A fetch after the first partition resumed is not enough: a producer
         resuming after a stall reaches its partitions over more than a fetch's time (with
-        a producer stopped for 4 s mid-log, 3 of 6 runs refused 113 to 1,551 events as
+        a producer stopped for 4 s mid-log, 3 of 8 runs refused 113 to 1,551 events as
         late, 2026-12-07). Only after a pause of everything: in steady traffic, with
         partitions quiet for a while as a matter of course and topics that stay empty,
         holding time back at every partition's resume would hold it for good."""
