@@ -492,7 +492,12 @@ def assert_as_replayed(cluster: Cluster, log: Path, expected: list[dict],
     history of replay of ``log``."""
     got = alerts_after(recall, expected, before=before, alive=lambda: worker.poll() is None,
                        progress=cluster.progress, exact=True)
-    assert_equivalent(expected, got, exact=True)
+    try:
+        assert_equivalent(expected, got, exact=True)
+    except AssertionError as exc:  # say where the workers stand: late refusals, above all
+        have = _by_id(got)
+        differing = {a["subject"] for a in expected if have.get(a["id"]) != a}
+        raise AssertionError(f"{exc}; {cluster.progress(differing)}") from None
     assert_counted_once(cluster, log)
 
 
