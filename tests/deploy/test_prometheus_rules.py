@@ -14,6 +14,7 @@ import pytest
 import yaml
 from prometheus_client import CollectorRegistry
 
+from churnwatch.engine import Stats
 from churnwatch.streams.metrics import Metrics
 from tests.support.paths import ROOT, RULES
 
@@ -47,7 +48,9 @@ SUFFIXES = {"counter": ("_total",), "info": ("_info",), "gauge": ("",),
 def exported_names() -> set[str]:
     """Series names a worker exports, with or without a sample yet."""
     names = set()
-    for family in Metrics().registry.collect():
+    metrics = Metrics()
+    metrics.read_counts(Stats())  # as a worker does
+    for family in metrics.registry.collect():
         names |= {sample.name for sample in family.samples}
         names |= {family.name + s for s in SUFFIXES.get(family.type, ())}
     return names
