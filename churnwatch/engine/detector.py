@@ -211,6 +211,7 @@ class Detector:
                 if not (due < limit or (inclusive and due == limit)):
                     break
                 heapq.heappop(events)  # the customer's earliest pending event
+                st = states[cid]
             else:
                 due, cid = timers[0]
                 if not (due < limit or (inclusive and due == limit)):
@@ -223,7 +224,6 @@ class Detector:
                 if self._timer_due(st) > due:  # the deadline moved later meanwhile
                     self._arm(cid, st)
                     continue
-            st = states[cid]
             self._step(cid, st, due, alerts)
             self._arm(cid, st)
         return alerts
