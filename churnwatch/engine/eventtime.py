@@ -33,8 +33,8 @@ class Census:
     cost a quarter of replay's time in index upkeep at 30,000 customers).
     """
 
-    __slots__ = ("_active", "_by_day", "_days", "_newest", "_ratio", "_time", "floor",
-                 "share", "window_days")
+    __slots__ = ("_active", "_by_day", "_days", "_from", "_newest", "_ratio", "_time",
+                 "floor", "share", "window_days")
 
     def __init__(self, share: float, floor: int, window_days: int,
                  pairs: Iterable[tuple[str, float]] = ()) -> None:
@@ -46,6 +46,7 @@ class Census:
         self._by_day: dict[int, list[float]] = {}  # UTC day -> newest times then, sorted
         self._days: list[int] = []  # the days in _by_day, sorted
         self._time: float | None = None  # cached answer, None after a change
+        self._from = -math.inf  # where the next climb may start: at or below the answer
         self._active: dict[int, int] = {}
         """Customers on a day or later, for the last few days asked about, kept up to
         date: a climb of ``solve`` asks about two or three days in turn."""
@@ -59,6 +60,7 @@ class Census:
         if old is not None:
             if ts <= old:
                 return
+            self._moved(old, ts)
             old_day = _day(old)
             for since in active:
                 active[since] += (day >= since) - (old_day >= since)
@@ -70,6 +72,7 @@ class Census:
         else:
             for since in active:
                 active[since] += day >= since
+            self._time, self._from = None, -math.inf  # one more customer: every need moves
         self._newest[customer] = ts
         same_day = self._by_day.get(day)
         if same_day is None:
@@ -77,7 +80,25 @@ class Census:
             insort(self._days, day)
         else:
             insort(same_day, ts)
-        self._time = None
+
+    def _moved(self, old: float, ts: float) -> None:
+        """What a known customer moving from ``old`` to ``ts`` does to the cached answer
+        ``t``. The answer is the least ``t`` at which fewer than ``need(t)`` customers are
+        past it. The move changes no count of customers active since a day before
+        ``old``'s, so while ``need`` is asked only of such days (``day(t) - window <=
+        day(old)``) no time below ``t`` can become an answer: ``t`` stays the answer when
+        the customer is past it both before and after, or neither; if the customer
+        passed it, the climb (:func:`solve`) goes on from ``t``. Otherwise it starts over.
+        Every line of an in-order log moves its customer, so this spares most of the
+        climb's steps. Between two answers the climb's start is kept by the same test."""
+        t = self._time
+        bound = self._from if t is None else t
+        if bound == -math.inf:  # nothing to keep, or too few customers: a move adds none
+            return
+        if _day(bound) - self.window_days > _day(old):
+            self._time, self._from = None, -math.inf
+        elif t is not None and old <= t < ts:
+            self._time, self._from = None, t
 
     @classmethod
     def of(cls, rule: EventTimeSettings) -> Census:
@@ -119,7 +140,7 @@ class Census:
         if self._time is None:
             n = len(self._newest)
             self._time = solve(self._nth, n, self._active_since, n, self._ratio, self.floor,
-                               self.window_days)[0]
+                               self.window_days, self._from)[0]
         return self._time
 
     @property
@@ -222,8 +243,8 @@ def merged(summaries: Iterable[Summary], rule: EventTimeSettings) -> Merged:
 
 
 def solve(nth: Callable[[int], float], exact: int, active_since: Callable[[int | None], int],
-          known: int, share: tuple[int, int], floor: int, window_days: int
-          ) -> tuple[float, bool]:
+          known: int, share: tuple[int, int], floor: int, window_days: int,
+          start: float = -math.inf) -> tuple[float, bool]:
     """The rule: event time is the least time ``t`` such that fewer than ``need(t)``
     customers are past it, where ``need(t)`` is ``floor``, or ``share`` of the customers
     active recently at ``t`` if more. Also whether the answer is exact.
@@ -234,12 +255,13 @@ def solve(nth: Callable[[int], float], exact: int, active_since: Callable[[int |
     Found by a climb from the start of time, where every customer counts: the newest
     time a share of all of them reached, then a share of those active recently at that
     time, and so on until it stands still (``need`` only shrinks as ``t`` grows, so the
-    climb never passes the answer). It never leaves the real customers for a smaller
+    climb never passes the answer; ``start``, if given, must be at or below the answer).
+    It never leaves the real customers for a smaller
     group far ahead: at every step that group is less than the share of those counted;
     while a group alone far ahead, counting only itself, would look like a majority. Why:
     RELIABILITY.md, "Event time no small group can move"."""
     num, den = share
-    t = -math.inf
+    t = start
     while True:
         active = active_since(None if t == -math.inf else _day(t) - window_days)
         need = max(floor, -(-num * active // den))  # exactly, in integers
