@@ -122,18 +122,24 @@ class CustomerState:
 
     def window_and_rolloff(self, now: float, bucket_seconds: float) -> tuple[int, int, int]:
         """The rolling (F, M cents) as of ``now``, and when the oldest non-empty bucket
-        still in the window leaves it, changing F or M (0: none): one pass for both, which
-        every item needs."""
-        first_valid = math.floor(now / bucket_seconds) - N_BUCKETS + 1
-        f = m = rolloff = 0
+        still in the window leaves it, changing F or M (0: none). Every item needs both:
+        the sums are taken over ring slices (in C), and only the buckets up to the oldest
+        non-empty one are looked at one by one."""
+        end = self.bucket_end
+        first = max(math.floor(now / bucket_seconds) - N_BUCKETS + 1, end - N_BUCKETS + 1)
+        if first > end:
+            return 0, 0, 0
         counts, amounts = self.counts, self.amounts
-        for idx in range(max(first_valid, self.bucket_end - N_BUCKETS + 1), self.bucket_end + 1):
-            count, amount = counts[idx % N_BUCKETS], amounts[idx % N_BUCKETS]
-            if not rolloff and (count or amount):
-                rolloff = math.ceil((idx + N_BUCKETS) * bucket_seconds)
-            f += count
-            m += amount
-        return f, m, rolloff
+        lo, hi = first % N_BUCKETS, end % N_BUCKETS + 1
+        if lo < hi:
+            f, m = sum(counts[lo:hi]), sum(amounts[lo:hi])
+        else:  # the window wraps around the ring
+            f = sum(counts[lo:]) + sum(counts[:hi])
+            m = sum(amounts[lo:]) + sum(amounts[:hi])
+        for idx in range(first, end + 1):
+            if counts[idx % N_BUCKETS] or amounts[idx % N_BUCKETS]:
+                return f, m, math.ceil((idx + N_BUCKETS) * bucket_seconds)
+        return f, m, 0
 
     def engagement_rates(self, now: float, fast_hl: float, slow_hl: float) -> tuple[float, float]:
         """(recent, baseline) visits+posts per day as of ``now``, from the decayed counters."""

@@ -1,5 +1,10 @@
+import math
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from churnwatch.engine import Detector
-from churnwatch.models.state import CustomerState
+from churnwatch.models.state import N_BUCKETS, CustomerState
 from churnwatch.settings import Settings
 from tests.support.events import DAY, T0, complaint, engage, offer, order
 
@@ -58,3 +63,25 @@ def test_cancellation_and_refund_leave_frequency_and_monetary() -> None:
     assert st.window(T0 + 4 * DAY, d.bucket_seconds) == (1, 5000)  # B partly refunded
     assert st.orders == 1
     assert st.spend == 5000
+
+
+@settings(max_examples=300, deadline=None)
+@given(counts=st.lists(st.integers(0, 3), min_size=N_BUCKETS, max_size=N_BUCKETS),
+       amounts=st.lists(st.integers(0, 9_000), min_size=N_BUCKETS, max_size=N_BUCKETS),
+       end=st.integers(0, 60), now_bucket=st.integers(-5, 80), within=st.floats(0, 0.999))
+def test_the_window_is_the_sum_of_the_buckets_in_it_and_its_first_to_leave(
+        counts: list[int], amounts: list[int], end: int, now_bucket: int, within: float
+        ) -> None:
+    """The window read from ring slices says what a walk over its buckets says: F and M
+    summed over the buckets from ``now``'s window start to the newest, and when the oldest
+    non-empty one leaves (0: none), wherever the window wraps round the ring."""
+    state = CustomerState(bucket_end=end, counts=counts, amounts=amounts)
+    width = 30 * DAY
+    now = (now_bucket + within) * width
+    first = max(math.floor(now / width) - N_BUCKETS + 1, end - N_BUCKETS + 1)
+    walked = [(idx, counts[idx % N_BUCKETS], amounts[idx % N_BUCKETS])
+              for idx in range(first, end + 1)]
+    oldest = next((idx for idx, c, a in walked if c or a), None)
+    assert state.window_and_rolloff(now, width) == (
+        sum(c for _, c, _ in walked), sum(a for _, _, a in walked),
+        0 if oldest is None else math.ceil((oldest + N_BUCKETS) * width))
