@@ -73,6 +73,7 @@ class SourceClock:
         self._fetched: dict[str, float | None] = {}  # when its end was last fetched
         self._resumed: float | None = None  # when a partition last resumed after a pause
         self._woke: float | None = None  # when one resumed while every source was quiet
+        self._arrived: dict[str, int] = {}  # a record read beyond its source's last report
         self._censuses: dict[int, Census] = {}
         self._local: set[int] = set()  # detect partitions whose census comes from here
         self._merged: Merged | None = None
@@ -97,6 +98,8 @@ class SourceClock:
             if (source in self._own) != local:
                 continue
             self._expected.add(source)
+            if self._arrived.get(source, math.inf) < at:
+                del self._arrived[source]  # a report made after that record was taken in
             if max_time is not None or source not in self._max:
                 self._max[source] = max_time
             self._idle[source] = bool(idle)
@@ -108,13 +111,31 @@ class SourceClock:
                     self._woke = resumed
         self._changed()
 
+    def arrived(self, source: str, offset: int) -> None:
+        """A forwarded record from ``source`` (``topic/partition``) at ``offset`` reached
+        the detector. If the last report said the source's reader stood at or before it,
+        that report is stale: the source has resumed, and counts as read out only once a
+        report made after this record says so. A worker's own detect partitions give
+        their census to its clock at once, while the sources' reports come through the
+        topic behind the records: with every source reported idle, the census taken in
+        from the first records of a burst moved event time past records the ingest stage
+        had not forwarded yet (one order refused as late, the two-halves backfill test,
+        run 9 of 20, 2026-12-07)."""
+        if offset < self._at.get(source, 0) or not self._idle.get(source, False) or (
+                source in self._arrived):
+            return
+        if self._paused():
+            self._woke = self._wall()  # the input woke up: see :meth:`_quiet`
+        self._arrived[source] = offset
+        self._changed()
+
     def _read_out(self, source: str) -> bool:
         """Idle and read to its end by a fetch made after the last time any partition
         resumed. After a pause, a burst of history reaches every partition at about the
         same moment; one whose fetch predates the burst only seems idle, and letting the
         others move event time past it made its events late."""
         fetched = self._fetched.get(source)
-        return self._idle.get(source, False) and (
+        return self._idle.get(source, False) and source not in self._arrived and (
             self._resumed is None or (fetched is not None and fetched > self._resumed))
 
     def _paused(self) -> bool:

@@ -83,13 +83,13 @@ SOURCE_HEADER = "cw-source"  # "topic/partition@offset" of the source message fo
 HOLDOUT_HEADER = "cw-holdout"  # on the shadow topic's records
 
 
-def _source(headers: dict[str, bytes]) -> tuple[int, int] | None:
-    """(source partition key, offset) of a forwarded event; None from an older worker."""
+def _source(headers: dict[str, bytes]) -> tuple[str, int] | None:
+    """(source partition, offset) of a forwarded event; None from an older worker."""
     raw = headers.get(SOURCE_HEADER)
     if raw is None:
         return None
     where, _, offset = raw.rpartition(b"@")
-    return zlib.crc32(where), int(offset)
+    return where.decode(), int(offset)
 
 
 def _known(offset: object) -> int | None:
@@ -408,7 +408,11 @@ class Runtime:
                 f"unreadable repartitioned event: {exc}", raw, msg.topic, msg.partition,
                 msg.offset)))
             return
-        self._take(detector, event, msg, seq=msg.offset, source=_source(headers))
+        origin = _source(headers)
+        if origin is not None:
+            self._clock(msg.partition).arrived(*origin)
+        self._take(detector, event, msg, seq=msg.offset, source=None if origin is None else (
+            zlib.crc32(origin[0].encode()), origin[1]))
 
     def _take(self, detector: Detector, event: AnyEvent, msg: Any, seq: int | None,
               source: tuple[int, int] | None) -> None:

@@ -235,6 +235,33 @@ def test_in_steady_traffic_a_resume_does_not_hold_back_a_partition_that_stays_em
     assert c.watermark() == 350
 
 
+def test_a_record_beyond_an_idle_report_makes_its_source_wait_for_a_newer_report(
+        ) -> None:
+    """Two hops: every source reported idle and read out at offset 9, then a burst. The
+    detector reads engagement/0's records 9 and 10, and its own partition's census (given
+    to the clock at once, not through the topic) shows where they took its customers. The
+    report saying engagement/0 resumed is still behind them in the topic: until it comes,
+    engagement/0 holds event time where it last stood, or records the ingest stage has not
+    forwarded yet (orders/0's, of the same customers) would be late."""
+    now = [500.0]
+    c = SourceClock(0, ALL, 2, RULE, idle_after=2, wall=lambda: now[0])
+    c.sources({s: [100.0, True, 9, 499.8, None] for s in ALL})  # all read: a pause
+    told(c, crowd(100), crowd(100, name="d"), settled=c.settled())
+    assert c.watermark() == 100
+    c.arrived("engagement/0", 8)  # one the last report had taken in already: no news
+    c.arrived("engagement/0", 9)
+    c.arrived("engagement/0", 10)
+    c.census(0, census(crowd(5_000), settled=c.settled()))
+    assert c.watermark() == 100  # before: the census's 5,000 with every source "idle"
+    now[0] = 500.3
+    c.sources({"engagement/0": [4_000.0, False, 11, 500.2, 500.1]})  # the report, at last
+    c.census(1, census(crowd(5_000, name="d")))
+    assert c.watermark() == 100  # woken up: the quiet ones wait idle_after again
+    now[0] = 502.5
+    c.sources({s: [100.0, True, 9, 502.4, None] for s in ALL - {"engagement/0"}})
+    assert c.watermark() == 4_000
+
+
 def test_a_source_reports_the_time_a_share_of_its_customers_reached() -> None:
     """Not its newest event: a group with clocks months fast on every source partition
     would then hold nothing back, and the events behind them still on their way would
