@@ -26,6 +26,8 @@ from churnwatch.models.events import AnyEvent, InvalidEvent, parse_event
 from churnwatch.simulate.campaign import run_campaign
 from churnwatch.tools.produce import produce, read_lines
 from tests.support.cluster import (
+    DISTURBED_TIMEOUT,
+    PART_WAY_TIMEOUT,
     Cluster,
     alerts_after,
     assert_equivalent,
@@ -155,6 +157,7 @@ def test_a_backfill_with_one_customers_clock_ahead_changes_no_other_alert(
     assert_equivalent(expected, [a for a in got if a["subject"] != "early"], exact=True)
 
 
+@pytest.mark.timeout(PART_WAY_TIMEOUT + DISTURBED_TIMEOUT)  # room to say what went wrong
 @pytest.mark.parametrize("hops", [2, 1])
 def test_history_sent_in_two_halves_around_a_pause_loses_nothing(
         cluster: Cluster, tmp_path: Path, hops: int) -> None:
