@@ -109,6 +109,9 @@ class CustomerState:
     # awaiting an action or the end of their attribution window (models/attribution.py)
     predictions: list[list[int]] = field(default_factory=list)  # risks published for the
     # customer whose horizon has not closed yet (models/calibration.py)
+    lull_due: tuple[Any, ...] | None = field(default=None, compare=False, repr=False)
+    # engagement_drop's deadline and the inputs it came from (signals/engagement_drop.py):
+    # derived, never serialized, computed again only when those change
     pending_ids: set[str] | None = field(default=None, compare=False, repr=False)
     # ids of ``pending``, for O(1) duplicate checks; derived, never serialized; None while
     # nothing is pending, as for most customers most of the time (an empty set is 216 B)
@@ -346,4 +349,4 @@ def _pending_order(event: AnyEvent) -> tuple[float, str]:
     return event.ts, event.event_id
 
 
-_STORED = tuple(f for f in fields(CustomerState) if f.name != "pending_ids")
+_STORED = tuple(f for f in fields(CustomerState) if f.name not in ("pending_ids", "lull_due"))
