@@ -20,7 +20,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
-from scipy.optimize import minimize
 
 from churnwatch.models.clv import (
     GammaGammaParams,
@@ -176,6 +175,8 @@ def train(values: npt.NDArray[np.float64], churned: npt.NDArray[np.float64],
         grad = z.T @ (1.0 / (1.0 + np.exp(-s)) - churned)
         grad[1:] += 2 * l2 * n * w[1:]
         return nll, np.where(live, grad, 0.0)
+
+    from scipy.optimize import minimize  # only a fit needs it (models/calibration.py)
 
     w = minimize(loss, np.zeros(z.shape[1]), jac=True, method="L-BFGS-B").x
     w = np.where(live, w, 0.0)
