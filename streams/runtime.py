@@ -26,24 +26,20 @@ import time
 import zlib
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
-from functools import partial
 from typing import Any, cast
 
 import faust
 from faust.streams import Stream
-from faust.types.tuples import FutureMessage
 from mode.types.signals import BaseSignalT
 
 from churnwatch.engine import (
     LATE_REASON,
     Admission,
-    AlertOut,
     Detector,
     EventTimeGuard,
     Scorer,
     Stats,
     ahead_reason,
-    dead_letter_record,
 )
 from churnwatch.errors import UserError
 from churnwatch.models.alert import rfc3339
@@ -52,7 +48,6 @@ from churnwatch.models.population import Population, PopulationView
 from churnwatch.models.vocabulary import TIERS
 from churnwatch.settings import Settings
 from churnwatch.signals import SIGNAL_NAMES
-from churnwatch.streams import cloudevents
 from churnwatch.streams.acks import Acker, Batch, Write
 from churnwatch.streams.admin import (
     CUSTOMERS_TABLE,
@@ -72,6 +67,7 @@ from churnwatch.streams.internals import (
     recovery_pending,
 )
 from churnwatch.streams.metrics import Metrics
+from churnwatch.streams.publisher import Publisher
 from churnwatch.streams.sensor import MetricsSensor
 from churnwatch.streams.store import partition_of
 
@@ -80,7 +76,6 @@ log = logging.getLogger(__name__)
 KIND_HEADER = "cw-kind"
 TICK_HEADER = "cw-tick"
 SOURCE_HEADER = "cw-source"  # "topic/partition@offset" of the source message forwarded
-HOLDOUT_HEADER = "cw-holdout"  # on the shadow topic's records
 
 
 def _source(headers: dict[str, bytes]) -> tuple[str, int] | None:
@@ -160,10 +155,7 @@ class Runtime:
         self.events_topic = self.events.get_topic_name()
         # what the agents read; the changelogs are only written (and read on recovery)
         self.read_topics = frozenset({*self.kinds, self.events_topic})
-        self.recall = app.topic(topics.recall, **raw)
-        self.holdout = app.topic(topics.holdout, **raw)
-        self.dead = app.topic(topics.dead_letter, **raw)
-        self.routes = [(route, app.topic(route.topic, **raw)) for route in rt.routes]
+        self.publisher = Publisher(settings, app, metrics, raw)
         # use_partitioner: states are written in batches, outside the event that changed
         # them; the producer's partitioner puts each on its customer's events partition.
         typed: dict[str, Any] = {"key_type": bytes, "value_type": bytes}  # bytes: raw codec
@@ -191,7 +183,6 @@ class Runtime:
         self.local: dict[int, SourceProgress] = {}  # one hop: each partition's own sources
         self._decoded: dict[int, tuple[bytes, Population]] = {}
         self._unacked: list[faust.EventT[bytes]] = []
-        self._sent: list[FutureMessage] = []  # alerts, dead letters not yet confirmed
         self._flushing = asyncio.Lock()
         self._assignment = 0  # counts revocations: a batch taken before one is never acked
         self.acker = Acker(lambda: self._assignment, put_changelog, self._batch_done)
@@ -251,7 +242,7 @@ class Runtime:
             msg = event.message
             checked = self._checked(msg, time.time(), self.progress)
             if isinstance(checked, dict):
-                await self.dead.send(**checked)
+                await self.publisher.refuse_now(checked)
                 continue
             source = f"{msg.topic}/{msg.partition}"
             await self.events.send(key=checked.customer_id.encode(), value=msg.value, headers={
@@ -276,14 +267,14 @@ class Runtime:
             parsed = parse_event(raw, kind=kind)
         except InvalidEvent as exc:
             self.metrics.invalid.labels(msg.topic).inc()
-            return self._dead_letter(str(exc), raw, msg.topic, msg.partition, msg.offset)
+            return self.publisher.dead_letter(str(exc), raw, msg.topic, msg.partition, msg.offset)
         why = self.guard.refuse(parsed.ts, wall=time.time())
         if why is not None:  # never let it move the clock
             self.metrics.out_of_time.labels(msg.topic).inc()
-            return self._dead_letter(why, raw, msg.topic, msg.partition, msg.offset)
+            return self.publisher.dead_letter(why, raw, msg.topic, msg.partition, msg.offset)
         if self.keyed and (why := self._misplaced(msg.key, parsed.customer_id, msg.partition)):
             self.metrics.invalid.labels(msg.topic).inc()
-            return self._dead_letter(why, raw, msg.topic, msg.partition, msg.offset)
+            return self.publisher.dead_letter(why, raw, msg.topic, msg.partition, msg.offset)
         self.metrics.events_in.labels(kind).inc()
         return parsed
 
@@ -363,7 +354,7 @@ class Runtime:
                     # a source record's timestamp is its producer's (often the event's time)
                     received = msg.timestamp if msg.topic == self.events_topic else time.time()
                     for alert in alerts:
-                        self._publish(alert, detector.held_out(alert), received=received)
+                        self.publisher.alert(alert, detector.held_out(alert), received)
                 if detector.responses or detector.breaches or detector.outcomes or \
                         detector.settled:
                     self._count_loop(detector)
@@ -391,7 +382,7 @@ class Runtime:
         local = self.local[msg.partition]
         checked = self._checked(msg, time.time(), self.progress, local)
         if isinstance(checked, dict):
-            self._sent.append(self.dead.send_soon(**checked))
+            self.publisher.refuse(checked)
             return
         source = f"{msg.topic}/{msg.partition}"
         for progress in (self.progress, local):  # taken in here: no tick can pass it
@@ -404,9 +395,9 @@ class Runtime:
         try:
             event = parse_event(raw, kind=headers[KIND_HEADER].decode())
         except (InvalidEvent, KeyError) as exc:  # only if someone else wrote to the topic
-            self._sent.append(self.dead.send_soon(**self._dead_letter(
+            self.publisher.refuse(self.publisher.dead_letter(
                 f"unreadable repartitioned event: {exc}", raw, msg.topic, msg.partition,
-                msg.offset)))
+                msg.offset))
             return
         origin = _source(headers)
         if origin is not None:
@@ -434,13 +425,13 @@ class Runtime:
             self.metrics.duplicates.inc()
         elif outcome is Admission.LATE:
             self.metrics.late.inc()
-            self._sent.append(self.dead.send_soon(**self._dead_letter(
-                LATE_REASON, raw, msg.topic, msg.partition, msg.offset)))
+            self.publisher.refuse(self.publisher.dead_letter(
+                LATE_REASON, raw, msg.topic, msg.partition, msg.offset))
         elif outcome is Admission.AHEAD:
             self.metrics.out_of_time.labels(msg.topic).inc()
-            self._sent.append(self.dead.send_soon(**self._dead_letter(
+            self.publisher.refuse(self.publisher.dead_letter(
                 ahead_reason(event.ts, now, detector.max_held), raw, msg.topic,
-                msg.partition, msg.offset)))
+                msg.partition, msg.offset))
         state = detector.states[event.customer_id]  # every outcome leaves one
         if seq is not None:
             state.seq = seq
@@ -471,8 +462,8 @@ class Runtime:
             if not self._unacked:
                 return
             events, self._unacked = self._unacked, []
-            sent, self._sent = self._sent, []
-            self.acker.hand_over(Batch(events, sent, self._snapshot(), self._assignment))
+            self.acker.hand_over(Batch(events, self.publisher.take(), self._snapshot(),
+                                       self._assignment))
             for detector in self.detectors.values():  # between items: see compact()
                 detector.compact()
 
@@ -624,31 +615,7 @@ class Runtime:
         else:
             self.health.broker(True, "answered a metadata request")
 
-    # --- output -------------------------------------------------------------------------
-
-    # Output is buffered with send_soon, never awaited: the detect path then has no await
-    # within an item, so a timer flush cannot land between an item's state change and its
-    # alerts. The acker (streams/acks.py) waits for the broker to confirm them before acking.
-
-    def _publish(self, alert: AlertOut, held_out: bool, received: float | None) -> None:
-        """``received``: wall time (s) the message that released the alert reached this
-        worker: when the ingest stage wrote it to the events topic (two hops), or when
-        this worker took it from its source topic (one hop). A held-out alert goes to the shadow
-        topic only, never to the recall topic or a route."""
-        key, body, headers = cloudevents.record(alert, self.settings.runtime.cloudevents_mode)
-        if held_out:
-            self._sent.append(self.holdout.send_soon(
-                key=key, value=body, headers={**headers, HOLDOUT_HEADER: b"true"}))
-            self.metrics.held_out.labels(alert.signal, alert.tier).inc()
-            return
-        self._sent.append(self.recall.send_soon(
-            key=key, value=body, headers=headers,
-            callback=partial(self._acked, alert.time, received)))
-        for route, topic in self.routes:
-            if (not route.signals or alert.signal in route.signals) and (
-                    not route.tiers or alert.tier in route.tiers):
-                self._sent.append(topic.send_soon(key=key, value=body, headers=headers))
-        self.metrics.alerts.labels(alert.signal, alert.tier).inc()
+    # --- the loop's figures ---------------------------------------------------------------
 
     def _count_loop(self, detector: Detector) -> None:
         """What the detector learnt about follow-ups, outcomes and risks settled, into the
@@ -670,23 +637,6 @@ class Runtime:
         detector.breaches.clear()
         detector.outcomes.clear()
         detector.settled.clear()
-
-    def _acked(self, triggered: float, received: float | None, _: Any) -> None:
-        now = time.time()
-        self.metrics.latency.labels("event_time").observe(max(0.0, now - triggered))
-        if received is not None:
-            self.metrics.latency.labels("received").observe(max(0.0, now - received))
-
-    def _dead_letter(self, reason: str, raw: bytes, topic: str, partition: int,
-                     offset: int) -> dict[str, Any]:
-        """Value and headers of a dead letter, for ``self.dead``. It must be on the broker
-        before its event is acked, like an alert: ingest awaits the send (Faust's commit
-        waits for aiokafka's flush), detect waits for it in ``_flush``."""
-        body = dead_letter_record(reason, raw, limit=self.settings.runtime.dead_letter_max_bytes,
-                                  topic=topic, partition=partition, offset=offset)
-        return {"value": body, "headers": {
-            "cw-reason": reason.encode()[:1000], "cw-topic": topic.encode(),
-            "cw-partition": str(partition).encode(), "cw-offset": str(offset).encode()}}
 
     async def measure(self) -> None:
         """Partitions and consumer lag (high-water mark minus position) of the topics the

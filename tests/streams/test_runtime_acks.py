@@ -34,9 +34,9 @@ def test_a_late_events_dead_letter_is_waited_for_before_its_ack(tmp_path: Path) 
         headers = {KIND_HEADER: b"order"}
         runtime._take_forwarded(detector, _order(0, 10), headers)
         detector.advance(T0 + 40 * DAY)  # day 10 is decided
-        waiting = len(runtime._sent)
+        waiting = len(runtime.publisher.sent)
         runtime._take_forwarded(detector, _order(1, 5), headers)  # behind what c1 has seen: late
-        return waiting, len(runtime._sent), detector.stats.late
+        return waiting, len(runtime.publisher.sent), detector.stats.late
 
     assert asyncio.run(run()) == (0, 1, 1)
 
@@ -59,7 +59,8 @@ def test_an_event_forwarded_again_long_after_it_was_applied_is_skipped_not_late(
         again.offset = 100  # forwarded again: a new position on the events topic
         runtime._take_forwarded(detector, again, _forwarded(0))
         redelivered = runtime.metrics.redelivered._value.get()
-        return len(runtime._sent), detector.stats.late, detector.stats.duplicates, redelivered
+        stats = detector.stats
+        return len(runtime.publisher.sent), stats.late, stats.duplicates, redelivered
 
     assert asyncio.run(run()) == (0, 0, 0, 1)
 
