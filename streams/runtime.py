@@ -25,6 +25,7 @@ import math
 import time
 import zlib
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, cast
 
@@ -133,6 +134,20 @@ def _require_copartitioned(sources: frozenset[str], kinds: dict[str, str],
             + ": repartition those topics, or unset runtime.keyed_sources")
 
 
+@dataclass
+class Partition:
+    """A detect partition this worker owns: its detector (customers, deadlines, population
+    statistics), the clock its ticks feed, with one hop the progress of the source
+    partitions it reads itself, and the last offset read per topic. Made when adopted,
+    forgotten as a whole when revoked: kept, a clock would be ahead of the events read
+    again."""
+
+    detector: Detector
+    clock: SourceClock
+    progress: SourceProgress
+    read: dict[str, int] = field(default_factory=dict)
+
+
 class Runtime:
     def __init__(self, settings: Settings, app: faust.App, metrics: Metrics,
                  sources: frozenset[str], health: Health | None = None) -> None:
@@ -166,9 +181,8 @@ class Runtime:
         self.progress = SourceProgress(rt.idle_after, time.time(),
                                        settings.detection.event_time)
         self.guard = EventTimeGuard(settings.detection.event_time)
-        self.clocks: dict[int, SourceClock] = {}
         self.source_partitions = sources
-        self.detectors: dict[int, Detector] = {}
+        self.owned: dict[int, Partition] = {}  # the detect partitions adopted
         self.stats = Stats()
         metrics.read_counts(self.stats)
         self.scorer = Scorer(settings.risk.doc())  # fail at start on a bad parameter file
@@ -179,8 +193,6 @@ class Runtime:
             topics.recall, topics.holdout, topics.dead_letter, self.events_topic,
             *(route.topic for route in rt.routes)))
         app.sensors.add(MetricsSensor(metrics))
-        self._read: dict[tuple[str, int], int] = {}  # last offset detected, per partition
-        self.local: dict[int, SourceProgress] = {}  # one hop: each partition's own sources
         self._decoded: dict[int, tuple[bytes, Population]] = {}
         self._unacked: list[faust.EventT[bytes]] = []
         self._flushing = asyncio.Lock()
@@ -294,7 +306,7 @@ class Runtime:
         and what the censuses of our detect partitions hold."""
         consumer = self.app.consumer
         sources = [tp for tp in sorted(consumer.assignment()) if tp.topic in self.kinds]
-        if not sources and not self.detectors:
+        if not sources and not self.owned:
             return
         ends: dict[str, int | None] = {}
         committed: dict[str, int | None] = {}
@@ -307,15 +319,15 @@ class Runtime:
             ends[name] = _known(consumer.highwater(tp)) if fresh else None
             committed[name] = committed_offset(self.app, tp)
         report = self.progress.tick(ends, now, committed, fetched)
-        for partition, clock in self.clocks.items() if self.keyed else ():
+        for partition, part in self.owned.items() if self.keyed else ():
             own = [name for name in ends if name.rpartition("/")[2] == str(partition)]
-            clock.sources(self.local[partition].tick(
+            part.clock.sources(part.progress.tick(
                 {n: ends[n] for n in own}, now, {n: committed[n] for n in own},
                 {n: fetched[n] for n in own}), local=True)
         censuses = self._censuses()
-        for clock in self.clocks.values():
+        for part in self.owned.values():
             for partition, census in censuses.items():
-                clock.census(partition, census)
+                part.clock.census(partition, census)
         body = tick_body(report, censuses)
         for partition in range(self.partitions):
             await self.events.send(value=body, partition=partition,
@@ -325,10 +337,10 @@ class Runtime:
         """Each detect partition's census, as the clocks of all partitions need it: its
         customers' newest times from a little before where event time stands (from
         further back if some clock asks for it to be exact), and its counts per day."""
-        asked = min((c.wanted_since() for c in self.clocks.values()), default=math.inf)
-        return {partition: Census(self.clocks[partition].settled(), detector.census.summary(
-                    min(detector.census.time - CENSUS_MARGIN, asked)))
-                for partition, detector in self.detectors.items()}
+        asked = min((p.clock.wanted_since() for p in self.owned.values()), default=math.inf)
+        return {partition: Census(part.clock.settled(), part.detector.census.summary(
+                    min(part.detector.census.time - CENSUS_MARGIN, asked)))
+                for partition, part in self.owned.items()}
 
     # --- detect: event time, state, alerts ---------------------------------------------
 
@@ -337,17 +349,18 @@ class Runtime:
             if self._closing:
                 continue  # unacked: read again by the next owner
             msg = event.message
-            detector = self.detectors.get(msg.partition) or self._adopt(msg)
-            if detector is None:
+            part = self.owned.get(msg.partition) or self._adopt(msg)
+            if part is None:
                 continue  # not ours to take yet: read again after the seek
-            self._check_contiguous(msg.topic, msg.partition, msg.offset)
+            self._check_contiguous(part, msg.topic, msg.partition, msg.offset)
             if msg.topic != self.events_topic:  # one hop: a source record
-                self._take_source(detector, msg)
+                self._take_source(part, msg)
             elif TICK_HEADER in (headers := dict(msg.headers or ())):
-                self._clock(msg.partition).report(msg.value or b"{}")
+                part.clock.report(msg.value or b"{}")
             else:
-                self._take_forwarded(detector, msg, headers)
-            watermark = self._clock(msg.partition).watermark()
+                self._take_forwarded(part, msg, headers)
+            detector = part.detector
+            watermark = part.clock.watermark()
             if watermark > -math.inf:
                 self.metrics.watermark.labels(str(msg.partition)).set(watermark)
                 if alerts := detector.advance(watermark):
@@ -363,23 +376,24 @@ class Runtime:
             if due or len(self._unacked) >= self.settings.runtime.flush_every_events:
                 await self._flush()
 
-    def _check_contiguous(self, topic: str, partition: int, offset: int) -> None:
+    def _check_contiguous(self, part: Partition, topic: str, partition: int, offset: int
+                          ) -> None:
         """Offsets of a partition are contiguous (no compaction or transactions here): a
         jump means records were never delivered to this agent. The embedded broker does
         that when several producers write one partition (RELIABILITY.md); Kafka does not.
         Counted and logged, so a loss is visible where it happens."""
-        last = self._read.get((topic, partition))
+        last = part.read.get(topic)
         if last is not None and offset > last + 1:
             self.metrics.gaps.inc(offset - last - 1)
             log.warning("%s partition %d: offsets %d to %d were never received",
                         topic, partition, last + 1, offset - 1)
-        self._read[topic, partition] = offset
+        part.read[topic] = offset
 
-    def _take_source(self, detector: Detector, msg: Any) -> None:
+    def _take_source(self, part: Partition, msg: Any) -> None:
         """One hop: a source record validated here, as the ingest agent does. Its progress
         goes to the ticks for the other partitions' clocks, and straight to this
         partition's own clock (:meth:`tick`)."""
-        local = self.local[msg.partition]
+        local = part.progress
         checked = self._checked(msg, time.time(), self.progress, local)
         if isinstance(checked, dict):
             self.publisher.refuse(checked)
@@ -387,10 +401,10 @@ class Runtime:
         source = f"{msg.topic}/{msg.partition}"
         for progress in (self.progress, local):  # taken in here: no tick can pass it
             progress.observe(source, checked.ts, checked.customer_id)
-        self._take(detector, checked, msg, seq=None,
+        self._take(part, checked, msg, seq=None,
                    source=(zlib.crc32(source.encode()), msg.offset))
 
-    def _take_forwarded(self, detector: Detector, msg: Any, headers: dict[str, bytes]) -> None:
+    def _take_forwarded(self, part: Partition, msg: Any, headers: dict[str, bytes]) -> None:
         raw = msg.value or b""
         try:
             event = parse_event(raw, kind=headers[KIND_HEADER].decode())
@@ -401,15 +415,16 @@ class Runtime:
             return
         origin = _source(headers)
         if origin is not None:
-            self._clock(msg.partition).arrived(*origin)
-        self._take(detector, event, msg, seq=msg.offset, source=None if origin is None else (
+            part.clock.arrived(*origin)
+        self._take(part, event, msg, seq=msg.offset, source=None if origin is None else (
             zlib.crc32(origin[0].encode()), origin[1]))
 
-    def _take(self, detector: Detector, event: AnyEvent, msg: Any, seq: int | None,
+    def _take(self, part: Partition, event: AnyEvent, msg: Any, seq: int | None,
               source: tuple[int, int] | None) -> None:
         """``seq``: the events-topic offset (two hops); ``source``: the source partition's
         key and offset the event came from. Either tells a redelivered record."""
         raw = msg.value or b""
+        detector = part.detector
         self.metrics.detected.inc()
         state = detector.states.get(event.customer_id)
         if state is not None and ((seq is not None and seq <= state.seq) or (
@@ -419,7 +434,7 @@ class Runtime:
             # from a flush that crashed before the changelog confirmed it
             detector.touched.add(event.customer_id)
             return
-        now = self._clock(msg.partition).event_time()
+        now = part.clock.event_time()
         outcome = detector.ingest(event, event_time=now)
         if outcome is Admission.DUPLICATE:
             self.metrics.duplicates.inc()
@@ -464,15 +479,16 @@ class Runtime:
             events, self._unacked = self._unacked, []
             self.acker.hand_over(Batch(events, self.publisher.take(), self._snapshot(),
                                        self._assignment))
-            for detector in self.detectors.values():  # between items: see compact()
-                detector.compact()
+            for part in self.owned.values():  # between items: see compact()
+                part.detector.compact()
 
     def _snapshot(self) -> list[Write]:
         """The bytes of every touched state, and of each partition's population statistics
         and of the customers its clock has heard of, as they are at the end of a batch."""
         writes: list[Write] = []
         touched = 0
-        for partition, detector in self.detectors.items():
+        for partition, part in self.owned.items():
+            detector = part.detector
             writes += [(self.table, cid.encode(), detector.states.encoded(cid))
                        for cid in detector.touched]
             touched += len(detector.touched)
@@ -484,17 +500,11 @@ class Runtime:
 
     def _batch_done(self, seconds: float) -> None:
         self.metrics.flush_seconds.observe(seconds)
-        self.metrics.customers.set(sum(len(d.states) for d in self.detectors.values()))
-        self.metrics.decoded.set(sum(d.states.live for d in self.detectors.values()))
+        self.metrics.customers.set(sum(len(p.detector.states) for p in self.owned.values()))
+        self.metrics.decoded.set(sum(p.detector.states.live for p in self.owned.values()))
 
-    def _clock(self, partition: int) -> SourceClock:
-        """One clock per events partition (made when the partition is adopted), fed only
-        by the ticks on that partition: order holds within a partition, so a tick there
-        follows every event it vouches for."""
-        return self.clocks[partition]
-
-    def _adopt(self, msg: Any) -> Detector | None:
-        """The detector of a partition not adopted yet, or None if it cannot be now: table
+    def _adopt(self, msg: Any) -> Partition | None:
+        """A partition not adopted yet, or None if it cannot be now: table
         recovery of the current assignment has not ended, or the partition is no longer
         ours. A record can reach the agent then (fetched before a rebalance and kept by
         the flow control, ``KeepQueuesOnResume``); adopting its partition would rebuild
@@ -519,8 +529,10 @@ class Runtime:
         if not recovery_pending(self.app):
             self._recovered = True
 
-    def _load(self, partition: int) -> Detector:
-        """Adopt a partition: rebuild its customers and their deadlines from the table."""
+    def _load(self, partition: int) -> Partition:
+        """Adopt a partition: rebuild its customers and their deadlines from the table; a
+        new clock, fed only by the ticks on that partition (order holds within a
+        partition, so a tick there follows every event it vouches for)."""
         live = self.settings.runtime.live_customers
         detector = Detector(self.settings, self.scorer, stats=self.stats,
                             live_limit=None if live is None else max(1, live // self.partitions))
@@ -529,27 +541,25 @@ class Runtime:
                                     for key, value in self.table.data.items()
                                     if partition_of(key, self.partitions) == partition)
         detector.refresh_view()
-        self.detectors[partition] = detector
         detection = self.settings.detection
         own = [f"{topic}/{partition}" for topic in self.kinds] if self.keyed else []
-        self.clocks[partition] = SourceClock(
+        part = self.owned[partition] = Partition(detector, SourceClock(
             detection.allowed_lateness.total_seconds(), self.source_partitions,
             self.partitions, detection.event_time, own=own,
-            idle_after=self.settings.runtime.idle_after)
-        self.local[partition] = SourceProgress(self.settings.runtime.idle_after, time.time(),
-                                               detection.event_time)
+            idle_after=self.settings.runtime.idle_after), SourceProgress(
+            self.settings.runtime.idle_after, time.time(), detection.event_time))
         log.info("partition %d: %d customers restored, event time through %s, newest "
                  "offset %d, %d events pending", partition, restored.customers,
                  rfc3339(datetime.fromtimestamp(restored.through, UTC)),
                  restored.newest_offset, restored.pending)
-        return detector
+        return part
 
     def _population_view(self) -> PopulationView:
         """Statistics over all partitions: ours live, the others' last published copies."""
-        parts = [d.population for d in self.detectors.values()]
+        parts = [p.detector.population for p in self.owned.values()]
         for key, value in self.populations.data.items():
             partition = int(key.decode())
-            if partition in self.detectors:
+            if partition in self.owned:
                 continue
             cached = self._decoded.get(partition)
             if cached is None or cached[0] is not value:
@@ -565,10 +575,7 @@ class Runtime:
         and the new owner would skip events whose effect was never stored."""
         self._assignment += 1
         self._recovered = False
-        self.detectors.clear()
-        self.clocks.clear()
-        self.local.clear()
-        self._read.clear()
+        self.owned.clear()
         self._unacked.clear()
         self._assigned = False
         # per-partition series of partitions another worker may own now would freeze

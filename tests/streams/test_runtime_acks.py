@@ -30,12 +30,13 @@ def test_a_late_events_dead_letter_is_waited_for_before_its_ack(tmp_path: Path) 
 
     async def run() -> tuple[int, int, int]:
         runtime = Runtime(settings, create_app(settings), Metrics(), frozenset())
-        detector = runtime._load(0)  # as the detect agent adopts a partition
+        part = runtime._load(0)  # as the detect agent adopts a partition
+        detector = part.detector
         headers = {KIND_HEADER: b"order"}
-        runtime._take_forwarded(detector, _order(0, 10), headers)
+        runtime._take_forwarded(part, _order(0, 10), headers)
         detector.advance(T0 + 40 * DAY)  # day 10 is decided
         waiting = len(runtime.publisher.sent)
-        runtime._take_forwarded(detector, _order(1, 5), headers)  # behind what c1 has seen: late
+        runtime._take_forwarded(part, _order(1, 5), headers)  # behind what c1 has seen: late
         return waiting, len(runtime.publisher.sent), detector.stats.late
 
     assert asyncio.run(run()) == (0, 1, 1)
@@ -51,13 +52,14 @@ def test_an_event_forwarded_again_long_after_it_was_applied_is_skipped_not_late(
 
     async def run() -> tuple[int, int, int, float]:
         runtime = Runtime(settings, create_app(settings), Metrics(), frozenset())
-        detector = runtime._load(0)
+        part = runtime._load(0)
+        detector = part.detector
         for n in range(20):
-            runtime._take_forwarded(detector, _order(n, n), _forwarded(n))
+            runtime._take_forwarded(part, _order(n, n), _forwarded(n))
         detector.advance(T0 + 40 * DAY)  # all twenty applied
         again = _order(0, 0)
         again.offset = 100  # forwarded again: a new position on the events topic
-        runtime._take_forwarded(detector, again, _forwarded(0))
+        runtime._take_forwarded(part, again, _forwarded(0))
         redelivered = runtime.metrics.redelivered._value.get()
         stats = detector.stats
         return len(runtime.publisher.sent), stats.late, stats.duplicates, redelivered

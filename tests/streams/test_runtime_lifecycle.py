@@ -47,7 +47,7 @@ def test_a_partition_is_adopted_after_recovery_ends_and_only_while_assigned(
         await app.on_rebalance_complete.send()  # the tables of this assignment are read
         seen.append(runtime._adopt(record(1)))  # another worker's partition
         adopted = runtime._adopt(record(0))
-        seen.append(adopted is not None and adopted.states.get(customer).seq)
+        seen.append(adopted is not None and adopted.detector.states.get(customer).seq)
         await runtime.on_revoked(None, signal=None)
         seen.append(runtime._adopt(record(0)))  # a rebalance began: recovery again
         seen.append(runtime.metrics.deferred._value.get())
