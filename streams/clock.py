@@ -120,7 +120,7 @@ class SourceClock:
         topic behind the records: with every source reported idle, the census taken in
         from the first records of a burst moved event time past records the ingest stage
         had not forwarded yet (one order refused as late, the two-halves backfill test,
-        run 9 of 20, 2026-12-07)."""
+        run 9 of 11 of a loop, 2026-12-07)."""
         if offset < self._at.get(source, 0) or not self._idle.get(source, False) or (
                 source in self._arrived):
             return
